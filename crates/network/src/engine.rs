@@ -1,0 +1,645 @@
+//! The time loop: the one place in engram that runs on several threads.
+//!
+//! Neurons are split into contiguous chunks, one per thread. A step is one parallel
+//! region in which every chunk, on its own memory only,
+//! 1. delivers the spikes of the previous step (all of the network's, in id order) through
+//!    its own CSR into its own per-delay ring buffers,
+//! 2. adds its inputs (Poisson, spike times, currents) for this step,
+//! 3. advances its neurons with the exact propagators, collecting its spikes.
+//!
+//! Then, on the calling thread, the chunks' spikes are concatenated (they are already in
+//! id order) and handed to the [`SpikeSink`]. Nothing in a step takes a lock or allocates
+//! once buffers have grown, and the result does not depend on the number of chunks (see
+//! [`crate::connect`] for why the summation order is fixed).
+
+use engram_neuron::{LifPropagators, LifState, StepInput};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use std::ops::Range;
+
+use crate::NetworkError;
+use crate::connect::{ChunkCsr, ConnectJob, Delays};
+use crate::rng::{Purpose, stream};
+use crate::spec::{InputKind, NetworkSpec, ValueDist};
+
+/// Receives the spikes of every step, in global neuron ids, ascending.
+pub trait SpikeSink {
+    /// What can go wrong while recording (I/O).
+    type Error;
+    /// The spikes emitted in step `step`, at time `time_ms` (the end of the step).
+    fn record(&mut self, step: u64, time_ms: f64, spikes: &[u32]) -> Result<(), Self::Error>;
+}
+
+/// A sink that drops every spike (counts are still kept by the simulation).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl SpikeSink for NullSink {
+    type Error = std::convert::Infallible;
+    fn record(&mut self, _: u64, _: f64, _: &[u32]) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A sink that keeps every spike as `(step, global id)`; for tests and small runs.
+#[derive(Debug, Default, Clone)]
+pub struct VecSink {
+    /// Recorded spikes, in order.
+    pub spikes: Vec<(u64, u32)>,
+}
+
+impl SpikeSink for VecSink {
+    type Error = std::convert::Infallible;
+    fn record(&mut self, step: u64, _: f64, spikes: &[u32]) -> Result<(), Self::Error> {
+        self.spikes.extend(spikes.iter().map(|&g| (step, g)));
+        Ok(())
+    }
+}
+
+/// Per-population modulation applied in every step until changed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Modulation {
+    /// Gain on the bAP jump (dimensionless).
+    pub bap_gain: f64,
+    /// Shift of the threshold (mV).
+    pub theta_shift_mv: f64,
+}
+
+impl Default for Modulation {
+    fn default() -> Self {
+        Modulation {
+            bap_gain: 1.0,
+            theta_shift_mv: 0.0,
+        }
+    }
+}
+
+/// A run of neurons of one population inside a chunk.
+#[derive(Debug, Clone)]
+struct Segment {
+    pop: usize,
+    /// Range of chunk-local indices.
+    local: Range<usize>,
+    /// Global id of the segment's first neuron.
+    global_start: u32,
+}
+
+/// A Poisson train into one neuron.
+#[derive(Debug, Clone)]
+struct PoissonTarget {
+    local: u32,
+    next_ms: f64,
+    rng: ChaCha8Rng,
+}
+
+#[derive(Debug, Clone)]
+struct PoissonSource {
+    weight_pa: f64,
+    inhibitory: bool,
+    rate_per_ms: f64,
+    stop_ms: f64,
+    targets: Vec<PoissonTarget>,
+}
+
+/// A synaptic event from a spike-times input.
+#[derive(Debug, Clone, Copy)]
+struct TimedSpike {
+    step: u64,
+    local: u32,
+    weight_pa: f64,
+}
+
+/// A change of a stimulation current.
+#[derive(Debug, Clone, Copy)]
+struct CurrentChange {
+    step: u64,
+    local: u32,
+    delta_pa: f64,
+}
+
+/// The neurons of one thread, with everything that only they need.
+struct Chunk {
+    range: Range<u32>,
+    segments: Vec<Segment>,
+    state: LifState,
+    /// Ring buffers `[slot * n + i]` of excitatory and inhibitory input (pA).
+    ring_ex: Vec<f64>,
+    ring_in: Vec<f64>,
+    /// Stimulation current per neuron (pA).
+    i_stim: Vec<f64>,
+    csrs: Vec<ChunkCsr>,
+    poisson: Vec<PoissonSource>,
+    timed: Vec<TimedSpike>,
+    timed_next: usize,
+    currents: Vec<CurrentChange>,
+    currents_next: usize,
+    /// Spikes emitted in the current step (global ids, ascending).
+    spikes: Vec<u32>,
+    /// Synaptic events delivered so far.
+    syn_events: u64,
+}
+
+/// Read-only context shared by all chunks during one step.
+struct StepCtx<'a> {
+    step: u64,
+    dt_ms: f64,
+    ring_len: u64,
+    prev_spikes: &'a [u32],
+    props: &'a [LifPropagators],
+    modulation: &'a [Modulation],
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        (self.range.end - self.range.start) as usize
+    }
+
+    fn step(&mut self, ctx: &StepCtx<'_>) {
+        let n = self.len();
+        let d = ctx.ring_len;
+        // 1. Deliver the previous step's spikes.
+        if ctx.step > 0 && !ctx.prev_spikes.is_empty() {
+            let sent = ctx.step - 1;
+            for csr in &self.csrs {
+                let lo = csr.src_start;
+                let hi = lo + (csr.row_ptr.len() as u32 - 1);
+                let a = ctx.prev_spikes.partition_point(|&g| g < lo);
+                let b = ctx.prev_spikes.partition_point(|&g| g < hi);
+                if a == b {
+                    continue;
+                }
+                let ring = if csr.inhibitory {
+                    &mut self.ring_in
+                } else {
+                    &mut self.ring_ex
+                };
+                for &g in &ctx.prev_spikes[a..b] {
+                    let s = (g - lo) as usize;
+                    let (e0, e1) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
+                    self.syn_events += (e1 - e0) as u64;
+                    match &csr.delays {
+                        Delays::Constant(dl) => {
+                            let base = ((sent + u64::from(*dl)) % d) as usize * n;
+                            let slot = &mut ring[base..base + n];
+                            for (t, w) in csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]) {
+                                slot[*t as usize] += f64::from(*w);
+                            }
+                        }
+                        Delays::PerEdge(dls) => {
+                            for e in e0..e1 {
+                                let base = ((sent + u64::from(dls[e])) % d) as usize * n;
+                                ring[base + csr.targets[e] as usize] += f64::from(csr.weights[e]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let slot = (ctx.step % d) as usize * n;
+        // 2. Inputs of this step.
+        let t_end = (ctx.step + 1) as f64 * ctx.dt_ms;
+        for src in &mut self.poisson {
+            let ring = if src.inhibitory {
+                &mut self.ring_in
+            } else {
+                &mut self.ring_ex
+            };
+            let end = t_end.min(src.stop_ms);
+            for target in &mut src.targets {
+                while target.next_ms < end {
+                    ring[slot + target.local as usize] += src.weight_pa;
+                    target.next_ms += exponential_ms(&mut target.rng, src.rate_per_ms);
+                }
+            }
+        }
+        while let Some(ev) = self.timed.get(self.timed_next) {
+            if ev.step > ctx.step {
+                break;
+            }
+            if ev.step == ctx.step {
+                let ring = if ev.weight_pa < 0.0 {
+                    &mut self.ring_in
+                } else {
+                    &mut self.ring_ex
+                };
+                ring[slot + ev.local as usize] += ev.weight_pa;
+            }
+            self.timed_next += 1;
+        }
+        while let Some(ev) = self.currents.get(self.currents_next) {
+            if ev.step > ctx.step {
+                break;
+            }
+            self.i_stim[ev.local as usize] += ev.delta_pa;
+            self.currents_next += 1;
+        }
+        // 3. Neurons.
+        self.spikes.clear();
+        for seg in &self.segments {
+            let r = seg.local.clone();
+            let input = StepInput {
+                ex: &mut self.ring_ex[slot + r.start..slot + r.end],
+                inh: &mut self.ring_in[slot + r.start..slot + r.end],
+                i_stim: &self.i_stim[r.clone()],
+            };
+            let m = ctx.modulation[seg.pop];
+            ctx.props[seg.pop].step(
+                self.state.slices_mut(r),
+                input,
+                m.bap_gain,
+                m.theta_shift_mv,
+                seg.global_start,
+                &mut self.spikes,
+            );
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let n = self.len();
+        n * (8 * 4 + 4 + 8)
+            + (self.ring_ex.capacity() + self.ring_in.capacity()) * 8
+            + self.csrs.iter().map(ChunkCsr::memory_bytes).sum::<usize>()
+    }
+}
+
+/// An exponential interval (ms) for a rate in events per ms.
+fn exponential_ms(rng: &mut ChaCha8Rng, rate_per_ms: f64) -> f64 {
+    let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+    -u.ln() / rate_per_ms
+}
+
+/// Step index of a time on the grid (nearest step).
+fn step_of(t_ms: f64, dt_ms: f64) -> u64 {
+    (t_ms / dt_ms).round().max(0.0) as u64
+}
+
+/// A network that runs: state, synapses and buffers, built from a [`NetworkSpec`].
+pub struct Simulation {
+    dt_ms: f64,
+    step: u64,
+    ring_len: u64,
+    pop_ranges: Vec<Range<u32>>,
+    props: Vec<LifPropagators>,
+    modulation: Vec<Modulation>,
+    chunks: Vec<Chunk>,
+    pool: Option<rayon::ThreadPool>,
+    /// Spikes of the last step (global ids, ascending).
+    last_spikes: Vec<u32>,
+    spike_counts: Vec<u64>,
+    n_synapses: u64,
+}
+
+impl Simulation {
+    /// Builds the network described by `spec` with random streams from `seed`, to run on
+    /// `threads` threads (at least 1). The result of a run does not depend on `threads`.
+    pub fn build(
+        spec: &NetworkSpec,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Simulation, NetworkError> {
+        spec.validate()?;
+        let threads = threads.max(1);
+        let mut pop_ranges = Vec::with_capacity(spec.populations.len());
+        let mut start = 0u32;
+        for p in &spec.populations {
+            pop_ranges.push(start..start + p.n);
+            start += p.n;
+        }
+        let n_total = start;
+        let props = spec
+            .populations
+            .iter()
+            .map(|p| {
+                p.params
+                    .propagators(spec.dt_ms)
+                    .map_err(|e| NetworkError::Param {
+                        owner: format!("populations.{}", p.name),
+                        source: e,
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let chunk_ranges: Vec<Range<u32>> = (0..threads as u64)
+            .map(|c| {
+                let lo = (u64::from(n_total) * c / threads as u64) as u32;
+                let hi = (u64::from(n_total) * (c + 1) / threads as u64) as u32;
+                lo..hi
+            })
+            .collect();
+        let pool = if threads > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("engram-{i}"))
+                    .build()
+                    .map_err(|e| NetworkError::Threads {
+                        threads,
+                        message: e.to_string(),
+                    })?,
+            )
+        } else {
+            None
+        };
+        let build_chunk = |range: &Range<u32>| build_chunk(spec, seed, &pop_ranges, range.clone());
+        let mut chunks: Vec<Chunk> = match &pool {
+            Some(pool) => pool.install(|| chunk_ranges.par_iter().map(build_chunk).collect()),
+            None => chunk_ranges.iter().map(build_chunk).collect(),
+        };
+        let max_delay = chunks
+            .iter()
+            .flat_map(|c| c.csrs.iter().map(ChunkCsr::max_delay))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let ring_len = u64::from(max_delay) + 1;
+        for c in &mut chunks {
+            let n = c.len();
+            c.ring_ex = vec![0.0; n * ring_len as usize];
+            c.ring_in = vec![0.0; n * ring_len as usize];
+        }
+        let n_synapses = chunks
+            .iter()
+            .flat_map(|c| c.csrs.iter())
+            .map(|c| c.len() as u64)
+            .sum();
+        Ok(Simulation {
+            dt_ms: spec.dt_ms,
+            step: 0,
+            ring_len,
+            props,
+            modulation: vec![Modulation::default(); spec.populations.len()],
+            spike_counts: vec![0; spec.populations.len()],
+            pop_ranges,
+            chunks,
+            pool,
+            last_spikes: Vec::new(),
+            n_synapses,
+        })
+    }
+
+    /// Advances the network by `steps` steps, handing each step's spikes to `sink`.
+    pub fn run<S: SpikeSink>(&mut self, steps: u64, sink: &mut S) -> Result<(), S::Error> {
+        for _ in 0..steps {
+            let ctx = StepCtx {
+                step: self.step,
+                dt_ms: self.dt_ms,
+                ring_len: self.ring_len,
+                prev_spikes: &self.last_spikes,
+                props: &self.props,
+                modulation: &self.modulation,
+            };
+            match &self.pool {
+                Some(pool) => {
+                    pool.install(|| self.chunks.par_iter_mut().for_each(|c| c.step(&ctx)))
+                }
+                None => self.chunks.iter_mut().for_each(|c| c.step(&ctx)),
+            }
+            self.last_spikes.clear();
+            for c in &self.chunks {
+                self.last_spikes.extend_from_slice(&c.spikes);
+            }
+            let mut p = 0;
+            for &g in &self.last_spikes {
+                while g >= self.pop_ranges[p].end {
+                    p += 1;
+                }
+                self.spike_counts[p] += 1;
+            }
+            let time_ms = (self.step + 1) as f64 * self.dt_ms;
+            sink.record(self.step, time_ms, &self.last_spikes)?;
+            self.step += 1;
+        }
+        Ok(())
+    }
+
+    /// Sets the modulation of population `pop` for the following steps.
+    pub fn set_modulation(&mut self, pop: usize, m: Modulation) {
+        self.modulation[pop] = m;
+    }
+
+    /// Steps done so far.
+    pub fn step_count(&self) -> u64 {
+        self.step
+    }
+
+    /// Simulated time so far (ms).
+    pub fn time_ms(&self) -> f64 {
+        self.step as f64 * self.dt_ms
+    }
+
+    /// Time step (ms).
+    pub fn dt_ms(&self) -> f64 {
+        self.dt_ms
+    }
+
+    /// Global id range of each population.
+    pub fn population_ranges(&self) -> &[Range<u32>] {
+        &self.pop_ranges
+    }
+
+    /// Spikes emitted so far, per population.
+    pub fn spike_counts(&self) -> &[u64] {
+        &self.spike_counts
+    }
+
+    /// Number of chemical synapses.
+    pub fn n_synapses(&self) -> u64 {
+        self.n_synapses
+    }
+
+    /// Synaptic events (spike deliveries to one synapse) so far.
+    pub fn syn_events(&self) -> u64 {
+        self.chunks.iter().map(|c| c.syn_events).sum()
+    }
+
+    /// Number of threads (and chunks).
+    pub fn threads(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// Heap memory held by state, buffers and synapses (bytes).
+    pub fn memory_bytes(&self) -> usize {
+        self.chunks.iter().map(Chunk::memory_bytes).sum()
+    }
+
+    /// Membrane potential (mV, absolute) of every neuron, in global id order.
+    pub fn membrane_potentials_mv(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.pop_ranges.last().map_or(0, |r| r.end as usize));
+        for c in &self.chunks {
+            for seg in &c.segments {
+                let e_l = self.props[seg.pop].e_l_mv;
+                out.extend(c.state.v_rel[seg.local.clone()].iter().map(|v| v + e_l));
+            }
+        }
+        out
+    }
+}
+
+/// Builds the state, synapses and inputs of the neurons `range`.
+fn build_chunk(
+    spec: &NetworkSpec,
+    seed: u64,
+    pop_ranges: &[Range<u32>],
+    range: Range<u32>,
+) -> Chunk {
+    let n = (range.end - range.start) as usize;
+    let mut segments = Vec::new();
+    let mut state = LifState::new(n);
+    for (pop, pr) in pop_ranges.iter().enumerate() {
+        let lo = pr.start.max(range.start);
+        let hi = pr.end.min(range.end);
+        if lo >= hi {
+            continue;
+        }
+        let local = (lo - range.start) as usize..(hi - range.start) as usize;
+        let p = &spec.populations[pop];
+        let e_l = p.params.get().e_l_mv;
+        match p.v_init_mv {
+            ValueDist::Constant(v) => state.v_rel[local.clone()].fill(v - e_l),
+            dist => {
+                for (i, v) in state.v_rel[local.clone()].iter_mut().enumerate() {
+                    let g = lo + i as u32;
+                    let mut rng = stream(seed, Purpose::InitialPotential, u64::from(g));
+                    *v = dist.sample(&mut rng) - e_l;
+                }
+            }
+        }
+        segments.push(Segment {
+            pop,
+            local,
+            global_start: lo,
+        });
+    }
+    let mut csrs = Vec::new();
+    for (i, proj) in spec.projections.iter().enumerate() {
+        let tr = &pop_ranges[proj.target];
+        if tr.end <= range.start || tr.start >= range.end {
+            continue;
+        }
+        let sr = &pop_ranges[proj.source];
+        let job = ConnectJob {
+            seed,
+            proj_index: i,
+            proj,
+            dt_ms: spec.dt_ms,
+            src_start: sr.start,
+            n_src: sr.end - sr.start,
+            tgt_start: tr.start,
+            n_tgt: tr.end - tr.start,
+            chunk: range.clone(),
+        };
+        csrs.push(job.build());
+    }
+    let mut poisson = Vec::new();
+    let mut timed = Vec::new();
+    let mut currents = Vec::new();
+    for (k, input) in spec.inputs.iter().enumerate() {
+        let tr = &pop_ranges[input.target];
+        let locals = input.neurons.iter().filter_map(|&i| {
+            let g = tr.start + i;
+            range.contains(&g).then_some((i, g - range.start))
+        });
+        match &input.kind {
+            InputKind::Poisson {
+                rate_hz,
+                weight_pa,
+                start_ms,
+                stop_ms,
+            } => {
+                let rate_per_ms = rate_hz / 1000.0;
+                if rate_per_ms <= 0.0 {
+                    continue;
+                }
+                let targets = locals
+                    .map(|(i, local)| {
+                        let mut rng = stream(seed, Purpose::Poisson(k as u32), u64::from(i));
+                        let next_ms = start_ms + exponential_ms(&mut rng, rate_per_ms);
+                        PoissonTarget {
+                            local,
+                            next_ms,
+                            rng,
+                        }
+                    })
+                    .collect();
+                poisson.push(PoissonSource {
+                    weight_pa: *weight_pa,
+                    inhibitory: *weight_pa < 0.0,
+                    rate_per_ms,
+                    stop_ms: *stop_ms,
+                    targets,
+                });
+            }
+            InputKind::SpikeTimes {
+                times_ms,
+                weight_pa,
+            } => {
+                for (_, local) in locals {
+                    timed.extend(times_ms.iter().map(|&t| TimedSpike {
+                        step: step_of(t, spec.dt_ms),
+                        local,
+                        weight_pa: *weight_pa,
+                    }));
+                }
+            }
+            InputKind::Dc {
+                amplitude_pa,
+                start_ms,
+                stop_ms,
+            } => {
+                let (a, b) = (
+                    step_of(*start_ms, spec.dt_ms),
+                    step_of(*stop_ms, spec.dt_ms),
+                );
+                if a < b {
+                    for (_, local) in locals {
+                        currents.push(CurrentChange {
+                            step: a,
+                            local,
+                            delta_pa: *amplitude_pa,
+                        });
+                        currents.push(CurrentChange {
+                            step: b,
+                            local,
+                            delta_pa: -amplitude_pa,
+                        });
+                    }
+                }
+            }
+            InputKind::StepCurrent {
+                times_ms,
+                amplitudes_pa,
+            } => {
+                for (_, local) in locals {
+                    let mut prev = 0.0;
+                    for (t, a) in times_ms.iter().zip(amplitudes_pa) {
+                        currents.push(CurrentChange {
+                            step: step_of(*t, spec.dt_ms),
+                            local,
+                            delta_pa: a - prev,
+                        });
+                        prev = *a;
+                    }
+                }
+            }
+        }
+    }
+    // Stable sorts: events of the same step keep input order, so sums are reproducible.
+    timed.sort_by_key(|e| e.step);
+    currents.sort_by_key(|e| e.step);
+    Chunk {
+        range,
+        segments,
+        state,
+        ring_ex: Vec::new(),
+        ring_in: Vec::new(),
+        i_stim: vec![0.0; n],
+        csrs,
+        poisson,
+        timed,
+        timed_next: 0,
+        currents,
+        currents_next: 0,
+        spikes: Vec::new(),
+        syn_events: 0,
+    }
+}

@@ -1,0 +1,562 @@
+//! The description of a network, kept apart from its execution.
+//!
+//! A [`NetworkSpec`] says what exists (populations, projections, inputs) and how it is
+//! drawn (connection rules and value distributions); [`crate::Simulation::build`] turns
+//! it, with a seed and a thread count, into state that runs. The spec holds no state and
+//! no random numbers.
+
+use engram_neuron::{LifParams, ValidLifParams};
+
+use crate::NetworkError;
+
+/// A value that is either constant or drawn per element.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueDist {
+    /// The same value everywhere.
+    Constant(f64),
+    /// Uniform on `[low, high)`.
+    Uniform {
+        /// Lower bound (inclusive).
+        low: f64,
+        /// Upper bound (exclusive).
+        high: f64,
+    },
+    /// Normal with mean and standard deviation, redrawn until within `[min, max]`
+    /// (NEST's `normal_clipped`); after 1000 failed draws the value is clamped.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation (>= 0).
+        std: f64,
+        /// Smallest allowed value.
+        min: f64,
+        /// Largest allowed value.
+        max: f64,
+    },
+}
+
+impl ValueDist {
+    /// Smallest and largest value the distribution can produce.
+    pub fn bounds(&self) -> (f64, f64) {
+        match *self {
+            ValueDist::Constant(v) => (v, v),
+            ValueDist::Uniform { low, high } => (low, high),
+            ValueDist::Normal { min, max, .. } => (min, max),
+        }
+    }
+
+    /// Checks the distribution's own parameters (the caller checks the range of values).
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            ValueDist::Constant(v) if !v.is_finite() => Err(format!("{v} is not finite")),
+            ValueDist::Uniform { low, high }
+                if !(low.is_finite() && high.is_finite() && low <= high) =>
+            {
+                Err(format!(
+                    "uniform = [{low}, {high}] needs finite bounds with low <= high"
+                ))
+            }
+            ValueDist::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } if !(mean.is_finite() && std.is_finite() && std >= 0.0 && min <= max) => {
+                Err(format!(
+                    "normal with mean {mean}, std {std}, min {min}, max {max} needs finite \
+                     mean, std >= 0 and min <= max"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Draws one value.
+    pub fn sample<R: rand::Rng>(&self, rng: &mut R) -> f64 {
+        match *self {
+            ValueDist::Constant(v) => v,
+            ValueDist::Uniform { low, high } => {
+                if low == high {
+                    low
+                } else {
+                    low + (high - low) * rng.random::<f64>()
+                }
+            }
+            ValueDist::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => {
+                use rand_distr::{Distribution, StandardNormal};
+                for _ in 0..1000 {
+                    let z: f64 = StandardNormal.sample(rng);
+                    let v = mean + std * z;
+                    if (min..=max).contains(&v) {
+                        return v;
+                    }
+                }
+                mean.clamp(min, max)
+            }
+        }
+    }
+}
+
+/// One population: `n` neurons that share a parameter set.
+#[derive(Debug, Clone)]
+pub struct PopulationSpec {
+    /// Name, unique in the network.
+    pub name: String,
+    /// Number of neurons.
+    pub n: u32,
+    /// Neuron parameters.
+    pub params: ValidLifParams,
+    /// Initial membrane potential (mV, absolute).
+    pub v_init_mv: ValueDist,
+}
+
+/// How a projection picks its synapses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConnRule {
+    /// Every source to every target.
+    AllToAll {
+        /// Whether a neuron may connect to itself when source and target are the same.
+        allow_autapses: bool,
+    },
+    /// Source `i` to target `i`; both populations must have the same size.
+    OneToOne,
+    /// Each pair independently with probability `p` (Bernoulli).
+    FixedProbability {
+        /// Connection probability in `[0, 1]`.
+        p: f64,
+        /// Whether a neuron may connect to itself.
+        allow_autapses: bool,
+    },
+    /// Each target receives exactly `k` synapses from sources drawn uniformly.
+    FixedInDegree {
+        /// In-degree.
+        k: u32,
+        /// Whether a neuron may connect to itself.
+        allow_autapses: bool,
+        /// Whether a pair may be connected more than once.
+        allow_multapses: bool,
+    },
+    /// Each source makes exactly `k` synapses onto targets drawn uniformly.
+    FixedOutDegree {
+        /// Out-degree.
+        k: u32,
+        /// Whether a neuron may connect to itself.
+        allow_autapses: bool,
+        /// Whether a pair may be connected more than once.
+        allow_multapses: bool,
+    },
+}
+
+/// A set of chemical synapses from one population onto another.
+#[derive(Debug, Clone)]
+pub struct ProjectionSpec {
+    /// Name, unique in the network.
+    pub name: String,
+    /// Index of the source population.
+    pub source: usize,
+    /// Index of the target population.
+    pub target: usize,
+    /// Connection rule.
+    pub rule: ConnRule,
+    /// Synaptic weight: the jump of the synaptic current (pA). Positive weights are
+    /// excitatory, negative inhibitory; a projection's weights must not change sign.
+    pub weight_pa: ValueDist,
+    /// Axonal delay (ms); rounded to steps, at least one step.
+    pub delay_ms: ValueDist,
+}
+
+/// What an input does to its target neurons.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputKind {
+    /// An independent Poisson spike train into each target neuron.
+    Poisson {
+        /// Rate of each train (Hz).
+        rate_hz: f64,
+        /// Synaptic current jump per spike (pA; negative is inhibitory).
+        weight_pa: f64,
+        /// Start (ms).
+        start_ms: f64,
+        /// Stop (ms, exclusive).
+        stop_ms: f64,
+    },
+    /// The same spike times into each target neuron.
+    SpikeTimes {
+        /// Spike times (ms), sorted.
+        times_ms: Vec<f64>,
+        /// Synaptic current jump per spike (pA).
+        weight_pa: f64,
+    },
+    /// A constant current between start and stop.
+    Dc {
+        /// Amplitude (pA).
+        amplitude_pa: f64,
+        /// Start (ms).
+        start_ms: f64,
+        /// Stop (ms, exclusive).
+        stop_ms: f64,
+    },
+    /// A piecewise-constant current: from `times_ms[i]` on, the current is
+    /// `amplitudes_pa[i]` (zero before the first time).
+    StepCurrent {
+        /// Switching times (ms), increasing.
+        times_ms: Vec<f64>,
+        /// Amplitudes (pA), one per time.
+        amplitudes_pa: Vec<f64>,
+    },
+}
+
+/// A stimulus source attached to some neurons of one population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputSpec {
+    /// Name, unique in the network.
+    pub name: String,
+    /// Index of the target population.
+    pub target: usize,
+    /// Indices of the target neurons in their population (sorted, unique).
+    pub neurons: Vec<u32>,
+    /// What the input does.
+    pub kind: InputKind,
+}
+
+/// A whole network: what exists, and how it is drawn.
+#[derive(Debug, Clone)]
+pub struct NetworkSpec {
+    /// Time step (ms).
+    pub dt_ms: f64,
+    /// Populations, in the order of their global neuron ids.
+    pub populations: Vec<PopulationSpec>,
+    /// Projections.
+    pub projections: Vec<ProjectionSpec>,
+    /// Inputs.
+    pub inputs: Vec<InputSpec>,
+}
+
+impl PopulationSpec {
+    /// A population with the given parameters and every neuron starting at rest.
+    pub fn new(name: &str, n: u32, params: LifParams) -> Result<Self, NetworkError> {
+        let params = params.checked().map_err(|e| NetworkError::Param {
+            owner: format!("populations.{name}"),
+            source: e,
+        })?;
+        let rest = params.get().e_l_mv;
+        Ok(PopulationSpec {
+            name: name.to_string(),
+            n,
+            params,
+            v_init_mv: ValueDist::Constant(rest),
+        })
+    }
+}
+
+impl NetworkSpec {
+    /// Total number of neurons.
+    pub fn n_neurons(&self) -> u64 {
+        self.populations.iter().map(|p| u64::from(p.n)).sum()
+    }
+
+    /// Index of the population called `name`.
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.name == name)
+    }
+
+    /// Expected number of synapses of projection `i` (exact for all rules but
+    /// `FixedProbability`, where it is the mean).
+    pub fn expected_synapses(&self, i: usize) -> f64 {
+        let proj = &self.projections[i];
+        let ns = f64::from(self.populations[proj.source].n);
+        let nt = f64::from(self.populations[proj.target].n);
+        let same = proj.source == proj.target;
+        match proj.rule {
+            ConnRule::AllToAll { allow_autapses } => {
+                if same && !allow_autapses {
+                    ns * (ns - 1.0)
+                } else {
+                    ns * nt
+                }
+            }
+            ConnRule::OneToOne => ns,
+            ConnRule::FixedProbability { p, allow_autapses } => {
+                let pairs = if same && !allow_autapses {
+                    ns * (ns - 1.0)
+                } else {
+                    ns * nt
+                };
+                pairs * p
+            }
+            ConnRule::FixedInDegree { k, .. } => f64::from(k) * nt,
+            ConnRule::FixedOutDegree { k, .. } => f64::from(k) * ns,
+        }
+    }
+
+    /// Checks everything that parameters alone cannot: references between parts, sizes,
+    /// rules that cannot be satisfied, weights that change sign, delays and times.
+    pub fn validate(&self) -> Result<(), NetworkError> {
+        let bad = |owner: String, field: &str, message: String| NetworkError::Invalid {
+            path: if owner.is_empty() {
+                field.to_string()
+            } else {
+                format!("{owner}.{field}")
+            },
+            message,
+        };
+        if !(self.dt_ms.is_finite() && self.dt_ms > 0.0) {
+            return Err(bad(
+                "simulation".into(),
+                "dt_ms",
+                format!("{} must be > 0", self.dt_ms),
+            ));
+        }
+        if self.populations.is_empty() {
+            return Err(bad(
+                String::new(),
+                "populations",
+                "at least one population is needed".into(),
+            ));
+        }
+        let total: u64 = self.n_neurons();
+        if total >= u64::from(u32::MAX) {
+            return Err(bad(
+                String::new(),
+                "populations",
+                format!("{total} neurons is more than 2^32 - 1"),
+            ));
+        }
+        for p in &self.populations {
+            if let Err(m) = p.v_init_mv.validate() {
+                return Err(bad(format!("populations.{}", p.name), "v_init_mv", m));
+            }
+        }
+        for (i, proj) in self.projections.iter().enumerate() {
+            let owner = format!("projections.{}", proj.name);
+            let ns = self.populations[proj.source].n;
+            let nt = self.populations[proj.target].n;
+            let same = proj.source == proj.target;
+            match proj.rule {
+                ConnRule::OneToOne if ns != nt => {
+                    return Err(bad(
+                        owner,
+                        "connectivity.rule",
+                        format!(
+                            "one_to_one needs populations of the same size (source has {ns}, target {nt})"
+                        ),
+                    ));
+                }
+                ConnRule::FixedProbability { p, .. } if !(0.0..=1.0).contains(&p) => {
+                    return Err(bad(
+                        owner,
+                        "connectivity.p",
+                        format!("{p} must be in [0, 1]"),
+                    ));
+                }
+                ConnRule::FixedInDegree {
+                    k,
+                    allow_autapses,
+                    allow_multapses,
+                } => {
+                    let avail = if same && !allow_autapses {
+                        ns.saturating_sub(1)
+                    } else {
+                        ns
+                    };
+                    if k > 0 && avail == 0 || (!allow_multapses && k > avail) {
+                        return Err(bad(
+                            owner,
+                            "connectivity.k",
+                            format!(
+                                "in-degree {k} needs at least {k} distinct sources, there are {avail}"
+                            ),
+                        ));
+                    }
+                }
+                ConnRule::FixedOutDegree {
+                    k,
+                    allow_autapses,
+                    allow_multapses,
+                } => {
+                    let avail = if same && !allow_autapses {
+                        nt.saturating_sub(1)
+                    } else {
+                        nt
+                    };
+                    if k > 0 && avail == 0 || (!allow_multapses && k > avail) {
+                        return Err(bad(
+                            owner,
+                            "connectivity.k",
+                            format!(
+                                "out-degree {k} needs at least {k} distinct targets, there are {avail}"
+                            ),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            let expected = self.expected_synapses(i);
+            if expected > 4.0e9 {
+                return Err(bad(
+                    owner,
+                    "connectivity",
+                    format!("{expected:.3e} synapses in one projection is more than 4e9"),
+                ));
+            }
+            if let Err(m) = proj.weight_pa.validate() {
+                return Err(bad(owner, "weight_pa", m));
+            }
+            let (wlo, whi) = proj.weight_pa.bounds();
+            if wlo < 0.0 && whi > 0.0 {
+                return Err(bad(
+                    owner,
+                    "weight_pa",
+                    format!(
+                        "weights range over [{wlo}, {whi}] and change sign; a projection is either \
+                     excitatory (weights >= 0) or inhibitory (weights <= 0)"
+                    ),
+                ));
+            }
+            if let Err(m) = proj.delay_ms.validate() {
+                return Err(bad(owner, "delay_ms", m));
+            }
+            let (dlo, dhi) = proj.delay_ms.bounds();
+            if dlo < 0.0 {
+                return Err(bad(
+                    owner,
+                    "delay_ms",
+                    format!("delays must be >= 0 ms (got {dlo})"),
+                ));
+            }
+            if dhi / self.dt_ms > 65_000.0 {
+                return Err(bad(
+                    owner,
+                    "delay_ms",
+                    format!(
+                        "{dhi} ms is more than 65000 steps of dt = {} ms",
+                        self.dt_ms
+                    ),
+                ));
+            }
+        }
+        for input in &self.inputs {
+            let owner = format!("inputs.{}", input.name);
+            let n = self.populations[input.target].n;
+            if let Some(&bad_id) = input.neurons.iter().find(|&&i| i >= n) {
+                return Err(bad(
+                    owner,
+                    "neurons",
+                    format!(
+                        "neuron {bad_id} does not exist: the target population has {n} neurons"
+                    ),
+                ));
+            }
+            if input.neurons.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(bad(
+                    owner,
+                    "neurons",
+                    "neuron indices must be sorted and unique".into(),
+                ));
+            }
+            let check_window = |start: f64, stop: f64| -> Result<(), NetworkError> {
+                if !(start.is_finite() && start >= 0.0 && (stop >= start)) {
+                    return Err(bad(
+                        owner.clone(),
+                        "start_ms",
+                        format!("the window [{start}, {stop}) ms must have 0 <= start <= stop"),
+                    ));
+                }
+                Ok(())
+            };
+            match &input.kind {
+                InputKind::Poisson {
+                    rate_hz,
+                    weight_pa,
+                    start_ms,
+                    stop_ms,
+                } => {
+                    if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
+                        return Err(bad(owner, "rate_hz", format!("{rate_hz} must be >= 0")));
+                    }
+                    if !weight_pa.is_finite() {
+                        return Err(bad(
+                            owner,
+                            "weight_pa",
+                            format!("{weight_pa} must be finite"),
+                        ));
+                    }
+                    check_window(*start_ms, *stop_ms)?;
+                }
+                InputKind::SpikeTimes {
+                    times_ms,
+                    weight_pa,
+                } => {
+                    if !weight_pa.is_finite() {
+                        return Err(bad(
+                            owner,
+                            "weight_pa",
+                            format!("{weight_pa} must be finite"),
+                        ));
+                    }
+                    if times_ms.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
+                        return Err(bad(
+                            owner,
+                            "times_ms",
+                            "spike times must be finite and >= 0".into(),
+                        ));
+                    }
+                    if times_ms.windows(2).any(|w| w[0] > w[1]) {
+                        return Err(bad(owner, "times_ms", "spike times must be sorted".into()));
+                    }
+                }
+                InputKind::Dc {
+                    amplitude_pa,
+                    start_ms,
+                    stop_ms,
+                } => {
+                    if !amplitude_pa.is_finite() {
+                        return Err(bad(
+                            owner,
+                            "amplitude_pa",
+                            format!("{amplitude_pa} must be finite"),
+                        ));
+                    }
+                    check_window(*start_ms, *stop_ms)?;
+                }
+                InputKind::StepCurrent {
+                    times_ms,
+                    amplitudes_pa,
+                } => {
+                    if times_ms.len() != amplitudes_pa.len() {
+                        return Err(bad(
+                            owner,
+                            "amplitudes_pa",
+                            format!(
+                                "{} amplitudes for {} times: give one amplitude per time",
+                                amplitudes_pa.len(),
+                                times_ms.len()
+                            ),
+                        ));
+                    }
+                    if times_ms.iter().any(|t| !(t.is_finite() && *t >= 0.0))
+                        || times_ms.windows(2).any(|w| w[0] >= w[1])
+                    {
+                        return Err(bad(
+                            owner,
+                            "times_ms",
+                            "times must be finite, >= 0 and increasing".into(),
+                        ));
+                    }
+                    if amplitudes_pa.iter().any(|a| !a.is_finite()) {
+                        return Err(bad(
+                            owner,
+                            "amplitudes_pa",
+                            "amplitudes must be finite".into(),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

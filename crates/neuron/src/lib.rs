@@ -1,0 +1,436 @@
+//! Leaky integrate-and-fire neurons with exponential synaptic currents, integrated exactly.
+//!
+//! This crate holds the single-neuron dynamics of engram and nothing else: it does no I/O,
+//! spawns no threads and draws no random numbers. A population is a set of neurons that
+//! share one parameter set; its state is stored as a structure of arrays ([`LifState`]) so
+//! that the network engine can hand contiguous slices of it to different threads.
+//!
+//! # Model (`lif_exp`, the same dynamics as NEST's `iaf_psc_exp`)
+//!
+//! ```text
+//! C_m dV/dt   = -(V - E_L) C_m / tau_m + I_ex + I_in + I_e + I_stim
+//! dI_ex/dt    = -I_ex / tau_syn_ex          (+ jump w at each excitatory spike, pA)
+//! dI_in/dt    = -I_in / tau_syn_in          (+ jump w at each inhibitory spike, w < 0)
+//! V >= V_th   -> spike; V = V_reset for t_ref; refractory neurons do not integrate
+//! db/dt       = -b / tau_bap                (+ jump A_bap * m_bap at each spike, mV)
+//! ```
+//!
+//! The linear system is integrated with its exact propagator over one step `dt`
+//! (Rotter and Diesmann, 1999): with `I_stim` constant within a step, the update is exact
+//! and the only error left is that spike times are placed on the `dt` grid.
+//! `b` is the dendritic trace of the backpropagating action potential: the depolarisation
+//! that the spike leaves in the dendrite, which gap junctions carry backwards.
+//!
+//! # Parameters
+//!
+//! | field            | default | unit | symbol      | meaning                                   |
+//! |------------------|---------|------|-------------|-------------------------------------------|
+//! | `c_m_pf`         | 250     | pF   | C_m         | membrane capacitance                      |
+//! | `tau_m_ms`       | 10      | ms   | tau_m       | membrane time constant                    |
+//! | `tau_syn_ex_ms`  | 2       | ms   | tau_syn_ex  | excitatory synaptic current decay         |
+//! | `tau_syn_in_ms`  | 2       | ms   | tau_syn_in  | inhibitory synaptic current decay         |
+//! | `t_ref_ms`       | 2       | ms   | t_ref       | absolute refractory period                |
+//! | `e_l_mv`         | -70     | mV   | E_L         | resting potential                         |
+//! | `v_th_mv`        | -55     | mV   | V_th        | spike threshold                           |
+//! | `v_reset_mv`     | -70     | mV   | V_reset     | reset potential                           |
+//! | `i_e_pa`         | 0       | pA   | I_e         | constant bias current                     |
+//! | `a_bap_mv`       | 0       | mV   | A_bap       | bAP jump of the dendritic trace per spike |
+//! | `tau_bap_ms`     | 5       | ms   | tau_bap     | decay of the dendritic bAP trace          |
+//!
+//! The defaults are NEST's `iaf_psc_exp` defaults; the bAP is off unless `a_bap_mv > 0`.
+//!
+//! # Example
+//!
+//! ```
+//! use engram_neuron::{LifParams, LifState, StepInput};
+//!
+//! let params = LifParams { i_e_pa: 400.0, ..LifParams::default() }.checked()?;
+//! let prop = params.propagators(0.1)?;
+//! let mut state = LifState::new(1);
+//! state.reset_to_rest();
+//! let zeros = [0.0];
+//! let mut spikes = Vec::new();
+//! for _ in 0..1000 {
+//!     let mut ex = [0.0];
+//!     let mut inh = [0.0];
+//!     let input = StepInput { ex: &mut ex, inh: &mut inh, i_stim: &zeros };
+//!     prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, &mut spikes);
+//! }
+//! assert!(!spikes.is_empty(), "400 pA drives the default neuron above threshold");
+//! # Ok::<(), engram_neuron::ParamError>(())
+//! ```
+
+use std::ops::Range;
+
+/// An invalid parameter value: names the field, the value and what is allowed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field} = {value}: {allowed}")]
+pub struct ParamError {
+    /// Field name as written in configs (`tau_m_ms`).
+    pub field: &'static str,
+    /// The rejected value.
+    pub value: f64,
+    /// What would have been accepted.
+    pub allowed: String,
+}
+
+impl ParamError {
+    fn new(field: &'static str, value: f64, allowed: impl Into<String>) -> Self {
+        ParamError {
+            field,
+            value,
+            allowed: allowed.into(),
+        }
+    }
+}
+
+/// User-facing parameters of a `lif_exp` neuron, with units in the field names.
+///
+/// These may hold any value; [`LifParams::checked`] turns them into [`ValidLifParams`],
+/// the only type the dynamics accept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LifParams {
+    /// Membrane capacitance (pF).
+    pub c_m_pf: f64,
+    /// Membrane time constant (ms).
+    pub tau_m_ms: f64,
+    /// Decay time constant of the excitatory synaptic current (ms).
+    pub tau_syn_ex_ms: f64,
+    /// Decay time constant of the inhibitory synaptic current (ms).
+    pub tau_syn_in_ms: f64,
+    /// Absolute refractory period (ms).
+    pub t_ref_ms: f64,
+    /// Resting potential (mV).
+    pub e_l_mv: f64,
+    /// Spike threshold (mV).
+    pub v_th_mv: f64,
+    /// Reset potential (mV).
+    pub v_reset_mv: f64,
+    /// Constant bias current (pA).
+    pub i_e_pa: f64,
+    /// Jump of the dendritic bAP trace at each spike, before ACh gain (mV).
+    pub a_bap_mv: f64,
+    /// Decay time constant of the dendritic bAP trace (ms).
+    pub tau_bap_ms: f64,
+}
+
+impl Default for LifParams {
+    fn default() -> Self {
+        LifParams {
+            c_m_pf: 250.0,
+            tau_m_ms: 10.0,
+            tau_syn_ex_ms: 2.0,
+            tau_syn_in_ms: 2.0,
+            t_ref_ms: 2.0,
+            e_l_mv: -70.0,
+            v_th_mv: -55.0,
+            v_reset_mv: -70.0,
+            i_e_pa: 0.0,
+            a_bap_mv: 0.0,
+            tau_bap_ms: 5.0,
+        }
+    }
+}
+
+fn positive(field: &'static str, value: f64) -> Result<(), ParamError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ParamError::new(field, value, "must be a finite number > 0"))
+    }
+}
+
+fn finite(field: &'static str, value: f64) -> Result<(), ParamError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(ParamError::new(field, value, "must be finite"))
+    }
+}
+
+impl LifParams {
+    /// Validates every field and returns parameters the dynamics can use.
+    pub fn checked(self) -> Result<ValidLifParams, ParamError> {
+        positive("c_m_pf", self.c_m_pf)?;
+        positive("tau_m_ms", self.tau_m_ms)?;
+        positive("tau_syn_ex_ms", self.tau_syn_ex_ms)?;
+        positive("tau_syn_in_ms", self.tau_syn_in_ms)?;
+        positive("tau_bap_ms", self.tau_bap_ms)?;
+        finite("e_l_mv", self.e_l_mv)?;
+        finite("v_th_mv", self.v_th_mv)?;
+        finite("v_reset_mv", self.v_reset_mv)?;
+        finite("i_e_pa", self.i_e_pa)?;
+        if !(self.t_ref_ms.is_finite() && self.t_ref_ms >= 0.0) {
+            return Err(ParamError::new(
+                "t_ref_ms",
+                self.t_ref_ms,
+                "must be a finite number >= 0",
+            ));
+        }
+        if !(self.a_bap_mv.is_finite() && self.a_bap_mv >= 0.0) {
+            return Err(ParamError::new(
+                "a_bap_mv",
+                self.a_bap_mv,
+                "must be a finite number >= 0",
+            ));
+        }
+        if self.v_reset_mv >= self.v_th_mv {
+            return Err(ParamError::new(
+                "v_reset_mv",
+                self.v_reset_mv,
+                format!("must be below the threshold v_th_mv = {}", self.v_th_mv),
+            ));
+        }
+        Ok(ValidLifParams(self))
+    }
+}
+
+/// Parameters that passed [`LifParams::checked`]; cannot hold invalid values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidLifParams(LifParams);
+
+impl ValidLifParams {
+    /// The underlying parameter values.
+    pub fn get(&self) -> &LifParams {
+        &self.0
+    }
+
+    /// Precomputes the exact propagators for time step `dt_ms`.
+    pub fn propagators(&self, dt_ms: f64) -> Result<LifPropagators, ParamError> {
+        positive("dt_ms", dt_ms)?;
+        let p = &self.0;
+        let h = dt_ms;
+        let p22 = (-h / p.tau_m_ms).exp();
+        let p20 = -p.tau_m_ms / p.c_m_pf * (-h / p.tau_m_ms).exp_m1();
+        let ref_steps = (p.t_ref_ms / h).round();
+        if ref_steps > f64::from(u32::MAX) {
+            return Err(ParamError::new(
+                "t_ref_ms",
+                p.t_ref_ms,
+                "is too many steps of dt",
+            ));
+        }
+        Ok(LifPropagators {
+            dt_ms: h,
+            p22,
+            p20,
+            p11_ex: (-h / p.tau_syn_ex_ms).exp(),
+            p11_in: (-h / p.tau_syn_in_ms).exp(),
+            p21_ex: propagator_31(p.tau_syn_ex_ms, p.tau_m_ms, p.c_m_pf, h),
+            p21_in: propagator_31(p.tau_syn_in_ms, p.tau_m_ms, p.c_m_pf, h),
+            p_bap: (-h / p.tau_bap_ms).exp(),
+            theta: p.v_th_mv - p.e_l_mv,
+            v_reset: p.v_reset_mv - p.e_l_mv,
+            i_e: p.i_e_pa,
+            a_bap: p.a_bap_mv,
+            ref_steps: ref_steps as u32,
+            c_m_pf: p.c_m_pf,
+            e_l_mv: p.e_l_mv,
+        })
+    }
+}
+
+/// Membrane response at time `h` to a unit synaptic current that decays with `tau_s`,
+/// starting at V = 0: `tau_m tau_s / (C (tau_s - tau_m)) (e^{-h/tau_s} - e^{-h/tau_m})`.
+/// Computed with `expm1` so that it stays accurate as `tau_s -> tau_m`, where it becomes
+/// `h / C e^{-h/tau_m}`.
+fn propagator_31(tau_s: f64, tau_m: f64, c_m: f64, h: f64) -> f64 {
+    let limit = h / c_m * (-h / tau_m).exp();
+    let rate_diff = 1.0 / tau_m - 1.0 / tau_s;
+    if (rate_diff * h).abs() < 1e-12 {
+        return limit;
+    }
+    // e^{-h/ts} - e^{-h/tm} = e^{-h/tm} (e^{h (1/tm - 1/ts)} - 1)
+    let value =
+        tau_m * tau_s / (c_m * (tau_s - tau_m)) * (-h / tau_m).exp() * (h * rate_diff).exp_m1();
+    if value.is_finite() { value } else { limit }
+}
+
+/// Constants of the exact update for one parameter set and one `dt`
+/// (NEST calls these the model's "variables", recomputed in `pre_run_hook`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LifPropagators {
+    /// Time step (ms).
+    pub dt_ms: f64,
+    /// `e^{-dt/tau_m}`: decay of V over one step.
+    pub p22: f64,
+    /// Response of V to a constant current of 1 pA held for one step (mV/pA).
+    pub p20: f64,
+    /// `e^{-dt/tau_syn_ex}`.
+    pub p11_ex: f64,
+    /// `e^{-dt/tau_syn_in}`.
+    pub p11_in: f64,
+    /// Response of V to 1 pA of excitatory synaptic current at the start of the step.
+    pub p21_ex: f64,
+    /// Response of V to 1 pA of inhibitory synaptic current at the start of the step.
+    pub p21_in: f64,
+    /// `e^{-dt/tau_bap}`: decay of the dendritic trace over one step.
+    pub p_bap: f64,
+    /// Threshold relative to rest (mV).
+    pub theta: f64,
+    /// Reset potential relative to rest (mV).
+    pub v_reset: f64,
+    /// Bias current (pA).
+    pub i_e: f64,
+    /// bAP jump per spike before modulation (mV).
+    pub a_bap: f64,
+    /// Refractory period in steps (`t_ref / dt`, rounded).
+    pub ref_steps: u32,
+    /// Membrane capacitance (pF), needed by the stability check of gap coupling.
+    pub c_m_pf: f64,
+    /// Resting potential (mV), to convert state back to absolute potentials.
+    pub e_l_mv: f64,
+}
+
+/// Mutable views on the state of a contiguous range of neurons.
+pub struct LifSlices<'a> {
+    /// Membrane potential relative to rest, `V - E_L` (mV).
+    pub v_rel: &'a mut [f64],
+    /// Excitatory synaptic current (pA).
+    pub i_ex: &'a mut [f64],
+    /// Inhibitory synaptic current (pA, <= 0).
+    pub i_in: &'a mut [f64],
+    /// Remaining refractory steps.
+    pub refractory: &'a mut [u32],
+    /// Dendritic bAP trace (mV).
+    pub bap: &'a mut [f64],
+}
+
+/// The inputs of one step for a range of neurons.
+pub struct StepInput<'a> {
+    /// Excitatory synaptic jumps arriving this step (pA); read and then zeroed.
+    pub ex: &'a mut [f64],
+    /// Inhibitory synaptic jumps arriving this step (pA, <= 0); read and then zeroed.
+    pub inh: &'a mut [f64],
+    /// Stimulation current held constant over the step (pA): current sources and gap
+    /// junctions.
+    pub i_stim: &'a [f64],
+}
+
+/// State of a set of neurons, as a structure of arrays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LifState {
+    /// Membrane potential relative to rest (mV).
+    pub v_rel: Vec<f64>,
+    /// Excitatory synaptic current (pA).
+    pub i_ex: Vec<f64>,
+    /// Inhibitory synaptic current (pA).
+    pub i_in: Vec<f64>,
+    /// Remaining refractory steps.
+    pub refractory: Vec<u32>,
+    /// Dendritic bAP trace (mV).
+    pub bap: Vec<f64>,
+}
+
+impl LifState {
+    /// State for `n` neurons, all at rest with no synaptic current.
+    pub fn new(n: usize) -> Self {
+        LifState {
+            v_rel: vec![0.0; n],
+            i_ex: vec![0.0; n],
+            i_in: vec![0.0; n],
+            refractory: vec![0; n],
+            bap: vec![0.0; n],
+        }
+    }
+
+    /// Number of neurons.
+    pub fn len(&self) -> usize {
+        self.v_rel.len()
+    }
+
+    /// True if the state holds no neurons.
+    pub fn is_empty(&self) -> bool {
+        self.v_rel.is_empty()
+    }
+
+    /// Puts every neuron at rest, with no current, no refractoriness and no bAP.
+    pub fn reset_to_rest(&mut self) {
+        self.v_rel.fill(0.0);
+        self.i_ex.fill(0.0);
+        self.i_in.fill(0.0);
+        self.refractory.fill(0);
+        self.bap.fill(0.0);
+    }
+
+    /// Mutable views on the neurons in `range`.
+    pub fn slices_mut(&mut self, range: Range<usize>) -> LifSlices<'_> {
+        LifSlices {
+            v_rel: &mut self.v_rel[range.clone()],
+            i_ex: &mut self.i_ex[range.clone()],
+            i_in: &mut self.i_in[range.clone()],
+            refractory: &mut self.refractory[range.clone()],
+            bap: &mut self.bap[range],
+        }
+    }
+}
+
+impl LifPropagators {
+    /// Advances the neurons in `s` by one step.
+    ///
+    /// Order within the step (as NEST's `iaf_psc_exp`): V is propagated with the synaptic
+    /// currents and the stimulation current of the step's start (refractory neurons stay
+    /// clamped and count down), then the synaptic currents decay and take the jumps that
+    /// arrive in this step (so a spike arriving now first moves V in the next step), then
+    /// neurons with `V >= V_th + theta_shift_mv` spike: V is reset, the refractory counter
+    /// set, the bAP trace jumps by `A_bap * bap_gain`, and `offset + i` is pushed to
+    /// `spikes`. The bAP trace of every neuron decays by `e^{-dt/tau_bap}` first.
+    ///
+    /// `bap_active` tells whether any trace in `s` may be non-zero; when false, the trace
+    /// decay is skipped (the event-driven path used while no neuron carries a bAP).
+    pub fn step(
+        &self,
+        s: LifSlices<'_>,
+        input: StepInput<'_>,
+        bap_gain: f64,
+        theta_shift_mv: f64,
+        offset: u32,
+        spikes: &mut Vec<u32>,
+    ) {
+        let n = s.v_rel.len();
+        let (v, i_ex, i_in, refr) = (s.v_rel, s.i_ex, s.i_in, s.refractory);
+        let (ex, inh, i_stim) = (&mut input.ex[..n], &mut input.inh[..n], &input.i_stim[..n]);
+        let i_ex = &mut i_ex[..n];
+        let i_in = &mut i_in[..n];
+        let refr = &mut refr[..n];
+        // Pass 1: the linear part, written without branches so that it vectorises.
+        for i in 0..n {
+            let active = refr[i] == 0;
+            let v_next = self.p20 * (self.i_e + i_stim[i])
+                + self.p21_ex * i_ex[i]
+                + self.p21_in * i_in[i]
+                + self.p22 * v[i];
+            v[i] = if active { v_next } else { v[i] };
+            refr[i] = if active { 0 } else { refr[i] - 1 };
+            i_ex[i] = self.p11_ex * i_ex[i] + ex[i];
+            i_in[i] = self.p11_in * i_in[i] + inh[i];
+            ex[i] = 0.0;
+            inh[i] = 0.0;
+        }
+        // Pass 2: threshold crossings (rare).
+        let theta = self.theta + theta_shift_mv;
+        let jump = self.a_bap * bap_gain;
+        let bap = &mut s.bap[..n];
+        if self.a_bap > 0.0 {
+            for b in bap.iter_mut() {
+                *b *= self.p_bap;
+            }
+        }
+        for i in 0..n {
+            if v[i] >= theta {
+                v[i] = self.v_reset;
+                refr[i] = self.ref_steps;
+                bap[i] += jump;
+                spikes.push(offset + i as u32);
+            }
+        }
+    }
+
+    /// Absolute membrane potential (mV) of a state value `v_rel`.
+    pub fn absolute_mv(&self, v_rel: f64) -> f64 {
+        v_rel + self.e_l_mv
+    }
+}
+
+#[cfg(test)]
+mod tests;

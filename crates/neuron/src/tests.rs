@@ -1,0 +1,308 @@
+use super::*;
+use approx::assert_relative_eq;
+use proptest::prelude::*;
+
+const DT: f64 = 0.1;
+
+/// Runs one neuron for `steps` steps with a constant stimulation current and synaptic
+/// jumps given per step; returns the trace of `v_rel` after each step and the spike steps.
+fn run_one(
+    params: LifParams,
+    steps: usize,
+    i_stim_pa: f64,
+    jumps: &[(usize, f64)],
+) -> (Vec<f64>, Vec<usize>) {
+    let prop = params.checked().unwrap().propagators(DT).unwrap();
+    let mut state = LifState::new(1);
+    let mut trace = Vec::with_capacity(steps);
+    let mut spike_steps = Vec::new();
+    let stim = [i_stim_pa];
+    for step in 0..steps {
+        let mut ex = [0.0];
+        let mut inh = [0.0];
+        for &(at, w) in jumps {
+            if at == step {
+                if w >= 0.0 {
+                    ex[0] += w;
+                } else {
+                    inh[0] += w;
+                }
+            }
+        }
+        let mut spikes = Vec::new();
+        let input = StepInput {
+            ex: &mut ex,
+            inh: &mut inh,
+            i_stim: &stim,
+        };
+        prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, &mut spikes);
+        if !spikes.is_empty() {
+            spike_steps.push(step);
+        }
+        trace.push(state.v_rel[0]);
+    }
+    (trace, spike_steps)
+}
+
+fn no_spikes() -> LifParams {
+    LifParams {
+        v_th_mv: 1e6,
+        ..LifParams::default()
+    }
+}
+
+#[test]
+fn subthreshold_step_current_matches_closed_form() {
+    // V(t) - E_L = R I (1 - e^{-t/tau_m}), R = tau_m / C_m.
+    let p = no_spikes();
+    let i = 300.0;
+    let (trace, _) = run_one(p, 2000, i, &[]);
+    let r = p.tau_m_ms / p.c_m_pf;
+    for (k, v) in trace.iter().enumerate() {
+        let t = (k + 1) as f64 * DT;
+        let expected = r * i * (1.0 - (-t / p.tau_m_ms).exp());
+        assert_relative_eq!(*v, expected, max_relative = 1e-12, epsilon = 1e-12);
+    }
+}
+
+#[test]
+fn bias_current_is_the_same_as_a_stimulation_current() {
+    let p = LifParams {
+        i_e_pa: 123.0,
+        ..no_spikes()
+    };
+    let (a, _) = run_one(p, 500, 0.0, &[]);
+    let (b, _) = run_one(no_spikes(), 500, 123.0, &[]);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn psp_of_one_synaptic_jump_matches_closed_form() {
+    // A jump w at the end of step 0 gives I(t) = w e^{-t/ts} from t0 = dt on, and
+    // V(t) = w tm ts / (C (ts - tm)) (e^{-(t-t0)/ts} - e^{-(t-t0)/tm}).
+    for (ts, w) in [(2.0, 100.0), (5.0, -80.0), (17.0, 50.0)] {
+        let p = LifParams {
+            tau_syn_ex_ms: ts,
+            tau_syn_in_ms: ts,
+            ..no_spikes()
+        };
+        let (trace, _) = run_one(p, 1000, 0.0, &[(0, w)]);
+        let tm = p.tau_m_ms;
+        for (k, v) in trace.iter().enumerate() {
+            let t = k as f64 * DT; // time since the jump took effect
+            let expected =
+                w * tm * ts / (p.c_m_pf * (ts - tm)) * ((-t / ts).exp() - (-t / tm).exp());
+            assert_relative_eq!(*v, expected, max_relative = 1e-9, epsilon = 1e-12);
+        }
+    }
+}
+
+#[test]
+fn psp_is_continuous_when_tau_syn_equals_tau_m() {
+    let base = no_spikes();
+    let at = |ts: f64| {
+        let p = LifParams {
+            tau_syn_ex_ms: ts,
+            ..base
+        };
+        run_one(p, 300, 0.0, &[(0, 100.0)]).0
+    };
+    let equal = at(base.tau_m_ms);
+    let near = at(base.tau_m_ms * (1.0 + 1e-7));
+    for (a, b) in equal.iter().zip(&near) {
+        assert_relative_eq!(*a, *b, max_relative = 1e-5);
+    }
+    // The limit h/C e^{-h/tau_m} for the alpha-shaped response.
+    let t = 300.0 * DT - DT;
+    let expected = 100.0 * t / base.c_m_pf * (-t / base.tau_m_ms).exp();
+    assert_relative_eq!(equal[299], expected, max_relative = 1e-9);
+}
+
+/// Analytic firing rate of a LIF under constant current (Hz).
+fn analytic_rate_hz(p: &LifParams, i_pa: f64) -> f64 {
+    let ri = p.tau_m_ms / p.c_m_pf * i_pa;
+    let theta = p.v_th_mv - p.e_l_mv;
+    let reset = p.v_reset_mv - p.e_l_mv;
+    if ri <= theta {
+        return 0.0;
+    }
+    let isi_ms = p.t_ref_ms + p.tau_m_ms * ((ri - reset) / (ri - theta)).ln();
+    1000.0 / isi_ms
+}
+
+#[test]
+fn rate_under_constant_input_matches_the_lif_formula() {
+    // f = 1 / (t_ref + tau_m ln(R I / (R I - (V_th - E_L)))) for V_reset = E_L. Each
+    // interspike interval is quantised up to the next step, so every measured interval
+    // lies in [T, T + dt].
+    let p = LifParams::default();
+    for i in [400.0, 600.0, 1000.0, 2500.0] {
+        let (_, spikes) = run_one(p, 20_000, i, &[]);
+        let isi_exact = 1000.0 / analytic_rate_hz(&p, i);
+        assert!(spikes.len() > 10);
+        for w in spikes.windows(2) {
+            let isi = (w[1] - w[0]) as f64 * DT;
+            assert!(
+                isi >= isi_exact - 1e-9 && isi <= isi_exact + DT + 1e-9,
+                "I = {i} pA: interval {isi} ms outside [{isi_exact}, {}]",
+                isi_exact + DT
+            );
+        }
+    }
+}
+
+#[test]
+fn below_rheobase_never_fires() {
+    let p = LifParams::default();
+    let rheobase = (p.v_th_mv - p.e_l_mv) * p.c_m_pf / p.tau_m_ms;
+    let (trace, spikes) = run_one(p, 50_000, rheobase * 0.999, &[]);
+    assert!(spikes.is_empty());
+    assert!(trace.iter().all(|v| *v < p.v_th_mv - p.e_l_mv));
+}
+
+#[test]
+fn refractory_neuron_is_clamped_for_t_ref() {
+    let p = LifParams {
+        t_ref_ms: 2.0,
+        ..LifParams::default()
+    };
+    let (trace, spikes) = run_one(p, 5000, 5000.0, &[]);
+    let first = spikes[0];
+    let reset = p.v_reset_mv - p.e_l_mv;
+    // 20 steps of refractoriness after the spike step: V stays at reset.
+    for k in first..=first + 20 {
+        assert_eq!(trace[k], reset, "step {k}");
+    }
+    assert!(trace[first + 21] > reset);
+}
+
+#[test]
+fn bap_trace_jumps_and_decays_exponentially() {
+    let p = LifParams {
+        a_bap_mv: 10.0,
+        tau_bap_ms: 4.0,
+        ..LifParams::default()
+    };
+    let prop = p.checked().unwrap().propagators(DT).unwrap();
+    let mut state = LifState::new(1);
+    state.v_rel[0] = 100.0; // above threshold: spikes in the first step
+    let zeros = [0.0];
+    let mut spikes = Vec::new();
+    let gain = 0.5;
+    for _ in 0..101 {
+        let (mut ex, mut inh) = ([0.0], [0.0]);
+        let input = StepInput {
+            ex: &mut ex,
+            inh: &mut inh,
+            i_stim: &zeros,
+        };
+        prop.step(state.slices_mut(0..1), input, gain, 0.0, 0, &mut spikes);
+    }
+    assert_eq!(spikes, vec![0]);
+    // 100 steps of decay after the jump of A * gain.
+    let expected = 10.0 * gain * (-100.0 * DT / 4.0_f64).exp();
+    assert_relative_eq!(state.bap[0], expected, max_relative = 1e-12);
+}
+
+#[test]
+fn threshold_shift_moves_the_threshold() {
+    let p = LifParams::default();
+    let prop = p.checked().unwrap().propagators(DT).unwrap();
+    let mut state = LifState::new(2);
+    state.v_rel[0] = 14.0;
+    state.v_rel[1] = 14.0;
+    let zeros = [0.0, 0.0];
+    let mut spikes = Vec::new();
+    let (mut ex, mut inh) = ([0.0; 2], [0.0; 2]);
+    // V decays slightly below 14 in one step; a shift of -2 mV brings theta to 13.
+    let input = StepInput {
+        ex: &mut ex,
+        inh: &mut inh,
+        i_stim: &zeros,
+    };
+    prop.step(state.slices_mut(0..2), input, 1.0, -2.0, 7, &mut spikes);
+    assert_eq!(spikes, vec![7, 8]);
+}
+
+#[test]
+fn invalid_parameters_name_the_field() {
+    let cases = [
+        (
+            LifParams {
+                tau_m_ms: -1.0,
+                ..LifParams::default()
+            },
+            "tau_m_ms",
+        ),
+        (
+            LifParams {
+                c_m_pf: 0.0,
+                ..LifParams::default()
+            },
+            "c_m_pf",
+        ),
+        (
+            LifParams {
+                tau_syn_in_ms: f64::NAN,
+                ..LifParams::default()
+            },
+            "tau_syn_in_ms",
+        ),
+        (
+            LifParams {
+                t_ref_ms: -0.1,
+                ..LifParams::default()
+            },
+            "t_ref_ms",
+        ),
+        (
+            LifParams {
+                v_reset_mv: -50.0,
+                ..LifParams::default()
+            },
+            "v_reset_mv",
+        ),
+        (
+            LifParams {
+                a_bap_mv: -1.0,
+                ..LifParams::default()
+            },
+            "a_bap_mv",
+        ),
+        (
+            LifParams {
+                tau_bap_ms: 0.0,
+                ..LifParams::default()
+            },
+            "tau_bap_ms",
+        ),
+    ];
+    for (p, field) in cases {
+        let err = p.checked().unwrap_err();
+        assert_eq!(err.field, field);
+        assert!(err.to_string().starts_with(field));
+    }
+    let ok = LifParams::default().checked().unwrap();
+    assert_eq!(ok.propagators(0.0).unwrap_err().field, "dt_ms");
+}
+
+proptest! {
+    #[test]
+    fn v_is_reset_after_every_spike(i in 0.0f64..5000.0, jumps in proptest::collection::vec((0usize..3000, -500.0f64..500.0), 0..50)) {
+        let p = LifParams::default();
+        let (trace, spikes) = run_one(p, 3000, i, &jumps);
+        for s in spikes {
+            prop_assert_eq!(trace[s], p.v_reset_mv - p.e_l_mv);
+        }
+        // Nothing stays above threshold after a step.
+        prop_assert!(trace.iter().all(|v| *v < p.v_th_mv - p.e_l_mv));
+    }
+
+    #[test]
+    fn rate_never_falls_as_input_rises(i in 0.0f64..3000.0, delta in 0.0f64..500.0) {
+        let p = LifParams::default();
+        let (_, low) = run_one(p, 5000, i, &[]);
+        let (_, high) = run_one(p, 5000, i + delta, &[]);
+        prop_assert!(high.len() >= low.len(), "{} pA: {} spikes, {} pA: {} spikes", i, low.len(), i + delta, high.len());
+    }
+}
