@@ -330,7 +330,7 @@ def summarize(runs, sims, sizes, threads):
                              and r["threads"] == t and not r.get("ok"))
                 row = {"sim": sim, "n": n, "threads": t, "runs": len(ok), "failed": failed}
                 for key in ("rate_hz", "spikes", "run_s", "build_s", "wall_s",
-                            "proc_wall_s", "events_per_s"):
+                            "proc_wall_s", "events_per_s", "loadavg_before"):
                     row[key] = median([r[key] for r in ok])
                 rows.append(row)
     return rows
@@ -405,8 +405,8 @@ def write_markdown(path, info, versions, args, rows, rats, failures):
     L.append("## Medians")
     L.append("")
     L.append("| N | threads | simulator | runs | rate (Hz) | spikes | run (s) "
-             "| build (s) | wall (s) | process (s) | events/s |")
-    L.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+             "| build (s) | wall (s) | process (s) | events/s | load |")
+    L.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         if not r["runs"] and not r["failed"]:
             continue
@@ -415,7 +415,7 @@ def write_markdown(path, info, versions, args, rows, rats, failures):
         L.append(f"| {r['n']:,} | {r['threads']} | {r['sim']} | {runs} "
                  f"| {fmt(r['rate_hz'])} | {fmt(spikes)} | {fmt(r['run_s'])} "
                  f"| {fmt(r['build_s'])} | {fmt(r['wall_s'])} | {fmt(r['proc_wall_s'])} "
-                 f"| {fmt(r['events_per_s'])} |")
+                 f"| {fmt(r['events_per_s'])} | {fmt(r['loadavg_before'], 2)} |")
     L.append("")
     L.append("Columns:")
     L.append("")
@@ -433,6 +433,10 @@ def write_markdown(path, info, versions, args, rows, rats, failures):
              "benchmark script (includes interpreter start-up for the peers).")
     L.append(f"- **events/s**: spikes x {MEAN_DEGREE} / run, i.e. synaptic events "
              "delivered per second of simulation loop.")
+    L.append(f"- **load**: median 1-minute load average just before the runs "
+             f"(the machine has {info['nproc']} cores; a load near or above that "
+             "means other work competed with the benchmark, which hurts the "
+             "multi-threaded runs most).")
     L.append("")
     if rats:
         L.append("## Ratios engram / peer")
@@ -496,7 +500,8 @@ def main(argv=None):
                     round_no += 1
                     for sim in order:
                         log(f"{sim:7s} N={n:<7d} threads={t} seed={seed}")
-                        rec = {"sim": sim, "n": n, "threads": t, "seed": seed}
+                        rec = {"sim": sim, "n": n, "threads": t, "seed": seed,
+                               "loadavg_before": round(os.getloadavg()[0], 2)}
                         try:
                             if sim == "engram":
                                 res = run_engram(engram_bin, py, args.config, n, t, seed, tmp,
@@ -508,7 +513,8 @@ def main(argv=None):
                                                    if res["run_s"] else None)
                             rec["ok"] = True
                             log(f"        rate {res['rate_hz']:.3f} Hz, run {res['run_s']:.3f} s, "
-                                f"build {res['build_s']:.3f} s, wall {res['wall_s']:.2f} s")
+                                f"build {res['build_s']:.3f} s, wall {res['wall_s']:.2f} s "
+                                f"(load before {rec['loadavg_before']})")
                         except (RuntimeError, subprocess.TimeoutExpired, KeyError,
                                 ValueError, json.JSONDecodeError) as e:
                             rec["ok"] = False

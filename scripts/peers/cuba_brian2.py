@@ -19,9 +19,12 @@ to `--out-json` (and printed on stdout):
     import_s    time to `import brian2`
     compile_s   model construction + code generation + compilation: all time
                 from before the model is built until the binary starts
-    codegen_s   code generation only,  make_s  compilation only
+    codegen_s   compile_s minus make (model construction + code generation)
+    make_s      C++ compilation only (make)
     binary_s    wall time of the compiled binary (synapse creation, init,
                 simulation, writing results)
+    binary_setup_s  binary_s - run_s: the binary's work outside the
+                simulation loop (mostly synapse creation)
     run_s       simulation loop only: Brian's own measurement inside the
                 binary (Network::run, omp_get_wtime() around the time-step
                 loop), exposed as device._last_run_time
@@ -156,6 +159,7 @@ def main(argv=None):
         "codegen_s": compile_s - make_s,
         "make_s": make_s,
         "binary_s": binary_s,
+        "binary_setup_s": binary_s - run_s,
         "run_s": run_s,
         "build_dir": build_dir if (tmp_dir is None or args.keep_build_dir) else None,
         "fresh_build_dir": fresh,

@@ -2,6 +2,8 @@
 //! too long for criterion, so each iteration runs 100 ms (1000 steps) of a network that
 //! was built and warmed up outside the timed closure.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use engram_network::{
     ConnRule, NetworkSpec, NullSink, PopulationSpec, ProjectionSpec, Simulation, ValueDist,

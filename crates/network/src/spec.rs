@@ -293,6 +293,27 @@ impl NetworkSpec {
         }
     }
 
+    /// Estimated heap memory (bytes) of the built network on `threads` threads: neuron
+    /// state, input buffers and synapses (4-byte target and weight, 2-byte delay when
+    /// delays are drawn, an 8-byte row pointer per source and thread).
+    pub fn estimate_memory_bytes(&self, threads: usize) -> u64 {
+        let n = self.n_neurons() as f64;
+        let mut bytes = n * 44.0;
+        let mut max_delay_steps: f64 = 1.0;
+        for (i, proj) in self.projections.iter().enumerate() {
+            let per_edge = if matches!(proj.delay_ms, ValueDist::Constant(_)) {
+                8.0
+            } else {
+                10.0
+            };
+            bytes += self.expected_synapses(i) * per_edge;
+            bytes += f64::from(self.populations[proj.source].n + 1) * 8.0 * threads as f64;
+            max_delay_steps = max_delay_steps.max((proj.delay_ms.bounds().1 / self.dt_ms).round());
+        }
+        bytes += n * 16.0 * (max_delay_steps + 1.0);
+        bytes as u64
+    }
+
     /// Checks everything that parameters alone cannot: references between parts, sizes,
     /// rules that cannot be satisfied, weights that change sign, delays and times.
     pub fn validate(&self) -> Result<(), NetworkError> {

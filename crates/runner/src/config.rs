@@ -1,0 +1,868 @@
+//! The TOML config schema, `--set` overrides, and validation into a [`NetworkSpec`].
+//!
+//! Loading goes raw text -> TOML value (+ `--set` edits) -> typed [`ConfigFile`] (unknown
+//! keys are errors) -> [`Model`] (checked, with a [`NetworkSpec`] inside). Every error is a
+//! [`ConfigError`] naming the file, the line when the value comes from the file, the
+//! dotted field path and what is allowed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use engram_network::{
+    ConnRule, InputKind, InputSpec, NetworkError, NetworkSpec, PopulationSpec, ProjectionSpec,
+    ValueDist,
+};
+use engram_neuron::LifParams;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+/// A config that cannot be used: where, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    /// The config file.
+    pub file: PathBuf,
+    /// 1-based line of the offending value, when it comes from the file.
+    pub line: Option<usize>,
+    /// Dotted path of the field (`projections.E_to_E.connectivity.p`); empty for syntax
+    /// errors.
+    pub path: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if self.path.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Time step, duration, seed.
+    #[serde(default)]
+    pub simulation: SimulationConfig,
+    /// Neuron parameters shared by every population (each may override them).
+    #[serde(default)]
+    pub neuron: NeuronConfig,
+    /// Populations by name, in file order.
+    pub populations: IndexMap<String, PopulationConfig>,
+    /// Projections by name.
+    #[serde(default)]
+    pub projections: IndexMap<String, ProjectionConfig>,
+    /// Stimulus sources by name.
+    #[serde(default)]
+    pub inputs: IndexMap<String, InputConfig>,
+    /// What to record.
+    #[serde(default)]
+    pub output: OutputConfig,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationConfig {
+    /// Time step (ms). Default 0.1.
+    #[serde(default = "default_dt")]
+    pub dt_ms: f64,
+    /// Simulated time (ms). Default 1000.
+    #[serde(default = "default_duration")]
+    pub duration_ms: f64,
+    /// Seed of every random stream. Default 1.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_dt() -> f64 {
+    0.1
+}
+fn default_duration() -> f64 {
+    1000.0
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+fn default_delay() -> DistConfig {
+    DistConfig(ValueDist::Constant(1.0))
+}
+
+impl Default for SimulationConfig {
+    fn default() -> Self {
+        SimulationConfig {
+            dt_ms: default_dt(),
+            duration_ms: default_duration(),
+            seed: default_seed(),
+        }
+    }
+}
+
+/// Neuron parameters; every field is optional and falls back to the `[neuron]` table, then
+/// to the model's default (see `engram_neuron` for the table of defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeuronConfig {
+    /// Neuron model; only `lif_exp` (current-based LIF, exponential synapses) for now.
+    pub model: Option<String>,
+    /// Membrane capacitance (pF).
+    pub c_m_pf: Option<f64>,
+    /// Membrane time constant (ms).
+    pub tau_m_ms: Option<f64>,
+    /// Excitatory synaptic time constant (ms).
+    pub tau_syn_ex_ms: Option<f64>,
+    /// Inhibitory synaptic time constant (ms).
+    pub tau_syn_in_ms: Option<f64>,
+    /// Refractory period (ms).
+    pub t_ref_ms: Option<f64>,
+    /// Resting potential (mV).
+    pub e_l_mv: Option<f64>,
+    /// Threshold (mV).
+    pub v_th_mv: Option<f64>,
+    /// Reset potential (mV).
+    pub v_reset_mv: Option<f64>,
+    /// Bias current (pA).
+    pub i_e_pa: Option<f64>,
+    /// bAP jump of the dendritic trace (mV).
+    pub a_bap_mv: Option<f64>,
+    /// bAP trace decay (ms).
+    pub tau_bap_ms: Option<f64>,
+    /// Initial membrane potential (mV): a number or a distribution. Default: E_L.
+    pub v_init_mv: Option<DistConfig>,
+}
+
+macro_rules! neuron_fields {
+    ($m:ident) => {
+        $m!(
+            c_m_pf,
+            tau_m_ms,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            t_ref_ms,
+            e_l_mv,
+            v_th_mv,
+            v_reset_mv,
+            i_e_pa,
+            a_bap_mv,
+            tau_bap_ms
+        )
+    };
+}
+
+impl NeuronConfig {
+    /// `self` with unset fields taken from `base`.
+    fn over(&self, base: &NeuronConfig) -> NeuronConfig {
+        macro_rules! merge {
+            ($($f:ident),*) => {
+                NeuronConfig {
+                    model: self.model.clone().or_else(|| base.model.clone()),
+                    v_init_mv: self.v_init_mv.or(base.v_init_mv),
+                    $($f: self.$f.or(base.$f),)*
+                }
+            };
+        }
+        neuron_fields!(merge)
+    }
+
+    /// Parameters with model defaults for unset fields.
+    fn params(&self) -> LifParams {
+        let d = LifParams::default();
+        macro_rules! fill {
+            ($($f:ident),*) => { LifParams { $($f: self.$f.unwrap_or(d.$f),)* } };
+        }
+        neuron_fields!(fill)
+    }
+
+    /// Whether field `name` is set here.
+    fn is_set(&self, name: &str) -> bool {
+        macro_rules! check {
+            ($($f:ident),*) => {
+                match name {
+                    $(stringify!($f) => self.$f.is_some(),)*
+                    "model" => self.model.is_some(),
+                    "v_init_mv" => self.v_init_mv.is_some(),
+                    _ => false,
+                }
+            };
+        }
+        neuron_fields!(check)
+    }
+}
+
+/// `[populations.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationConfig {
+    /// Number of neurons.
+    pub n: u32,
+    /// Overrides of the shared `[neuron]` parameters.
+    #[serde(default)]
+    pub neuron: NeuronConfig,
+}
+
+/// `[projections.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionConfig {
+    /// Source population.
+    pub source: String,
+    /// Target population.
+    pub target: String,
+    /// Connection rule.
+    pub connectivity: Connectivity,
+    /// Synaptic current jump (pA): a number or a distribution; >= 0 excitatory, <= 0
+    /// inhibitory.
+    pub weight_pa: DistConfig,
+    /// Axonal delay (ms), rounded to steps, at least one step. Default 1.
+    #[serde(default = "default_delay")]
+    pub delay_ms: DistConfig,
+}
+
+/// `connectivity = { rule = "...", ... }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Connectivity {
+    /// Every source to every target.
+    AllToAll {
+        /// Default true (as NEST and Brian2).
+        #[serde(default = "default_true")]
+        allow_autapses: bool,
+    },
+    /// Source i to target i.
+    OneToOne,
+    /// Each pair with probability `p`.
+    FixedProbability {
+        /// Probability in [0, 1].
+        p: f64,
+        /// Default true.
+        #[serde(default = "default_true")]
+        allow_autapses: bool,
+    },
+    /// Each target gets `k` sources.
+    FixedIndegree {
+        /// In-degree.
+        k: u32,
+        /// Default true.
+        #[serde(default = "default_true")]
+        allow_autapses: bool,
+        /// Default true.
+        #[serde(default = "default_true")]
+        allow_multapses: bool,
+    },
+    /// Each source makes `k` synapses.
+    FixedOutdegree {
+        /// Out-degree.
+        k: u32,
+        /// Default true.
+        #[serde(default = "default_true")]
+        allow_autapses: bool,
+        /// Default true.
+        #[serde(default = "default_true")]
+        allow_multapses: bool,
+    },
+}
+
+impl Connectivity {
+    fn rule(self) -> ConnRule {
+        match self {
+            Connectivity::AllToAll { allow_autapses } => ConnRule::AllToAll { allow_autapses },
+            Connectivity::OneToOne => ConnRule::OneToOne,
+            Connectivity::FixedProbability { p, allow_autapses } => {
+                ConnRule::FixedProbability { p, allow_autapses }
+            }
+            Connectivity::FixedIndegree {
+                k,
+                allow_autapses,
+                allow_multapses,
+            } => ConnRule::FixedInDegree {
+                k,
+                allow_autapses,
+                allow_multapses,
+            },
+            Connectivity::FixedOutdegree {
+                k,
+                allow_autapses,
+                allow_multapses,
+            } => ConnRule::FixedOutDegree {
+                k,
+                allow_autapses,
+                allow_multapses,
+            },
+        }
+    }
+}
+
+/// A value in a config: a number, `{ uniform = [low, high] }` or
+/// `{ normal = { mean = .., std = .., min = .., max = .. } }`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DistConfig(pub ValueDist);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum DistTable {
+    Uniform([f64; 2]),
+    Normal(NormalTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NormalTable {
+    mean: f64,
+    std: f64,
+    #[serde(default = "neg_inf")]
+    min: f64,
+    #[serde(default = "pos_inf")]
+    max: f64,
+}
+
+fn neg_inf() -> f64 {
+    f64::NEG_INFINITY
+}
+fn pos_inf() -> f64 {
+    f64::INFINITY
+}
+
+impl<'de> Deserialize<'de> for DistConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a number, { uniform = [low, high] } or { normal = { mean = m, std = s, min = a, max = b } }",
+                )
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DistConfig, E> {
+                Ok(DistConfig(ValueDist::Constant(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DistConfig, E> {
+                Ok(DistConfig(ValueDist::Constant(v as f64)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DistConfig, E> {
+                Ok(DistConfig(ValueDist::Constant(v as f64)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistConfig, A::Error> {
+                let t = DistTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DistConfig(match t {
+                    DistTable::Uniform([low, high]) => ValueDist::Uniform { low, high },
+                    DistTable::Normal(n) => ValueDist::Normal {
+                        mean: n.mean,
+                        std: n.std,
+                        min: n.min,
+                        max: n.max,
+                    },
+                }))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Which neurons of the target population an input reaches: `"all"` (default), a list of
+/// indices, or `{ range = [first, end) }`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NeuronSelect {
+    /// Every neuron.
+    All,
+    /// These indices.
+    List(Vec<u32>),
+    /// `first..end`.
+    Range(u32, u32),
+}
+
+impl<'de> Deserialize<'de> for NeuronSelect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RangeTable {
+            range: [u32; 2],
+        }
+        impl<'de> Visitor<'de> for V {
+            type Value = NeuronSelect;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"all\", a list of neuron indices, or { range = [first, end] }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NeuronSelect, E> {
+                if v == "all" {
+                    Ok(NeuronSelect::All)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NeuronSelect, A::Error> {
+                let mut out = Vec::new();
+                while let Some(i) = seq.next_element::<u32>()? {
+                    out.push(i);
+                }
+                Ok(NeuronSelect::List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<NeuronSelect, A::Error> {
+                let t = RangeTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(NeuronSelect::Range(t.range[0], t.range[1]))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[inputs.NAME]`: a stimulus source; `kind` says which.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InputConfig {
+    /// Independent Poisson trains, one per target neuron.
+    Poisson {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Rate (Hz).
+        rate_hz: f64,
+        /// Jump per spike (pA).
+        weight_pa: f64,
+        /// Start (ms). Default 0.
+        #[serde(default)]
+        start_ms: f64,
+        /// Stop (ms). Default: end of the run.
+        stop_ms: Option<f64>,
+    },
+    /// Spikes at given times into every target neuron.
+    SpikeTimes {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Times (ms).
+        times_ms: Vec<f64>,
+        /// Jump per spike (pA).
+        weight_pa: f64,
+    },
+    /// Constant current.
+    Dc {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Amplitude (pA).
+        amplitude_pa: f64,
+        /// Start (ms). Default 0.
+        #[serde(default)]
+        start_ms: f64,
+        /// Stop (ms). Default: end of the run.
+        stop_ms: Option<f64>,
+    },
+    /// Piecewise-constant current.
+    StepCurrent {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Switching times (ms).
+        times_ms: Vec<f64>,
+        /// Amplitudes (pA).
+        amplitudes_pa: Vec<f64>,
+    },
+}
+
+impl InputConfig {
+    fn target(&self) -> &str {
+        match self {
+            InputConfig::Poisson { target, .. }
+            | InputConfig::SpikeTimes { target, .. }
+            | InputConfig::Dc { target, .. }
+            | InputConfig::StepCurrent { target, .. } => target,
+        }
+    }
+
+    fn neurons(&self) -> Option<&NeuronSelect> {
+        match self {
+            InputConfig::Poisson { neurons, .. }
+            | InputConfig::SpikeTimes { neurons, .. }
+            | InputConfig::Dc { neurons, .. }
+            | InputConfig::StepCurrent { neurons, .. } => neurons.as_ref(),
+        }
+    }
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Populations whose spikes are written. Default: all.
+    pub record: Option<Vec<String>>,
+}
+
+/// A checked config, ready to build.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// The config text after `--set` edits, as written to the output.
+    pub text: String,
+    /// The typed config.
+    pub config: ConfigFile,
+    /// The network.
+    pub spec: NetworkSpec,
+    /// Number of steps to run.
+    pub steps: u64,
+    /// Indices of the populations to record.
+    pub record: Vec<usize>,
+}
+
+/// Reads, edits (`--set path=value`), parses and checks a config file.
+pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Model, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        line: None,
+        path: String::new(),
+        message: format!("cannot read the config: {e}"),
+    })?;
+    from_text(path, &text, sets, seed)
+}
+
+/// As [`load`], from text already read.
+pub fn from_text(
+    file: &Path,
+    text: &str,
+    sets: &[String],
+    seed: Option<u64>,
+) -> Result<Model, ConfigError> {
+    let err = |line: Option<usize>, path: &str, message: String| ConfigError {
+        file: file.to_path_buf(),
+        line,
+        path: path.to_string(),
+        message,
+    };
+    let mut value: toml::Table = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of_offset(text, s.start));
+        err(line, "", e.message().trim().to_string())
+    })?;
+    let mut set_paths = Vec::new();
+    for s in sets {
+        let (p, v) =
+            apply_set(&mut value, s).map_err(|m| err(None, "", format!("--set {s}: {m}")))?;
+        set_paths.push((p, v));
+    }
+    if let Some(seed) = seed {
+        let sim = value
+            .entry("simulation")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(t) = sim {
+            t.insert("seed".into(), toml::Value::Integer(seed as i64));
+        }
+    }
+    let edited = if set_paths.is_empty() && seed.is_none() {
+        text.to_string()
+    } else {
+        toml::to_string(&value).unwrap_or_default()
+    };
+    // Where a path's value comes from: a line of the file, or the command line.
+    let locate = |path: &str| -> (Option<usize>, String) {
+        if let Some((p, _)) = set_paths
+            .iter()
+            .rev()
+            .find(|(p, _)| path == p || path.starts_with(&format!("{p}.")))
+        {
+            return (None, format!(" (set on the command line: --set {p})"));
+        }
+        (line_of_path(text, path), String::new())
+    };
+    let config: ConfigFile =
+        serde_path_to_error::deserialize(toml::Value::Table(value)).map_err(|e| {
+            let path = clean_path(&e.path().to_string());
+            let (line, origin) = locate(&path);
+            err(
+                line,
+                &path,
+                format!("{}{origin}", e.inner().message().trim()),
+            )
+        })?;
+    let invalid = |path: String, message: String| {
+        let (line, origin) = locate(&path);
+        err(line, &path, format!("{message}{origin}"))
+    };
+    let (spec, steps, record) = to_spec(&config).map_err(|(p, m)| invalid(p, m))?;
+    spec.validate().map_err(|e| match e {
+        NetworkError::Invalid { path, message } => invalid(path, message),
+        other => invalid(String::new(), other.to_string()),
+    })?;
+    Ok(Model {
+        file: file.to_path_buf(),
+        text: edited,
+        config,
+        spec,
+        steps,
+        record,
+    })
+}
+
+/// serde_path_to_error writes `.` for the root; keep the dotted path only.
+fn clean_path(p: &str) -> String {
+    if p == "." {
+        String::new()
+    } else {
+        p.to_string()
+    }
+}
+
+/// Applies one `path.to.field=value` edit. The value is parsed as TOML (`1.5`, `"x"`,
+/// `[1, 2]`, `{ uniform = [0, 1] }`); anything that does not parse is taken as a string.
+fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, toml::Value), String> {
+    let (path, raw) = set.split_once('=').ok_or("expected path.to.field=value")?;
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(format!("`{path}` is not a dotted field path"));
+    }
+    let value = parse_value(raw.trim());
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().expect("non-empty path");
+    let mut table = root;
+    let mut walked = String::new();
+    for part in parts {
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(part);
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("`{walked}` is a value, not a table")),
+        };
+    }
+    table.insert(last.to_string(), value.clone());
+    Ok((path.to_string(), value))
+}
+
+/// A `--set` value: TOML if it parses, else a plain string.
+pub fn parse_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&doc) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or(toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+fn line_of_offset(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Line of the value at `path` in the original text, if it is there; else the line of the
+/// nearest table on the path that is.
+fn line_of_path(text: &str, path: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut best: Option<usize> = None;
+    let mut table = doc.get_ref();
+    let parts: Vec<&str> = if path.is_empty() {
+        vec![]
+    } else {
+        path.split('.').collect()
+    };
+    for (i, part) in parts.iter().enumerate() {
+        let Some((key, value)) = table.get_key_value(*part) else {
+            break;
+        };
+        let span = if i + 1 == parts.len() {
+            value.span()
+        } else {
+            key.span()
+        };
+        if span.start < text.len() {
+            best = Some(line_of_offset(text, span.start));
+        }
+        match value.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => break,
+        }
+    }
+    best
+}
+
+type Invalid = (String, String);
+
+fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
+    let s = &c.simulation;
+    if !(s.dt_ms.is_finite() && s.dt_ms > 0.0) {
+        return Err((
+            "simulation.dt_ms".into(),
+            format!("{} must be a number > 0", s.dt_ms),
+        ));
+    }
+    if !(s.duration_ms.is_finite() && s.duration_ms >= 0.0) {
+        return Err((
+            "simulation.duration_ms".into(),
+            format!("{} must be a number >= 0", s.duration_ms),
+        ));
+    }
+    let steps = (s.duration_ms / s.dt_ms).round() as u64;
+    if c.populations.is_empty() {
+        return Err((
+            "populations".into(),
+            "at least one population is needed, e.g. [populations.E] n = 100".into(),
+        ));
+    }
+    let names: Vec<&str> = c.populations.keys().map(String::as_str).collect();
+    let pop_index = |field: String, name: &str| -> Result<usize, Invalid> {
+        names.iter().position(|n| *n == name).ok_or_else(|| {
+            (
+                field,
+                format!(
+                    "no population called `{name}`; populations are: {}",
+                    names.join(", ")
+                ),
+            )
+        })
+    };
+    let mut populations = Vec::new();
+    for (name, p) in &c.populations {
+        let merged = p.neuron.over(&c.neuron);
+        if let Some(model) = &merged.model {
+            if model != "lif_exp" {
+                let at = if p.neuron.model.is_some() {
+                    format!("populations.{name}.neuron.model")
+                } else {
+                    "neuron.model".into()
+                };
+                return Err((at, format!("unknown model `{model}`; allowed: \"lif_exp\"")));
+            }
+        }
+        let params = merged.params().checked().map_err(|e| {
+            let at = if p.neuron.is_set(e.field) {
+                format!("populations.{name}.neuron.{}", e.field)
+            } else {
+                format!("neuron.{}", e.field)
+            };
+            (at, format!("{}: {}", e.value, e.allowed))
+        })?;
+        let v_init = match merged.v_init_mv {
+            Some(d) => d.0,
+            None => ValueDist::Constant(params.get().e_l_mv),
+        };
+        populations.push(PopulationSpec {
+            name: name.clone(),
+            n: p.n,
+            params,
+            v_init_mv: v_init,
+        });
+    }
+    let mut projections = Vec::new();
+    for (name, p) in &c.projections {
+        let at = |f: &str| format!("projections.{name}.{f}");
+        projections.push(ProjectionSpec {
+            name: name.clone(),
+            source: pop_index(at("source"), &p.source)?,
+            target: pop_index(at("target"), &p.target)?,
+            rule: p.connectivity.rule(),
+            weight_pa: p.weight_pa.0,
+            delay_ms: p.delay_ms.0,
+        });
+    }
+    let mut inputs = Vec::new();
+    for (name, i) in &c.inputs {
+        let at = |f: &str| format!("inputs.{name}.{f}");
+        let target = pop_index(at("target"), i.target())?;
+        let n = c.populations[target].n;
+        let neurons = match i.neurons() {
+            None | Some(NeuronSelect::All) => (0..n).collect(),
+            Some(NeuronSelect::List(l)) => {
+                let mut l = l.clone();
+                l.sort_unstable();
+                l.dedup();
+                l
+            }
+            Some(NeuronSelect::Range(a, b)) => {
+                if a > b || *b > n {
+                    return Err((
+                        at("neurons"),
+                        format!(
+                            "range [{a}, {b}) must satisfy first <= end <= {n} (the population size)"
+                        ),
+                    ));
+                }
+                (*a..*b).collect()
+            }
+        };
+        let end = s.duration_ms;
+        let kind = match i {
+            InputConfig::Poisson {
+                rate_hz,
+                weight_pa,
+                start_ms,
+                stop_ms,
+                ..
+            } => InputKind::Poisson {
+                rate_hz: *rate_hz,
+                weight_pa: *weight_pa,
+                start_ms: *start_ms,
+                stop_ms: stop_ms.unwrap_or(end),
+            },
+            InputConfig::SpikeTimes {
+                times_ms,
+                weight_pa,
+                ..
+            } => InputKind::SpikeTimes {
+                times_ms: times_ms.clone(),
+                weight_pa: *weight_pa,
+            },
+            InputConfig::Dc {
+                amplitude_pa,
+                start_ms,
+                stop_ms,
+                ..
+            } => InputKind::Dc {
+                amplitude_pa: *amplitude_pa,
+                start_ms: *start_ms,
+                stop_ms: stop_ms.unwrap_or(end),
+            },
+            InputConfig::StepCurrent {
+                times_ms,
+                amplitudes_pa,
+                ..
+            } => InputKind::StepCurrent {
+                times_ms: times_ms.clone(),
+                amplitudes_pa: amplitudes_pa.clone(),
+            },
+        };
+        inputs.push(InputSpec {
+            name: name.clone(),
+            target,
+            neurons,
+            kind,
+        });
+    }
+    let record = match &c.output.record {
+        None => (0..populations.len()).collect(),
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(k, name)| pop_index(format!("output.record.{k}"), name))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let spec = NetworkSpec {
+        dt_ms: s.dt_ms,
+        populations,
+        projections,
+        inputs,
+    };
+    Ok((spec, steps, record))
+}

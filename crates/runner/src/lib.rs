@@ -1,0 +1,7 @@
+//! The engram runner: TOML configs, SONATA HDF5 output and the `engram` command.
+//!
+//! The binary (`src/main.rs`) is a thin layer over these modules: [`config`] turns a TOML
+//! file into a checked network description, [`output`] writes spikes and provenance.
+
+pub mod config;
+pub mod output;
