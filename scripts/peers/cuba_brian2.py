@@ -99,6 +99,8 @@ def main(argv=None):
     n_exc = int(round(0.8 * n))
     p_conn = 80.0 / n
 
+    # Brian2 resolves the names in the equation strings from this function's
+    # local namespace, so these "unused" locals are used.
     taum = 20 * ms
     taue = 5 * ms
     taui = 10 * ms

@@ -17,6 +17,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::NetworkError;
 use crate::connect::{ChunkCsr, ConnectJob, Delays};
@@ -136,6 +138,8 @@ struct Chunk {
     currents_next: usize,
     /// Spikes emitted in the current step (global ids, ascending).
     spikes: Vec<u32>,
+    /// Scratch space for the network's spike list (used by worker 0).
+    gather: Vec<u32>,
     /// Synaptic events delivered so far.
     syn_events: u64,
 }
@@ -145,7 +149,8 @@ struct StepCtx<'a> {
     step: u64,
     dt_ms: f64,
     ring_len: u64,
-    prev_spikes: &'a [u32],
+    /// Spikes of the previous step, one list per chunk, in chunk order.
+    prev_spikes: &'a [RwLockReadGuard<'a, Vec<u32>>],
     props: &'a [LifPropagators],
     modulation: &'a [Modulation],
 }
@@ -158,38 +163,40 @@ impl Chunk {
     fn step(&mut self, ctx: &StepCtx<'_>) {
         let n = self.len();
         let d = ctx.ring_len;
-        // 1. Deliver the previous step's spikes.
-        if ctx.step > 0 && !ctx.prev_spikes.is_empty() {
+        // 1. Deliver the previous step's spikes: every chunk's list, in chunk order, is
+        //    the network's list in id order.
+        if ctx.step > 0 && ctx.prev_spikes.iter().any(|l| !l.is_empty()) {
             let sent = ctx.step - 1;
             for csr in &self.csrs {
                 let lo = csr.src_start;
                 let hi = lo + (csr.row_ptr.len() as u32 - 1);
-                let a = ctx.prev_spikes.partition_point(|&g| g < lo);
-                let b = ctx.prev_spikes.partition_point(|&g| g < hi);
-                if a == b {
-                    continue;
-                }
                 let ring = if csr.inhibitory {
                     &mut self.ring_in
                 } else {
                     &mut self.ring_ex
                 };
-                for &g in &ctx.prev_spikes[a..b] {
-                    let s = (g - lo) as usize;
-                    let (e0, e1) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
-                    self.syn_events += (e1 - e0) as u64;
-                    match &csr.delays {
-                        Delays::Constant(dl) => {
-                            let base = ((sent + u64::from(*dl)) % d) as usize * n;
-                            let slot = &mut ring[base..base + n];
-                            for (t, w) in csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]) {
-                                slot[*t as usize] += f64::from(*w);
+                for list in ctx.prev_spikes {
+                    let list: &[u32] = list;
+                    let a = list.partition_point(|&g| g < lo);
+                    let b = list.partition_point(|&g| g < hi);
+                    for &g in &list[a..b] {
+                        let s = (g - lo) as usize;
+                        let (e0, e1) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
+                        self.syn_events += (e1 - e0) as u64;
+                        match &csr.delays {
+                            Delays::Constant(dl) => {
+                                let base = ((sent + u64::from(*dl)) % d) as usize * n;
+                                let slot = &mut ring[base..base + n];
+                                for (t, w) in csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]) {
+                                    slot[*t as usize] += f64::from(*w);
+                                }
                             }
-                        }
-                        Delays::PerEdge(dls) => {
-                            for e in e0..e1 {
-                                let base = ((sent + u64::from(dls[e])) % d) as usize * n;
-                                ring[base + csr.targets[e] as usize] += f64::from(csr.weights[e]);
+                            Delays::PerEdge(dls) => {
+                                for e in e0..e1 {
+                                    let base = ((sent + u64::from(dls[e])) % d) as usize * n;
+                                    ring[base + csr.targets[e] as usize] +=
+                                        f64::from(csr.weights[e]);
+                                }
                             }
                         }
                     }
@@ -274,7 +281,51 @@ fn step_of(t_ms: f64, dt_ms: f64) -> u64 {
     (t_ms / dt_ms).round().max(0.0) as u64
 }
 
+/// A barrier for the workers of one run: spins briefly, then yields. Lock-free, so a
+/// step costs two atomic operations per worker instead of a mutex and a condition variable.
+struct SpinBarrier {
+    n: usize,
+    count: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(n: usize) -> Self {
+        SpinBarrier {
+            n,
+            count: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+        }
+    }
+
+    fn wait(&self) {
+        if self.n <= 1 {
+            return;
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            self.count.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+        } else {
+            let mut spins = 0u32;
+            while self.generation.load(Ordering::Acquire) == generation {
+                if spins < 2000 {
+                    std::hint::spin_loop();
+                    spins += 1;
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+}
+
 /// A network that runs: state, synapses and buffers, built from a [`NetworkSpec`].
+///
+/// A run is one parallel region: each worker owns one chunk for the whole run and the
+/// workers meet at a barrier once per step. The spikes of step `k` go to buffer `k % 2` of
+/// their chunk, which every worker reads in step `k + 1` while the owner writes the other
+/// buffer: the barrier orders the two, so the buffers' locks are never contended.
 pub struct Simulation {
     dt_ms: f64,
     step: u64,
@@ -282,12 +333,20 @@ pub struct Simulation {
     pop_ranges: Vec<Range<u32>>,
     props: Vec<LifPropagators>,
     modulation: Vec<Modulation>,
-    chunks: Vec<Chunk>,
+    chunks: Vec<Mutex<Chunk>>,
+    spike_bufs: Vec<[RwLock<Vec<u32>>; 2]>,
     pool: Option<rayon::ThreadPool>,
-    /// Spikes of the last step (global ids, ascending).
-    last_spikes: Vec<u32>,
     spike_counts: Vec<u64>,
     n_synapses: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A worker that panicked poisons its chunk; the panic itself is propagated by rayon.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Simulation {
@@ -362,6 +421,10 @@ impl Simulation {
             .flat_map(|c| c.csrs.iter())
             .map(|c| c.len() as u64)
             .sum();
+        let spike_bufs = chunks
+            .iter()
+            .map(|_| [RwLock::new(Vec::new()), RwLock::new(Vec::new())])
+            .collect();
         Ok(Simulation {
             dt_ms: spec.dt_ms,
             step: 0,
@@ -370,45 +433,61 @@ impl Simulation {
             modulation: vec![Modulation::default(); spec.populations.len()],
             spike_counts: vec![0; spec.populations.len()],
             pop_ranges,
-            chunks,
+            chunks: chunks.into_iter().map(Mutex::new).collect(),
+            spike_bufs,
             pool,
-            last_spikes: Vec::new(),
             n_synapses,
         })
     }
 
     /// Advances the network by `steps` steps, handing each step's spikes to `sink`.
-    pub fn run<S: SpikeSink>(&mut self, steps: u64, sink: &mut S) -> Result<(), S::Error> {
-        for _ in 0..steps {
-            let ctx = StepCtx {
-                step: self.step,
-                dt_ms: self.dt_ms,
-                ring_len: self.ring_len,
-                prev_spikes: &self.last_spikes,
-                props: &self.props,
-                modulation: &self.modulation,
-            };
-            match &self.pool {
-                Some(pool) => {
-                    pool.install(|| self.chunks.par_iter_mut().for_each(|c| c.step(&ctx)))
-                }
-                None => self.chunks.iter_mut().for_each(|c| c.step(&ctx)),
-            }
-            self.last_spikes.clear();
-            for c in &self.chunks {
-                self.last_spikes.extend_from_slice(&c.spikes);
-            }
-            let mut p = 0;
-            for &g in &self.last_spikes {
-                while g >= self.pop_ranges[p].end {
-                    p += 1;
-                }
-                self.spike_counts[p] += 1;
-            }
-            let time_ms = (self.step + 1) as f64 * self.dt_ms;
-            sink.record(self.step, time_ms, &self.last_spikes)?;
-            self.step += 1;
+    ///
+    /// If the sink fails, the run stops one step later and returns the error; the network is
+    /// then in an unspecified state and should not be run further.
+    pub fn run<S: SpikeSink + Send>(&mut self, steps: u64, sink: &mut S) -> Result<(), S::Error>
+    where
+        S::Error: Send,
+    {
+        if steps == 0 {
+            return Ok(());
         }
+        let n_workers = self.chunks.len();
+        let barrier = SpinBarrier::new(n_workers);
+        let failed_at = AtomicU64::new(u64::MAX);
+        let first_step = self.step;
+        let shared = Shared {
+            dt_ms: self.dt_ms,
+            ring_len: self.ring_len,
+            props: &self.props,
+            modulation: &self.modulation,
+            chunks: &self.chunks,
+            spike_bufs: &self.spike_bufs,
+            pop_ranges: &self.pop_ranges,
+            barrier: &barrier,
+            failed_at: &failed_at,
+        };
+        let recorder = Mutex::new(Recorder {
+            sink,
+            counts: &mut self.spike_counts,
+            error: None,
+        });
+        let work = |w: usize| shared.worker(w, first_step, steps, &recorder);
+        match &self.pool {
+            Some(pool) => {
+                pool.broadcast(|ctx| work(ctx.index()));
+            }
+            None => work(0),
+        }
+        let recorder = recorder
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(e) = recorder.error {
+            // The workers stopped one step after the failing one; the state is that of
+            // an unfinished run.
+            self.step = first_step + steps;
+            return Err(e);
+        }
+        self.step = first_step + steps;
         Ok(())
     }
 
@@ -449,7 +528,7 @@ impl Simulation {
 
     /// Synaptic events (spike deliveries to one synapse) so far.
     pub fn syn_events(&self) -> u64 {
-        self.chunks.iter().map(|c| c.syn_events).sum()
+        self.chunks.iter().map(|c| lock(c).syn_events).sum()
     }
 
     /// Number of threads (and chunks).
@@ -459,19 +538,125 @@ impl Simulation {
 
     /// Heap memory held by state, buffers and synapses (bytes).
     pub fn memory_bytes(&self) -> usize {
-        self.chunks.iter().map(Chunk::memory_bytes).sum()
+        self.chunks.iter().map(|c| lock(c).memory_bytes()).sum()
     }
 
     /// Membrane potential (mV, absolute) of every neuron, in global id order.
     pub fn membrane_potentials_mv(&self) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.pop_ranges.last().map_or(0, |r| r.end as usize));
         for c in &self.chunks {
+            let c = lock(c);
             for seg in &c.segments {
                 let e_l = self.props[seg.pop].e_l_mv;
                 out.extend(c.state.v_rel[seg.local.clone()].iter().map(|v| v + e_l));
             }
         }
         out
+    }
+}
+
+/// Where the spikes of a run go; used by worker 0 only.
+struct Recorder<'a, S: SpikeSink> {
+    sink: &'a mut S,
+    counts: &'a mut Vec<u64>,
+    error: Option<S::Error>,
+}
+
+/// What the workers of one run share.
+struct Shared<'a> {
+    dt_ms: f64,
+    ring_len: u64,
+    props: &'a [LifPropagators],
+    modulation: &'a [Modulation],
+    chunks: &'a [Mutex<Chunk>],
+    spike_bufs: &'a [[RwLock<Vec<u32>>; 2]],
+    pop_ranges: &'a [Range<u32>],
+    barrier: &'a SpinBarrier,
+    failed_at: &'a AtomicU64,
+}
+
+impl Shared<'_> {
+    /// The loop of worker `w`: steps its chunk, publishes its spikes, meets the others at
+    /// the barrier; worker 0 also hands the step's spikes to the sink.
+    fn worker<S: SpikeSink>(
+        &self,
+        w: usize,
+        first_step: u64,
+        steps: u64,
+        recorder: &Mutex<Recorder<'_, S>>,
+    ) {
+        let mut chunk = lock(&self.chunks[w]);
+        let mut recorder = if w == 0 { Some(lock(recorder)) } else { None };
+        let mut prev = Vec::with_capacity(self.chunks.len());
+        for k in 0..steps {
+            let step = first_step + k;
+            let parity = (step % 2) as usize;
+            prev.clear();
+            prev.extend(self.spike_bufs.iter().map(|b| read(&b[1 - parity])));
+            let ctx = StepCtx {
+                step,
+                dt_ms: self.dt_ms,
+                ring_len: self.ring_len,
+                prev_spikes: &prev,
+                props: self.props,
+                modulation: self.modulation,
+            };
+            chunk.step(&ctx);
+            prev.clear();
+            {
+                let mut out = self.spike_bufs[w][parity]
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                out.clear();
+                out.extend_from_slice(&chunk.spikes);
+            }
+            self.barrier.wait();
+            if self.failed_at.load(Ordering::Acquire) < step {
+                break;
+            }
+            if let Some(rec) = recorder.as_mut() {
+                if rec.error.is_none() {
+                    let time_ms = (step + 1) as f64 * self.dt_ms;
+                    for b in self.spike_bufs {
+                        let list = read(&b[parity]);
+                        let mut p = 0;
+                        for &g in list.iter() {
+                            while g >= self.pop_ranges[p].end {
+                                p += 1;
+                            }
+                            rec.counts[p] += 1;
+                        }
+                    }
+                    // The sink sees one list per step: concatenate only when several
+                    // chunks spiked.
+                    let mut nonempty = 0;
+                    let mut which = 0;
+                    for (i, b) in self.spike_bufs.iter().enumerate() {
+                        if !read(&b[parity]).is_empty() {
+                            nonempty += 1;
+                            which = i;
+                        }
+                    }
+                    let result = if nonempty <= 1 {
+                        let list = read(&self.spike_bufs[which][parity]);
+                        rec.sink.record(step, time_ms, &list)
+                    } else {
+                        let mut all = std::mem::take(&mut chunk.gather);
+                        all.clear();
+                        for b in self.spike_bufs {
+                            all.extend_from_slice(&read(&b[parity]));
+                        }
+                        let result = rec.sink.record(step, time_ms, &all);
+                        chunk.gather = all;
+                        result
+                    };
+                    if let Err(e) = result {
+                        rec.error = Some(e);
+                        self.failed_at.store(step, Ordering::Release);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -537,7 +722,7 @@ fn build_chunk(
         let tr = &pop_ranges[input.target];
         let locals = input.neurons.iter().filter_map(|&i| {
             let g = tr.start + i;
-            range.contains(&g).then_some((i, g - range.start))
+            range.contains(&g).then(|| (i, g - range.start))
         });
         match &input.kind {
             InputKind::Poisson {
@@ -640,6 +825,7 @@ fn build_chunk(
         currents,
         currents_next: 0,
         spikes: Vec::new(),
+        gather: Vec::new(),
         syn_events: 0,
     }
 }

@@ -553,11 +553,16 @@ pub fn from_text(
         let line = e.span().map(|s| line_of_offset(text, s.start));
         err(line, "", e.message().trim().to_string())
     })?;
-    let mut set_paths = Vec::new();
+    // (path whose value a `--set` wrote, the `--set` path): the set path itself, and the
+    // first table the set had to create, if any (so an unknown table is blamed on it).
+    let mut set_paths: Vec<(String, String)> = Vec::new();
     for s in sets {
-        let (p, v) =
+        let (p, created) =
             apply_set(&mut value, s).map_err(|m| err(None, "", format!("--set {s}: {m}")))?;
-        set_paths.push((p, v));
+        if let Some(c) = created {
+            set_paths.push((c, p.clone()));
+        }
+        set_paths.push((p.clone(), p));
     }
     if let Some(seed) = seed {
         let sim = value
@@ -574,10 +579,10 @@ pub fn from_text(
     };
     // Where a path's value comes from: a line of the file, or the command line.
     let locate = |path: &str| -> (Option<usize>, String) {
-        if let Some((p, _)) = set_paths
+        if let Some((_, p)) = set_paths
             .iter()
             .rev()
-            .find(|(p, _)| path == p || path.starts_with(&format!("{p}.")))
+            .find(|(c, _)| path == c || path.starts_with(&format!("{c}.")))
         {
             return (None, format!(" (set on the command line: --set {p})"));
         }
@@ -623,7 +628,8 @@ fn clean_path(p: &str) -> String {
 
 /// Applies one `path.to.field=value` edit. The value is parsed as TOML (`1.5`, `"x"`,
 /// `[1, 2]`, `{ uniform = [0, 1] }`); anything that does not parse is taken as a string.
-fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, toml::Value), String> {
+/// Returns the path and the first table the edit had to create, if any.
+fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, Option<String>), String> {
     let (path, raw) = set.split_once('=').ok_or("expected path.to.field=value")?;
     let path = path.trim();
     if path.is_empty() || path.split('.').any(str::is_empty) {
@@ -634,11 +640,15 @@ fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, toml::Value),
     let last = parts.pop().expect("non-empty path");
     let mut table = root;
     let mut walked = String::new();
+    let mut created = None;
     for part in parts {
         if !walked.is_empty() {
             walked.push('.');
         }
         walked.push_str(part);
+        if created.is_none() && !table.contains_key(part) {
+            created = Some(walked.clone());
+        }
         let entry = table
             .entry(part.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -647,8 +657,8 @@ fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, toml::Value),
             _ => return Err(format!("`{walked}` is a value, not a table")),
         };
     }
-    table.insert(last.to_string(), value.clone());
-    Ok((path.to_string(), value))
+    table.insert(last.to_string(), value);
+    Ok((path.to_string(), created))
 }
 
 /// A `--set` value: TOML if it parses, else a plain string.
@@ -746,14 +756,18 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
                 return Err((at, format!("unknown model `{model}`; allowed: \"lif_exp\"")));
             }
         }
-        let params = merged.params().checked().map_err(|e| {
+        let param_error = |e: engram_neuron::ParamError| {
             let at = if p.neuron.is_set(e.field) {
                 format!("populations.{name}.neuron.{}", e.field)
             } else {
                 format!("neuron.{}", e.field)
             };
             (at, format!("{}: {}", e.value, e.allowed))
-        })?;
+        };
+        let params = merged.params().checked().map_err(param_error)?;
+        // The same check the build makes (e.g. a refractory period of too many steps), so
+        // that `engram check` rejects what `engram run` would.
+        params.propagators(s.dt_ms).map_err(param_error)?;
         let v_init = match merged.v_init_mv {
             Some(d) => d.0,
             None => ValueDist::Constant(params.get().e_l_mv),

@@ -148,11 +148,6 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
             out.display()
         )));
     }
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the output folder {}", dir.display()))
-            .map_err(Failure::Input)?;
-    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -172,6 +167,12 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     let mut record = vec![false; names.len()];
     for &i in &model.record {
         record[i] = true;
+    }
+    // Only now that the network is built, so that a run that fails earlier leaves nothing.
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the output folder {}", dir.display()))
+            .map_err(Failure::Input)?;
     }
     let mut writer = SpikeWriter::create(&out, &names, sim.population_ranges(), &record)
         .with_context(|| format!("cannot create {}", out.display()))

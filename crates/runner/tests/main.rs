@@ -1,0 +1,11 @@
+//! End-to-end tests of the `engram` command: it is run as a process on the configs in
+//! `tests/` and `configs/`, and its exit codes, messages and HDF5 output are checked.
+
+mod architecture;
+mod bad_configs;
+mod common;
+mod configs;
+mod determinism;
+mod output;
+mod rates;
+mod set;

@@ -1,0 +1,229 @@
+//! The SONATA output file, the JSON summary, output paths and `engram inspect`.
+
+use std::path::Path;
+
+use engram::output::Sorting;
+use hdf5::types::VarLenUnicode;
+
+use crate::common::{
+    assert_ok, code, dir_entries, engram, engram_in, pop_u64, population_names, read_spikes,
+    run_json, small_cuba, stderr, stdout,
+};
+
+/// One run of the small network shared by the checks on its file.
+fn run_small(dir: &Path) -> (std::path::PathBuf, serde_json::Value) {
+    let out = dir.join("out.h5");
+    let summary = run_json(&small_cuba(), &out, &["--threads", "2"]);
+    (out, summary)
+}
+
+#[test]
+fn spikes_are_sorted_in_range_and_described() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (out, summary) = run_small(tmp.path());
+    let duration = summary["duration_ms"].as_f64().expect("duration_ms");
+    assert_eq!(duration, 200.0);
+    let f = hdf5::File::open(&out).expect("the output opens");
+    let pops = population_names(&summary);
+    assert_eq!(pops, ["E", "I"]);
+    for pop in &pops {
+        let n = pop_u64(&summary, pop, "n");
+        let s = read_spikes(&out, pop);
+        assert_eq!(s.timestamps.len(), s.node_ids.len(), "{pop}");
+        assert!(!s.timestamps.is_empty(), "{pop}: no spikes");
+        for k in 1..s.timestamps.len() {
+            let prev = (s.timestamps[k - 1], s.node_ids[k - 1]);
+            let cur = (s.timestamps[k], s.node_ids[k]);
+            assert!(
+                prev.0 < cur.0 || (prev.0 == cur.0 && prev.1 < cur.1),
+                "{pop}: spike {k} {cur:?} is not after {prev:?}"
+            );
+        }
+        for (&t, &id) in s.timestamps.iter().zip(&s.node_ids) {
+            assert!(
+                t > 0.0 && t <= duration,
+                "{pop}: spike time {t} outside (0, {duration}]"
+            );
+            assert!(id < n, "{pop}: node id {id} >= n = {n}");
+        }
+        let g = f.group(&format!("spikes/{pop}")).expect("the spike group");
+        let sorting = g
+            .attr("sorting")
+            .and_then(|a| a.read_scalar::<Sorting>())
+            .expect("a sorting attribute");
+        assert_eq!(sorting, Sorting::by_time, "{pop}");
+        let n_nodes = g
+            .attr("n_nodes")
+            .and_then(|a| a.read_scalar::<u64>())
+            .expect("an n_nodes attribute");
+        assert_eq!(n_nodes, n, "{pop}");
+        let units = g
+            .dataset("timestamps")
+            .and_then(|d| d.attr("units"))
+            .and_then(|a| a.read_scalar::<VarLenUnicode>())
+            .expect("a units attribute on the timestamps");
+        assert_eq!(units.as_str(), "ms", "{pop}");
+    }
+    let config = f
+        .dataset("engram/config")
+        .and_then(|d| d.read_scalar::<VarLenUnicode>())
+        .expect("/engram/config");
+    let text = std::fs::read_to_string(small_cuba()).expect("the config reads");
+    assert_eq!(config.as_str(), text);
+}
+
+#[test]
+fn json_summary_has_the_documented_keys_and_matching_counts() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (out, summary) = run_small(tmp.path());
+    for key in [
+        "populations",
+        "wall_s",
+        "build_s",
+        "sim_s",
+        "syn_events",
+        "output",
+    ] {
+        assert!(summary.get(key).is_some(), "no `{key}` in {summary}");
+    }
+    for key in ["wall_s", "build_s", "sim_s"] {
+        let v = summary[key].as_f64().unwrap_or(-1.0);
+        assert!(v >= 0.0, "{key} = {v}");
+    }
+    assert!(summary["syn_events"].as_u64().unwrap_or(0) > 0);
+    assert_eq!(summary["output"].as_str(), out.to_str());
+    let mut total = 0;
+    for pop in population_names(&summary) {
+        let n = pop_u64(&summary, &pop, "n");
+        let spikes = pop_u64(&summary, &pop, "spikes");
+        let rate = summary["populations"][&pop]["rate_hz"]
+            .as_f64()
+            .expect("rate_hz");
+        assert_eq!(
+            spikes,
+            read_spikes(&out, &pop).timestamps.len() as u64,
+            "{pop}: JSON count vs dataset length"
+        );
+        let want = spikes as f64 / n as f64 / 0.2;
+        assert!(
+            (rate - want).abs() < 1e-9,
+            "{pop}: rate_hz {rate}, want {want}"
+        );
+        total += spikes;
+    }
+    assert_eq!(summary["spikes"].as_u64(), Some(total));
+}
+
+#[test]
+fn default_output_path_can_be_written_twice() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    std::fs::copy(small_cuba(), tmp.path().join("small_cuba.toml")).expect("copy");
+    for round in 0..2 {
+        let o = engram_in(
+            Some(tmp.path()),
+            [
+                "run",
+                "small_cuba.toml",
+                "--quiet",
+                "--threads",
+                "1",
+                "--set",
+                "simulation.duration_ms=50",
+            ],
+        );
+        assert_ok(&o, &format!("run {round}"));
+        assert_eq!(dir_entries(tmp.path()), ["results", "small_cuba.toml"]);
+        assert_eq!(
+            dir_entries(&tmp.path().join("results")),
+            ["small_cuba.h5"],
+            "run {round}"
+        );
+        let s = read_spikes(&tmp.path().join("results/small_cuba.h5"), "E");
+        assert!(!s.timestamps.is_empty(), "run {round}");
+    }
+}
+
+#[test]
+fn an_existing_output_needs_force() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let out = tmp.path().join("out.h5");
+    std::fs::write(&out, b"keep me").expect("write");
+    let args = |force: bool| {
+        let mut a: Vec<std::ffi::OsString> = vec![
+            "run".into(),
+            small_cuba().into(),
+            "-o".into(),
+            out.clone().into(),
+            "--quiet".into(),
+            "--set".into(),
+            "simulation.duration_ms=20".into(),
+        ];
+        if force {
+            a.push("--force".into());
+        }
+        a
+    };
+    let o = engram(args(false));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("out.h5"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&out).expect("read"), b"keep me");
+    assert_eq!(dir_entries(tmp.path()), ["out.h5"]);
+
+    let o = engram(args(true));
+    assert_ok(&o, "run --force");
+    assert_eq!(dir_entries(tmp.path()), ["out.h5"]);
+    hdf5::File::open(&out).expect("the replaced file is HDF5");
+}
+
+#[test]
+fn inspect_shows_populations_and_counts() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (out, summary) = run_small(tmp.path());
+    let o = engram(["inspect".as_ref(), out.as_os_str()]);
+    assert_ok(&o, "inspect");
+    let text = stdout(&o);
+    for pop in population_names(&summary) {
+        let n = pop_u64(&summary, &pop, "n");
+        let spikes = pop_u64(&summary, &pop, "spikes");
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(pop.as_str()))
+            .unwrap_or_else(|| panic!("no line for {pop} in:\n{text}"));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields[1], n.to_string(), "{line}");
+        assert_eq!(fields[2], spikes.to_string(), "{line}");
+    }
+
+    let o = engram(["inspect".as_ref(), out.as_os_str(), "--json".as_ref()]);
+    assert_ok(&o, "inspect --json");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    for pop in population_names(&summary) {
+        assert_eq!(
+            j["populations"][&pop]["spikes"].as_u64(),
+            Some(pop_u64(&summary, &pop, "spikes")),
+            "{pop}"
+        );
+        assert_eq!(
+            j["populations"][&pop]["n"].as_u64(),
+            Some(pop_u64(&summary, &pop, "n")),
+            "{pop}"
+        );
+    }
+    assert_eq!(j["provenance"]["seed"].as_str(), Some("7"));
+}
+
+#[test]
+fn inspect_rejects_missing_and_foreign_files() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let missing = tmp.path().join("missing.h5");
+    let o = engram(["inspect".as_ref(), missing.as_os_str()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("missing.h5"), "{}", stderr(&o));
+
+    let foreign = tmp.path().join("foreign.h5");
+    std::fs::write(&foreign, b"not HDF5").expect("write");
+    let o = engram(["inspect".as_ref(), foreign.as_os_str()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("foreign.h5"), "{}", stderr(&o));
+}
