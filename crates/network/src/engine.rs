@@ -130,6 +130,8 @@ struct Chunk {
     ring_in: Vec<f64>,
     /// Stimulation current per neuron (pA).
     i_stim: Vec<f64>,
+    /// Whether any current input reaches this chunk (else `i_stim` is all zero and skipped).
+    has_stim: bool,
     csrs: Vec<ChunkCsr>,
     poisson: Vec<PoissonSource>,
     timed: Vec<TimedSpike>,
@@ -248,7 +250,7 @@ impl Chunk {
             let input = StepInput {
                 ex: &mut self.ring_ex[slot + r.start..slot + r.end],
                 inh: &mut self.ring_in[slot + r.start..slot + r.end],
-                i_stim: &self.i_stim[r.clone()],
+                i_stim: self.has_stim.then(|| &self.i_stim[r.clone()]),
             };
             let m = ctx.modulation[seg.pop];
             ctx.props[seg.pop].step(
@@ -818,6 +820,7 @@ fn build_chunk(
         ring_ex: Vec::new(),
         ring_in: Vec::new(),
         i_stim: vec![0.0; n],
+        has_stim: !currents.is_empty(),
         csrs,
         poisson,
         timed,

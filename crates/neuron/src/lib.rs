@@ -53,7 +53,7 @@
 //! for _ in 0..1000 {
 //!     let mut ex = [0.0];
 //!     let mut inh = [0.0];
-//!     let input = StepInput { ex: &mut ex, inh: &mut inh, i_stim: &zeros };
+//!     let input = StepInput { ex: &mut ex, inh: &mut inh, i_stim: Some(&zeros) };
 //!     prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, &mut spikes);
 //! }
 //! assert!(!spikes.is_empty(), "400 pA drives the default neuron above threshold");
@@ -303,8 +303,8 @@ pub struct StepInput<'a> {
     /// Inhibitory synaptic jumps arriving this step (pA, <= 0); read and then zeroed.
     pub inh: &'a mut [f64],
     /// Stimulation current held constant over the step (pA): current sources and gap
-    /// junctions.
-    pub i_stim: &'a [f64],
+    /// junctions. `None` when no neuron of the range has any.
+    pub i_stim: Option<&'a [f64]>,
 }
 
 /// State of a set of neurons, as a structure of arrays.
@@ -388,42 +388,87 @@ impl LifPropagators {
         spikes: &mut Vec<u32>,
     ) {
         let n = s.v_rel.len();
-        let (v, i_ex, i_in, refr) = (s.v_rel, s.i_ex, s.i_in, s.refractory);
-        let (ex, inh, i_stim) = (&mut input.ex[..n], &mut input.inh[..n], &input.i_stim[..n]);
-        let i_ex = &mut i_ex[..n];
-        let i_in = &mut i_in[..n];
-        let refr = &mut refr[..n];
-        // Pass 1: the linear part, written without branches so that it vectorises.
+        let theta = self.theta + theta_shift_mv;
+        let jump = self.a_bap * bap_gain;
+        if self.a_bap > 0.0 {
+            for b in s.bap[..n].iter_mut() {
+                *b *= self.p_bap;
+            }
+        }
+        // Blocks of BLOCK neurons: the linear update of a block is written without branches
+        // so that it vectorises, and reports whether any neuron crossed threshold; only such
+        // blocks are scanned for spikes. A block stays in L1 between the two passes.
+        const BLOCK: usize = 64;
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            let v = &mut s.v_rel[start..end];
+            let i_ex = &mut s.i_ex[start..end];
+            let i_in = &mut s.i_in[start..end];
+            let refr = &mut s.refractory[start..end];
+            let ex = &mut input.ex[start..end];
+            let inh = &mut input.inh[start..end];
+            let crossed = match input.i_stim {
+                Some(stim) => self.linear(v, i_ex, i_in, refr, ex, inh, &stim[start..end], theta),
+                None => self.linear(v, i_ex, i_in, refr, ex, inh, &[], theta),
+            };
+            if crossed {
+                let bap = &mut s.bap[start..end];
+                for i in 0..v.len() {
+                    if v[i] >= theta {
+                        v[i] = self.v_reset;
+                        refr[i] = self.ref_steps;
+                        bap[i] += jump;
+                        spikes.push(offset + (start + i) as u32);
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+
+    /// The linear part of a step for one block; `stim` is empty when there is no
+    /// stimulation current. Returns whether any neuron is at or above `theta`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn linear(
+        &self,
+        v: &mut [f64],
+        i_ex: &mut [f64],
+        i_in: &mut [f64],
+        refr: &mut [u32],
+        ex: &mut [f64],
+        inh: &mut [f64],
+        stim: &[f64],
+        theta: f64,
+    ) -> bool {
+        let n = v.len();
+        let (i_ex, i_in, refr, ex, inh) = (
+            &mut i_ex[..n],
+            &mut i_in[..n],
+            &mut refr[..n],
+            &mut ex[..n],
+            &mut inh[..n],
+        );
+        let mut crossed = false;
+        let base = self.p20 * self.i_e;
         for i in 0..n {
+            let drive = if stim.is_empty() {
+                base
+            } else {
+                self.p20 * (self.i_e + stim[i])
+            };
             let active = refr[i] == 0;
-            let v_next = self.p20 * (self.i_e + i_stim[i])
-                + self.p21_ex * i_ex[i]
-                + self.p21_in * i_in[i]
-                + self.p22 * v[i];
+            let v_next = drive + self.p21_ex * i_ex[i] + self.p21_in * i_in[i] + self.p22 * v[i];
             v[i] = if active { v_next } else { v[i] };
-            refr[i] = if active { 0 } else { refr[i] - 1 };
+            refr[i] = if active { 0 } else { refr[i].wrapping_sub(1) };
             i_ex[i] = self.p11_ex * i_ex[i] + ex[i];
             i_in[i] = self.p11_in * i_in[i] + inh[i];
             ex[i] = 0.0;
             inh[i] = 0.0;
+            crossed |= v[i] >= theta;
         }
-        // Pass 2: threshold crossings (rare).
-        let theta = self.theta + theta_shift_mv;
-        let jump = self.a_bap * bap_gain;
-        let bap = &mut s.bap[..n];
-        if self.a_bap > 0.0 {
-            for b in bap.iter_mut() {
-                *b *= self.p_bap;
-            }
-        }
-        for i in 0..n {
-            if v[i] >= theta {
-                v[i] = self.v_reset;
-                refr[i] = self.ref_steps;
-                bap[i] += jump;
-                spikes.push(offset + i as u32);
-            }
-        }
+        crossed
     }
 
     /// Absolute membrane potential (mV) of a state value `v_rel`.

@@ -3,7 +3,7 @@
 //! Layout of a run's file:
 //!
 //! ```text
-//! /spikes                      attrs magic = 0x0A7A (u32), version = [0, 1] (u32)
+//! /                            attrs magic = 0x0A7A (u32), version = [0, 1] (u32)
 //! /spikes/<population>         attr sorting = by_time (HDF5 enum, int8 base), n_nodes (u64)
 //! /spikes/<population>/timestamps   f64, ms, attr units = "ms"
 //! /spikes/<population>/node_ids     u64, index in the population
@@ -129,13 +129,13 @@ impl SpikeWriter {
             .unwrap_or_default();
         let tmp_path = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
         let file = File::create(&tmp_path)?;
-        let spikes = file.create_group("spikes")?;
-        scalar_attr(&spikes, "magic", 0x0A7Au32)?;
-        spikes
-            .new_attr::<u32>()
+        // SONATA marks every file with these root attributes.
+        scalar_attr(&file, "magic", 0x0A7Au32)?;
+        file.new_attr::<u32>()
             .shape(2)
             .create("version")?
             .write(&[0u32, 1])?;
+        let spikes = file.create_group("spikes")?;
         let mut writers = Vec::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
             if !record[i] {
