@@ -162,7 +162,7 @@ fn schedule(pulses: &[AchPulse], tau_ms: f64) -> Result<Vec<Breakpoint>, AchErro
             jump += pulses[jumps[j]].amplitude;
             j += 1;
         }
-        let rate: f64 = active.iter().map(|&i| pulses[i].rate()).sum();
+        let rate = active.iter().fold(0.0, |sum, &i| sum + pulses[i].rate());
         if !(rate * tau_ms).is_finite() {
             let first = *active.first().expect("a non-zero rate has an active pulse");
             return Err(AchError::new(
@@ -200,14 +200,16 @@ impl ValidAchParams {
     /// would still be releasing when the run ends names `pulses[i].duration_ms`.
     pub fn validate_within(&self, duration_ms: f64) -> Result<(), AchError> {
         for (i, p) in self.params.pulses.iter().enumerate() {
-            if !(p.time_ms < duration_ms) {
+            let starts_in_run = p.time_ms < duration_ms; // false for NaN
+            if !starts_in_run {
                 return Err(AchError::new(
                     format!("pulses[{i}].time_ms"),
                     p.time_ms,
                     format!("the pulse must start before the end of the run ({duration_ms} ms)"),
                 ));
             }
-            if !(p.end_ms() <= duration_ms) {
+            let ends_in_run = p.end_ms() <= duration_ms;
+            if !ends_in_run {
                 return Err(AchError::new(
                     format!("pulses[{i}].duration_ms"),
                     p.duration_ms,
@@ -310,6 +312,9 @@ impl AchKinetics {
     ///
     /// Within the step the release rate is piecewise constant; the step is split at each
     /// pulse start, pulse end and jump inside it, and each piece is integrated exactly.
+    /// Steps are half-open, `[k dt, (k + 1) dt)`: a jump or pulse start at exactly
+    /// `(k + 1) dt` belongs to the next step, so the value returned is the limit from the
+    /// left at the step's end.
     pub fn step(&mut self) -> f64 {
         let t0 = self.steps as f64 * self.dt_ms;
         let t1 = (self.steps + 1) as f64 * self.dt_ms;

@@ -28,7 +28,6 @@ pub(crate) enum Delays {
 #[derive(Debug, Clone)]
 pub(crate) struct ChunkCsr {
     /// Index of the projection in the spec.
-    #[allow(dead_code)] // read by plasticity and gap coupling
     pub proj: usize,
     /// Global id of the first neuron of the source population.
     pub src_start: u32,
@@ -42,6 +41,54 @@ pub(crate) struct ChunkCsr {
     pub delays: Delays,
     /// True for an inhibitory projection (weights <= 0).
     pub inhibitory: bool,
+    /// In-edge index for gap junctions, when the projection has them.
+    pub gap: Option<GapIndex>,
+}
+
+/// The synapses of a chunk's neurons listed by target, for gap junctions (which carry
+/// current from the target's dendrite back to the source).
+#[derive(Debug, Clone)]
+pub(crate) struct GapIndex {
+    /// `in_ptr[t]..in_ptr[t + 1]` index `in_edges` and `in_src` for chunk-local target `t`.
+    pub in_ptr: Vec<u32>,
+    /// Edge ids (into the CSR arrays), per target in source order.
+    pub in_edges: Vec<u32>,
+    /// Global id of each edge's source.
+    pub in_src: Vec<u32>,
+    /// Encoding tag `e` of each edge (by edge id), in [0, 1].
+    pub tag: Vec<f32>,
+}
+
+impl GapIndex {
+    /// Builds the index from a CSR over sources; `n_local` is the chunk size.
+    pub fn new(csr: &ChunkCsr, n_local: usize) -> GapIndex {
+        let m = csr.targets.len();
+        let mut in_ptr = vec![0u32; n_local + 1];
+        for &t in &csr.targets {
+            in_ptr[t as usize + 1] += 1;
+        }
+        for i in 0..n_local {
+            in_ptr[i + 1] += in_ptr[i];
+        }
+        let mut next: Vec<u32> = in_ptr[..n_local].to_vec();
+        let mut in_edges = vec![0u32; m];
+        let mut in_src = vec![0u32; m];
+        for s in 0..csr.row_ptr.len() - 1 {
+            for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                let t = csr.targets[e] as usize;
+                let pos = next[t] as usize;
+                next[t] += 1;
+                in_edges[pos] = e as u32;
+                in_src[pos] = csr.src_start + s as u32;
+            }
+        }
+        GapIndex {
+            in_ptr,
+            in_edges,
+            in_src,
+            tag: vec![0.0; m],
+        }
+    }
 }
 
 impl ChunkCsr {
@@ -67,6 +114,13 @@ impl ChunkCsr {
                 Delays::Constant(_) => 0,
                 Delays::PerEdge(d) => d.capacity() * 2,
             }
+            + self.gap.as_ref().map_or(0, |g| {
+                (g.in_ptr.capacity()
+                    + g.in_edges.capacity()
+                    + g.in_src.capacity()
+                    + g.tag.capacity())
+                    * 4
+            })
     }
 }
 
@@ -323,5 +377,6 @@ fn to_csr(
             None => Delays::PerEdge(delays),
         },
         inhibitory,
+        gap: None,
     }
 }

@@ -66,6 +66,8 @@ pub struct Modulation {
     pub bap_gain: f64,
     /// Shift of the threshold (mV).
     pub theta_shift_mv: f64,
+    /// Gain on the gap junctions onto this population's dendrites (dimensionless).
+    pub gap_gain: f64,
 }
 
 impl Default for Modulation {
@@ -73,6 +75,7 @@ impl Default for Modulation {
         Modulation {
             bap_gain: 1.0,
             theta_shift_mv: 0.0,
+            gap_gain: 1.0,
         }
     }
 }
@@ -120,6 +123,44 @@ struct CurrentChange {
     delta_pa: f64,
 }
 
+/// A gap-junction current on its way from a dendrite to a presynaptic soma.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GapEvent {
+    /// Global id of the presynaptic neuron.
+    pre: u32,
+    /// Effective conductance `m_gap * kappa * w * c` (nS).
+    g_ns: f64,
+    /// Dendritic trace of the postsynaptic neuron when the current left (mV).
+    b_mv: f64,
+}
+
+/// A gap-junction current waiting for its arrival step in the presynaptic chunk.
+#[derive(Debug, Clone, Copy)]
+struct PendingGap {
+    local: u32,
+    g_ns: f64,
+    b_mv: f64,
+    rectifying: bool,
+}
+
+/// A gap-coupled projection as the engine sees it.
+#[derive(Debug, Clone, Copy)]
+struct GapProj {
+    /// Index of the projection in the spec.
+    proj: usize,
+    /// Target population (its modulation applies).
+    target_pop: usize,
+    kappa_ns: f64,
+    inv_weight_unit: f64,
+    c0: f64,
+    rectifying: bool,
+    delay_steps: u64,
+}
+
+/// bAP traces below this (mV) are treated as zero: the neuron no longer drives its
+/// junctions.
+const BAP_EPS_MV: f64 = 1e-6;
+
 /// The neurons of one thread, with everything that only they need.
 struct Chunk {
     range: Range<u32>,
@@ -144,6 +185,16 @@ struct Chunk {
     gather: Vec<u32>,
     /// Synaptic events delivered so far.
     syn_events: u64,
+    /// Chunk-local ids of neurons whose bAP trace is above `BAP_EPS_MV`, ascending.
+    bap_active: Vec<u32>,
+    /// Gap currents emitted in this step, one list per gap projection.
+    gap_out: Vec<Vec<GapEvent>>,
+    /// Gap currents waiting for their arrival step, by `step % gap_ring_len`.
+    gap_pending: Vec<Vec<PendingGap>>,
+    /// Stimulation current of the step: DC inputs plus gap junctions (pA).
+    i_total: Vec<f64>,
+    /// Whether `i_total` was used in the last step.
+    total_used: bool,
 }
 
 /// Read-only context shared by all chunks during one step.
@@ -153,6 +204,10 @@ struct StepCtx<'a> {
     ring_len: u64,
     /// Spikes of the previous step, one list per chunk, in chunk order.
     prev_spikes: &'a [RwLockReadGuard<'a, Vec<u32>>],
+    /// Gap currents emitted in the previous step, per chunk, per gap projection.
+    prev_gaps: &'a [RwLockReadGuard<'a, Vec<Vec<GapEvent>>>],
+    gap_projs: &'a [GapProj],
+    gap_ring_len: u64,
     props: &'a [LifPropagators],
     modulation: &'a [Modulation],
 }
@@ -205,8 +260,15 @@ impl Chunk {
                 }
             }
         }
+        // 2. Gap currents: collect those sent to this chunk's neurons in the previous step
+        //    (projection by projection, chunk by chunk: an order that does not depend on
+        //    the chunking), then send this step's from the bAP traces of our neurons.
+        if !ctx.gap_projs.is_empty() {
+            self.collect_gaps(ctx);
+            self.emit_gaps(ctx);
+        }
         let slot = (ctx.step % d) as usize * n;
-        // 2. Inputs of this step.
+        // 3. Inputs of this step.
         let t_end = (ctx.step + 1) as f64 * ctx.dt_ms;
         for src in &mut self.poisson {
             let ring = if src.inhibitory {
@@ -243,14 +305,38 @@ impl Chunk {
             self.i_stim[ev.local as usize] += ev.delta_pa;
             self.currents_next += 1;
         }
-        // 3. Neurons.
+        // 4. Gap currents arriving now, with the somatic potential at the step's start.
+        self.total_used = false;
+        if !ctx.gap_projs.is_empty() {
+            let gslot = (ctx.step % ctx.gap_ring_len) as usize;
+            let mut pending = std::mem::take(&mut self.gap_pending[gslot]);
+            if !pending.is_empty() {
+                self.i_total.copy_from_slice(&self.i_stim);
+                for ev in &pending {
+                    let diff = ev.b_mv - self.state.v_rel[ev.local as usize];
+                    let drive = if ev.rectifying { diff.max(0.0) } else { diff };
+                    self.i_total[ev.local as usize] += ev.g_ns * drive;
+                }
+                self.total_used = true;
+            }
+            pending.clear();
+            self.gap_pending[gslot] = pending;
+        }
+        // 5. Neurons.
         self.spikes.clear();
+        let stim: Option<&[f64]> = if self.total_used {
+            Some(&self.i_total)
+        } else if self.has_stim {
+            Some(&self.i_stim)
+        } else {
+            None
+        };
         for seg in &self.segments {
             let r = seg.local.clone();
             let input = StepInput {
                 ex: &mut self.ring_ex[slot + r.start..slot + r.end],
                 inh: &mut self.ring_in[slot + r.start..slot + r.end],
-                i_stim: self.has_stim.then(|| &self.i_stim[r.clone()]),
+                i_stim: stim.map(|s| &s[r.clone()]),
             };
             let m = ctx.modulation[seg.pop];
             ctx.props[seg.pop].step(
@@ -261,6 +347,99 @@ impl Chunk {
                 seg.global_start,
                 &mut self.spikes,
             );
+        }
+        if !ctx.gap_projs.is_empty() {
+            self.update_bap_active();
+        }
+    }
+
+    /// Keeps `bap_active` equal to the neurons whose trace is above `BAP_EPS_MV`: drops
+    /// the decayed ones and merges in this step's spikers.
+    fn update_bap_active(&mut self) {
+        let bap = &self.state.bap;
+        let active = &mut self.bap_active;
+        active.retain(|&i| bap[i as usize] > BAP_EPS_MV);
+        let before = active.len();
+        for &g in &self.spikes {
+            let i = g - self.range.start;
+            if bap[i as usize] > BAP_EPS_MV && active[..before].binary_search(&i).is_err() {
+                active.push(i);
+            }
+        }
+        if active.len() > before && before > 0 {
+            active.sort_unstable();
+        }
+    }
+
+    /// Moves the gap currents that other chunks (and this one) sent in the previous step
+    /// to this chunk's neurons into the pending ring.
+    fn collect_gaps(&mut self, ctx: &StepCtx<'_>) {
+        if ctx.step == 0 {
+            return;
+        }
+        let sent = ctx.step - 1;
+        for (k, gp) in ctx.gap_projs.iter().enumerate() {
+            let slot = ((sent + gp.delay_steps) % ctx.gap_ring_len) as usize;
+            for lists in ctx.prev_gaps {
+                for ev in &lists[k] {
+                    if self.range.contains(&ev.pre) {
+                        self.gap_pending[slot].push(PendingGap {
+                            local: ev.pre - self.range.start,
+                            g_ns: ev.g_ns,
+                            b_mv: ev.b_mv,
+                            rectifying: gp.rectifying,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends, for every neuron of this chunk with a bAP trace, a current through each
+    /// junction of each gap projection onto it.
+    fn emit_gaps(&mut self, ctx: &StepCtx<'_>) {
+        for list in &mut self.gap_out {
+            list.clear();
+        }
+        if self.bap_active.is_empty() {
+            return;
+        }
+        for csr in &self.csrs {
+            let Some(index) = &csr.gap else { continue };
+            let k = ctx
+                .gap_projs
+                .iter()
+                .position(|g| g.proj == csr.proj)
+                .expect("gap projection");
+            let gp = ctx.gap_projs[k];
+            let m_gap = ctx.modulation[gp.target_pop].gap_gain;
+            if m_gap == 0.0 || gp.kappa_ns == 0.0 {
+                continue;
+            }
+            let out = &mut self.gap_out[k];
+            for &p in &self.bap_active {
+                let (e0, e1) = (
+                    index.in_ptr[p as usize] as usize,
+                    index.in_ptr[p as usize + 1] as usize,
+                );
+                if e0 == e1 {
+                    continue;
+                }
+                let b = self.state.bap[p as usize];
+                for j in e0..e1 {
+                    let e = index.in_edges[j] as usize;
+                    let w = (f64::from(csr.weights[e]) * gp.inv_weight_unit).max(0.0);
+                    let c = gp.c0 + (1.0 - gp.c0) * f64::from(index.tag[e]);
+                    let g = m_gap * gp.kappa_ns * w * c;
+                    if g > 0.0 {
+                        out.push(GapEvent {
+                            pre: index.in_src[j],
+                            g_ns: g,
+                            b_mv: b,
+                        });
+                    }
+                }
+            }
         }
     }
 
@@ -337,6 +516,9 @@ pub struct Simulation {
     modulation: Vec<Modulation>,
     chunks: Vec<Mutex<Chunk>>,
     spike_bufs: Vec<[RwLock<Vec<u32>>; 2]>,
+    gap_bufs: Vec<[RwLock<Vec<Vec<GapEvent>>>; 2]>,
+    gap_projs: Vec<GapProj>,
+    gap_ring_len: u64,
     pool: Option<rayon::ThreadPool>,
     spike_counts: Vec<u64>,
     n_synapses: u64,
@@ -418,6 +600,35 @@ impl Simulation {
             c.ring_ex = vec![0.0; n * ring_len as usize];
             c.ring_in = vec![0.0; n * ring_len as usize];
         }
+        let gap_projs: Vec<GapProj> = spec
+            .projections
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                p.gap.map(|g| GapProj {
+                    proj: i,
+                    target_pop: p.target,
+                    kappa_ns: g.kappa_ns,
+                    inv_weight_unit: 1.0 / g.weight_unit_pa,
+                    c0: g.c0,
+                    rectifying: g.kind == crate::spec::JunctionKind::Rectifying,
+                    delay_steps: crate::connect::delay_steps(g.delay_ms, spec.dt_ms).into(),
+                })
+            })
+            .collect();
+        let gap_ring_len = gap_projs.iter().map(|g| g.delay_steps).max().unwrap_or(0) + 1;
+        for c in &mut chunks {
+            c.gap_out = vec![Vec::new(); gap_projs.len()];
+            c.gap_pending = vec![Vec::new(); gap_ring_len as usize];
+        }
+        check_gap_stability(spec, &pop_ranges, &props, &gap_projs, &chunks)?;
+        let gap_bufs = chunks
+            .iter()
+            .map(|_| {
+                let empty = vec![Vec::new(); gap_projs.len()];
+                [RwLock::new(empty.clone()), RwLock::new(empty)]
+            })
+            .collect();
         let n_synapses = chunks
             .iter()
             .flat_map(|c| c.csrs.iter())
@@ -437,6 +648,9 @@ impl Simulation {
             pop_ranges,
             chunks: chunks.into_iter().map(Mutex::new).collect(),
             spike_bufs,
+            gap_bufs,
+            gap_projs,
+            gap_ring_len,
             pool,
             n_synapses,
         })
@@ -464,6 +678,9 @@ impl Simulation {
             modulation: &self.modulation,
             chunks: &self.chunks,
             spike_bufs: &self.spike_bufs,
+            gap_bufs: &self.gap_bufs,
+            gap_projs: &self.gap_projs,
+            gap_ring_len: self.gap_ring_len,
             pop_ranges: &self.pop_ranges,
             barrier: &barrier,
             failed_at: &failed_at,
@@ -543,6 +760,71 @@ impl Simulation {
         self.chunks.iter().map(|c| lock(c).memory_bytes()).sum()
     }
 
+    /// Stimulation current (pA) of every neuron in the last step: current inputs plus gap
+    /// junctions, in global id order.
+    pub fn stimulation_currents_pa(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        for c in &self.chunks {
+            let c = lock(c);
+            out.extend_from_slice(if c.total_used { &c.i_total } else { &c.i_stim });
+        }
+        out
+    }
+
+    /// The synapses of projection `proj` as `(source index, target index, weight in pA)`,
+    /// indices within their populations, sorted by source then target.
+    pub fn weights(&self, proj: usize) -> Vec<(u32, u32, f32)> {
+        let mut out = Vec::new();
+        for c in &self.chunks {
+            let c = lock(c);
+            for csr in c.csrs.iter().filter(|x| x.proj == proj) {
+                for s in 0..csr.row_ptr.len() - 1 {
+                    for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                        let g = c.range.start + csr.targets[e];
+                        out.push((s as u32, g, csr.weights[e]));
+                    }
+                }
+            }
+        }
+        // Targets as population indices.
+        for x in &mut out {
+            let r = self
+                .pop_ranges
+                .iter()
+                .find(|r| r.contains(&x.1))
+                .expect("target in a population");
+            x.1 -= r.start;
+        }
+        out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out
+    }
+
+    /// Dendritic bAP trace (mV) of every neuron, in global id order.
+    pub fn bap_traces_mv(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        for c in &self.chunks {
+            out.extend_from_slice(&lock(c).state.bap);
+        }
+        out
+    }
+
+    /// Sets membrane potentials (mV, absolute) of the neurons `first..first + v.len()` of
+    /// population `pop`.
+    pub fn set_membrane_potentials_mv(&mut self, pop: usize, first: u32, v: &[f64]) {
+        let e_l = self.props[pop].e_l_mv;
+        let start = self.pop_ranges[pop].start + first;
+        for (k, &x) in v.iter().enumerate() {
+            let g = start + k as u32;
+            for c in &self.chunks {
+                let mut c = lock(c);
+                if c.range.contains(&g) {
+                    let i = (g - c.range.start) as usize;
+                    c.state.v_rel[i] = x - e_l;
+                }
+            }
+        }
+    }
+
     /// Membrane potential (mV, absolute) of every neuron, in global id order.
     pub fn membrane_potentials_mv(&self) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.pop_ranges.last().map_or(0, |r| r.end as usize));
@@ -572,6 +854,9 @@ struct Shared<'a> {
     modulation: &'a [Modulation],
     chunks: &'a [Mutex<Chunk>],
     spike_bufs: &'a [[RwLock<Vec<u32>>; 2]],
+    gap_bufs: &'a [[RwLock<Vec<Vec<GapEvent>>>; 2]],
+    gap_projs: &'a [GapProj],
+    gap_ring_len: u64,
     pop_ranges: &'a [Range<u32>],
     barrier: &'a SpinBarrier,
     failed_at: &'a AtomicU64,
@@ -590,27 +875,43 @@ impl Shared<'_> {
         let mut chunk = lock(&self.chunks[w]);
         let mut recorder = if w == 0 { Some(lock(recorder)) } else { None };
         let mut prev = Vec::with_capacity(self.chunks.len());
+        let mut prev_gaps = Vec::with_capacity(self.chunks.len());
+        let gaps = !self.gap_projs.is_empty();
         for k in 0..steps {
             let step = first_step + k;
             let parity = (step % 2) as usize;
             prev.clear();
             prev.extend(self.spike_bufs.iter().map(|b| read(&b[1 - parity])));
+            prev_gaps.clear();
+            if gaps {
+                prev_gaps.extend(self.gap_bufs.iter().map(|b| read(&b[1 - parity])));
+            }
             let ctx = StepCtx {
                 step,
                 dt_ms: self.dt_ms,
                 ring_len: self.ring_len,
                 prev_spikes: &prev,
+                prev_gaps: &prev_gaps,
+                gap_projs: self.gap_projs,
+                gap_ring_len: self.gap_ring_len,
                 props: self.props,
                 modulation: self.modulation,
             };
             chunk.step(&ctx);
             prev.clear();
+            prev_gaps.clear();
             {
                 let mut out = self.spike_bufs[w][parity]
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 out.clear();
                 out.extend_from_slice(&chunk.spikes);
+            }
+            if gaps {
+                let mut out = self.gap_bufs[w][parity]
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                std::mem::swap(&mut *out, &mut chunk.gap_out);
             }
             self.barrier.wait();
             if self.failed_at.load(Ordering::Acquire) < step {
@@ -660,6 +961,60 @@ impl Shared<'_> {
             }
         }
     }
+}
+
+/// Rejects gap coupling that would make the explicit update of the coupling unstable:
+/// for every presynaptic neuron, `dt * sum g / C_m < 1`, with `g` at its largest
+/// (tag `c = 1`, gain 1).
+fn check_gap_stability(
+    spec: &NetworkSpec,
+    pop_ranges: &[Range<u32>],
+    props: &[LifPropagators],
+    gap_projs: &[GapProj],
+    chunks: &[Chunk],
+) -> Result<(), NetworkError> {
+    if gap_projs.is_empty() {
+        return Ok(());
+    }
+    let n_total = pop_ranges.last().map_or(0, |r| r.end) as usize;
+    let mut sum_g = vec![0.0f64; n_total];
+    let mut owner: Vec<Option<usize>> = vec![None; n_total];
+    for c in chunks {
+        for csr in &c.csrs {
+            let Some(index) = &csr.gap else { continue };
+            let gp = gap_projs
+                .iter()
+                .find(|g| g.proj == csr.proj)
+                .expect("gap projection");
+            for (j, &e) in index.in_edges.iter().enumerate() {
+                let w = (f64::from(csr.weights[e as usize]) * gp.inv_weight_unit).max(0.0);
+                let pre = index.in_src[j] as usize;
+                sum_g[pre] += gp.kappa_ns * w;
+                owner[pre] = Some(gp.proj);
+            }
+        }
+    }
+    for (pop, range) in pop_ranges.iter().enumerate() {
+        let c_m = props[pop].c_m_pf;
+        for g in range.clone() {
+            let x = spec.dt_ms * sum_g[g as usize] / c_m;
+            if x >= 1.0 {
+                let proj = &spec.projections[owner[g as usize].expect("coupled")];
+                return Err(NetworkError::Invalid {
+                    path: format!("projections.{}.gap.kappa_ns", proj.name),
+                    message: format!(
+                        "neuron {} of population {} is coupled by {:.1} nS in all: \
+                         dt * sum g / C_m = {x:.3} >= 1 makes the update unstable; lower \
+                         kappa_ns or dt_ms",
+                        g - range.start,
+                        spec.populations[pop].name,
+                        sum_g[g as usize]
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds the state, synapses and inputs of the neurons `range`.
@@ -715,7 +1070,11 @@ fn build_chunk(
             n_tgt: tr.end - tr.start,
             chunk: range.clone(),
         };
-        csrs.push(job.build());
+        let mut csr = job.build();
+        if proj.gap.is_some() {
+            csr.gap = Some(crate::connect::GapIndex::new(&csr, n));
+        }
+        csrs.push(csr);
     }
     let mut poisson = Vec::new();
     let mut timed = Vec::new();
@@ -830,5 +1189,10 @@ fn build_chunk(
         spikes: Vec::new(),
         gather: Vec::new(),
         syn_events: 0,
+        bap_active: Vec::new(),
+        gap_out: Vec::new(),
+        gap_pending: Vec::new(),
+        i_total: vec![0.0; n],
+        total_used: false,
     }
 }

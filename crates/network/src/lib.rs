@@ -25,6 +25,7 @@
 //!         rule: ConnRule::FixedProbability { p: 0.1, allow_autapses: false },
 //!         weight_pa: ValueDist::Constant(20.0),
 //!         delay_ms: ValueDist::Constant(1.5),
+//!         gap: None,
 //!     }],
 //!     inputs: vec![InputSpec {
 //!         name: "drive".into(),
@@ -48,7 +49,8 @@ mod spec;
 
 pub use engine::{Modulation, NullSink, Simulation, SpikeSink, VecSink};
 pub use spec::{
-    ConnRule, InputKind, InputSpec, NetworkSpec, PopulationSpec, ProjectionSpec, ValueDist,
+    ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PopulationSpec,
+    ProjectionSpec, ValueDist,
 };
 
 /// Why a network could not be built.

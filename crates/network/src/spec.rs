@@ -168,6 +168,44 @@ pub struct ProjectionSpec {
     pub weight_pa: ValueDist,
     /// Axonal delay (ms); rounded to steps, at least one step.
     pub delay_ms: ValueDist,
+    /// Gap junctions that mirror these synapses, if any.
+    pub gap: Option<GapSpec>,
+}
+
+/// How a gap junction passes current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JunctionKind {
+    /// Current flows only into the presynaptic cell: `g max(b_post - v_pre, 0)`
+    /// (heterotypic junctions rectify in real tissue).
+    Rectifying,
+    /// Ohmic: `g (b_post - v_pre)`, either sign.
+    Ohmic,
+}
+
+/// Electrical coupling that mirrors each chemical synapse pre -> post of a projection.
+///
+/// Every synapse with weight `w` (pA) carries a junction of conductance
+/// `g = kappa_ns * max(w / weight_unit_pa, 0) * c`, where `c = c0 + (1 - c0) e` is the
+/// synapse's encoding tag (`e` in [0, 1]; with no tagging, `e = 0`). The dendritic bAP trace
+/// `b` of the postsynaptic neuron drives current backwards into the presynaptic soma:
+/// `I_gap[pre] = m_gap * sum_post g (b[post] - v_rel[pre])` (ohmic) or with the difference
+/// clipped at zero (rectifying), `v_rel` being the membrane potential relative to rest. The
+/// current is computed from `b` when the post neuron carries a bAP and reaches the
+/// presynaptic soma `delay_ms` later, where it is evaluated with the soma's potential at
+/// arrival and held for one step. Only neurons whose trace exceeds 1e-6 mV contribute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GapSpec {
+    /// Conductance per unit weight (nS).
+    pub kappa_ns: f64,
+    /// The synaptic weight that counts as one unit (pA).
+    pub weight_unit_pa: f64,
+    /// Rectifying (default) or ohmic.
+    pub kind: JunctionKind,
+    /// Backward delay from the dendrite to the presynaptic soma (ms), at least one step.
+    pub delay_ms: f64,
+    /// Tag baseline `c0`: 1 = every junction conducts by its weight (tags off), 0 = only
+    /// tagged junctions conduct.
+    pub c0: f64,
 }
 
 /// What an input does to its target neurons.
@@ -437,6 +475,46 @@ impl NetworkSpec {
                      excitatory (weights >= 0) or inhibitory (weights <= 0)"
                     ),
                 ));
+            }
+            if let Some(gap) = &proj.gap {
+                if !(gap.kappa_ns.is_finite() && gap.kappa_ns >= 0.0) {
+                    return Err(bad(
+                        owner,
+                        "gap.kappa_ns",
+                        format!("{} must be a number >= 0", gap.kappa_ns),
+                    ));
+                }
+                if !(gap.weight_unit_pa.is_finite() && gap.weight_unit_pa > 0.0) {
+                    return Err(bad(
+                        owner,
+                        "gap.weight_unit_pa",
+                        format!("{} must be a number > 0", gap.weight_unit_pa),
+                    ));
+                }
+                if !(gap.delay_ms.is_finite()
+                    && gap.delay_ms >= 0.0
+                    && gap.delay_ms / self.dt_ms <= 65_000.0)
+                {
+                    return Err(bad(
+                        owner,
+                        "gap.delay_ms",
+                        format!("{} must be >= 0 and at most 65000 steps", gap.delay_ms),
+                    ));
+                }
+                if !(0.0..=1.0).contains(&gap.c0) {
+                    return Err(bad(
+                        owner,
+                        "gap.c0",
+                        format!("{} must be in [0, 1]", gap.c0),
+                    ));
+                }
+                if proj.weight_pa.bounds().0 < 0.0 {
+                    return Err(bad(
+                        owner,
+                        "gap",
+                        "gap junctions mirror excitatory synapses only (weights >= 0)".into(),
+                    ));
+                }
             }
             if let Err(m) = proj.delay_ms.validate() {
                 return Err(bad(owner, "delay_ms", m));

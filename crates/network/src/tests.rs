@@ -35,6 +35,7 @@ fn cuba_like(n: u32) -> NetworkSpec {
         },
         weight_pa: ValueDist::Constant(w),
         delay_ms: ValueDist::Constant(0.1),
+        gap: None,
     };
     NetworkSpec {
         dt_ms: 0.1,
@@ -84,6 +85,7 @@ fn same_seed_same_spikes_for_any_thread_count() {
             high: 0.0,
         },
         delay_ms: ValueDist::Constant(1.0),
+        gap: None,
     });
     spec.inputs.push(InputSpec {
         name: "noise".into(),
@@ -153,6 +155,7 @@ fn connection_rules_give_the_right_counts() {
         rule,
         weight_pa: ValueDist::Constant(1.0),
         delay_ms: ValueDist::Constant(1.0),
+        gap: None,
     };
     let cases = [
         (
@@ -240,6 +243,7 @@ fn one_to_one_spike_arrives_after_the_delay() {
         rule: ConnRule::OneToOne,
         weight_pa: ValueDist::Constant(1.0e5),
         delay_ms: ValueDist::Constant(2.0),
+        gap: None,
     });
     spec.inputs.push(InputSpec {
         name: "kick".into(),
@@ -341,6 +345,7 @@ fn invalid_specs_name_the_field() {
         },
         weight_pa: ValueDist::Constant(1.0),
         delay_ms: ValueDist::Constant(1.0),
+        gap: None,
     });
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.connectivity.p:"), "{err}");
@@ -361,4 +366,304 @@ fn invalid_specs_name_the_field() {
     };
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.connectivity.k:"), "{err}");
+}
+
+/// Populations for gap tests: default LIF neurons, with a bAP in the given ones.
+fn lif(name: &str, n: u32, a_bap_mv: f64) -> PopulationSpec {
+    PopulationSpec::new(
+        name,
+        n,
+        LifParams {
+            a_bap_mv,
+            tau_bap_ms: 5.0,
+            ..LifParams::default()
+        },
+    )
+    .unwrap()
+}
+
+fn kick(name: &str, target: usize, neuron: u32, t_ms: f64) -> InputSpec {
+    InputSpec {
+        name: name.into(),
+        target,
+        neurons: vec![neuron],
+        kind: InputKind::SpikeTimes {
+            times_ms: vec![t_ms],
+            weight_pa: 1.0e5,
+        },
+    }
+}
+
+fn gap(kappa_ns: f64, kind: JunctionKind) -> GapSpec {
+    GapSpec {
+        kappa_ns,
+        weight_unit_pa: 1.0,
+        kind,
+        delay_ms: 0.1,
+        c0: 1.0,
+    }
+}
+
+#[test]
+fn gap_current_of_two_coupled_neurons_matches_the_closed_form() {
+    // pre -> post, one synapse of weight 2 (units of 1 pA), kappa 3 nS: g = 6 nS. The post
+    // neuron fires in step 51; its trace b = A = 10 mV is sent in step 52 and reaches the
+    // pre soma (at rest, v_rel = 0) in step 53: I = g (b - 0) = 60 pA, and over that step
+    // V moves by P20 I.
+    for kind in [JunctionKind::Rectifying, JunctionKind::Ohmic] {
+        let spec = NetworkSpec {
+            dt_ms: 0.1,
+            populations: vec![lif("pre", 1, 0.0), lif("post", 1, 10.0)],
+            projections: vec![ProjectionSpec {
+                name: "pp".into(),
+                source: 0,
+                target: 1,
+                rule: ConnRule::OneToOne,
+                weight_pa: ValueDist::Constant(2.0),
+                delay_ms: ValueDist::Constant(1.0),
+                gap: Some(gap(3.0, kind)),
+            }],
+            inputs: vec![kick("k", 1, 0, 5.0)],
+        };
+        let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+        let mut sink = VecSink::default();
+        sim.run(53, &mut sink).unwrap();
+        assert_eq!(sink.spikes, vec![(51, 1)]);
+        assert_eq!(
+            sim.stimulation_currents_pa()[0],
+            0.0,
+            "nothing arrives before step 53"
+        );
+        sim.run(1, &mut sink).unwrap();
+        let i = sim.stimulation_currents_pa()[0];
+        assert!((i - 60.0).abs() < 1e-12, "{kind:?}: {i} pA");
+        let prop = spec.populations[0].params.propagators(0.1).unwrap();
+        let v = sim.membrane_potentials_mv()[0] + 70.0;
+        assert!((v - prop.p20 * 60.0).abs() < 1e-12, "{kind:?}: {v} mV");
+        // Next step: b has decayed by e^{-dt/tau_bap}, V has risen.
+        sim.run(1, &mut sink).unwrap();
+        let b = 10.0 * (-0.1f64 / 5.0).exp();
+        let expected = 6.0 * (b - v);
+        assert!((sim.stimulation_currents_pa()[0] - expected).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn rectifying_junction_passes_no_current_out_of_the_presynaptic_cell() {
+    // The pre soma is held above the dendritic trace by a DC current: an ohmic junction
+    // pulls current out of it, a rectifying one passes nothing.
+    let mut currents = Vec::new();
+    for kind in [JunctionKind::Rectifying, JunctionKind::Ohmic] {
+        let spec = NetworkSpec {
+            dt_ms: 0.1,
+            populations: vec![lif("pre", 1, 0.0), lif("post", 1, 1.0)],
+            projections: vec![ProjectionSpec {
+                name: "pp".into(),
+                source: 0,
+                target: 1,
+                rule: ConnRule::OneToOne,
+                weight_pa: ValueDist::Constant(1.0),
+                delay_ms: ValueDist::Constant(1.0),
+                gap: Some(gap(2.0, kind)),
+            }],
+            inputs: vec![
+                kick("k", 1, 0, 20.0),
+                InputSpec {
+                    name: "hold".into(),
+                    target: 0,
+                    neurons: vec![0],
+                    kind: InputKind::Dc {
+                        amplitude_pa: 300.0,
+                        start_ms: 0.0,
+                        stop_ms: 100.0,
+                    },
+                },
+            ],
+        };
+        let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+        sim.run(204, &mut NullSink).unwrap();
+        let v_rel = sim.membrane_potentials_mv()[0] + 70.0;
+        assert!(v_rel > 5.0, "held at {v_rel} mV above rest");
+        sim.run(1, &mut NullSink).unwrap();
+        currents.push(sim.stimulation_currents_pa()[0] - 300.0);
+    }
+    assert_eq!(currents[0], 0.0, "rectifying");
+    assert!(currents[1] < -5.0, "ohmic: {} pA", currents[1]);
+}
+
+#[test]
+fn backward_currents_are_transposed_weight_products() {
+    // Three layers L1 -> L2 -> L3 with random all-to-all weights and gap junctions (c = 1,
+    // ohmic). L3 and L2 neurons fire at different times, so their traces differ. With every
+    // soma at rest when the currents arrive, the current into layer l is kappa W_l^T b_{l+1}:
+    // the "backward pass" of the published model, layer by layer.
+    let (n1, n2, n3) = (5u32, 4u32, 3u32);
+    let kappa = 0.2;
+    let proj = |name: &str, s, t| ProjectionSpec {
+        name: name.into(),
+        source: s,
+        target: t,
+        rule: ConnRule::AllToAll {
+            allow_autapses: true,
+        },
+        weight_pa: ValueDist::Uniform {
+            low: 0.0,
+            high: 1.0,
+        },
+        delay_ms: ValueDist::Constant(5.0),
+        gap: Some(gap(kappa, JunctionKind::Ohmic)),
+    };
+    let mut inputs = Vec::new();
+    for j in 0..n3 {
+        inputs.push(kick(&format!("k3_{j}"), 2, j, 1.0 + f64::from(j)));
+    }
+    for j in 0..n2 {
+        inputs.push(kick(&format!("k2_{j}"), 1, j, 2.0 + 0.7 * f64::from(j)));
+    }
+    let spec = NetworkSpec {
+        dt_ms: 0.1,
+        populations: vec![lif("L1", n1, 0.0), lif("L2", n2, 8.0), lif("L3", n3, 8.0)],
+        projections: vec![proj("W1", 0, 1), proj("W2", 1, 2)],
+        inputs,
+    };
+    for threads in [1, 2, 3] {
+        let mut sim = Simulation::build(&spec, 11, threads).unwrap();
+        sim.run(60, &mut NullSink).unwrap();
+        let b = sim.bap_traces_mv(); // the traces sent in step 60
+        assert!(
+            b[(n1 + n2) as usize..].iter().all(|&x| x > 1.0),
+            "every L2, L3 neuron fired"
+        );
+        sim.run(1, &mut NullSink).unwrap();
+        for pop in 0..3 {
+            let n = spec.populations[pop].n as usize;
+            sim.set_membrane_potentials_mv(pop, 0, &vec![-70.0; n]);
+        }
+        sim.run(1, &mut NullSink).unwrap(); // the currents arrive in step 61
+        let i = sim.stimulation_currents_pa();
+        let check = |proj: usize, pre_offset: u32, post_offset: u32, n_pre: u32| {
+            let mut expected = vec![0.0f64; n_pre as usize];
+            for (pre, post, w) in sim.weights(proj) {
+                expected[pre as usize] += kappa * f64::from(w) * b[(post_offset + post) as usize];
+            }
+            for k in 0..n_pre {
+                let got = i[(pre_offset + k) as usize];
+                assert!(
+                    (got - expected[k as usize]).abs() < 1e-9,
+                    "layer {proj}: {got} vs {}",
+                    expected[k as usize]
+                );
+                assert!(got > 0.0);
+            }
+        };
+        check(1, n1, n1 + n2, n2); // into L2 from L3
+        check(0, 0, n1, n1); // into L1 from L2
+    }
+}
+
+#[test]
+fn coupling_that_would_be_unstable_is_rejected() {
+    let spec = NetworkSpec {
+        dt_ms: 0.1,
+        populations: vec![lif("pre", 2, 0.0), lif("post", 100, 5.0)],
+        projections: vec![ProjectionSpec {
+            name: "strong".into(),
+            source: 0,
+            target: 1,
+            rule: ConnRule::AllToAll {
+                allow_autapses: true,
+            },
+            weight_pa: ValueDist::Constant(1.0),
+            delay_ms: ValueDist::Constant(1.0),
+            gap: Some(gap(30.0, JunctionKind::Rectifying)),
+        }],
+        inputs: vec![],
+    };
+    // 100 junctions of 30 nS: dt * 3000 nS / 250 pF = 1.2.
+    let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
+    assert!(err.starts_with("projections.strong.gap.kappa_ns:"), "{err}");
+    assert!(err.contains("1.200"), "{err}");
+    let mut ok = spec.clone();
+    ok.projections[0].gap = Some(gap(20.0, JunctionKind::Rectifying));
+    assert!(Simulation::build(&ok, 1, 1).is_ok());
+}
+
+#[test]
+fn gap_coupled_network_is_identical_for_any_thread_count() {
+    let spec = NetworkSpec {
+        dt_ms: 0.1,
+        populations: vec![lif("A", 300, 0.0), lif("B", 200, 6.0)],
+        projections: vec![
+            ProjectionSpec {
+                name: "ab".into(),
+                source: 0,
+                target: 1,
+                rule: ConnRule::FixedProbability {
+                    p: 0.1,
+                    allow_autapses: true,
+                },
+                weight_pa: ValueDist::Uniform {
+                    low: 0.0,
+                    high: 600.0,
+                },
+                delay_ms: ValueDist::Uniform {
+                    low: 0.5,
+                    high: 2.0,
+                },
+                gap: Some(GapSpec {
+                    kappa_ns: 0.05,
+                    weight_unit_pa: 600.0,
+                    kind: JunctionKind::Rectifying,
+                    delay_ms: 0.3,
+                    c0: 1.0,
+                }),
+            },
+            ProjectionSpec {
+                name: "bb".into(),
+                source: 1,
+                target: 1,
+                rule: ConnRule::FixedInDegree {
+                    k: 10,
+                    allow_autapses: false,
+                    allow_multapses: true,
+                },
+                weight_pa: ValueDist::Constant(40.0),
+                delay_ms: ValueDist::Constant(1.0),
+                gap: Some(GapSpec {
+                    kappa_ns: 0.3,
+                    weight_unit_pa: 40.0,
+                    kind: JunctionKind::Ohmic,
+                    delay_ms: 0.1,
+                    c0: 1.0,
+                }),
+            },
+        ],
+        inputs: vec![InputSpec {
+            name: "drive".into(),
+            target: 0,
+            neurons: (0..300).collect(),
+            kind: InputKind::Poisson {
+                rate_hz: 2000.0,
+                weight_pa: 120.0,
+                start_ms: 0.0,
+                stop_ms: 150.0,
+            },
+        }],
+    };
+    let (one, sim1) = run(&spec, 3, 1, 1500);
+    let fired_b = one.iter().filter(|s| s.1 >= 300).count();
+    assert!(
+        fired_b > 50,
+        "B fires: {fired_b} spikes, {} in all",
+        one.len()
+    );
+    let gap_drive: f64 = sim1.stimulation_currents_pa().iter().map(|x| x.abs()).sum();
+    for threads in [2, 4] {
+        let (many, sim) = run(&spec, 3, threads, 1500);
+        assert_eq!(one, many, "{threads} threads");
+        assert_eq!(sim1.membrane_potentials_mv(), sim.membrane_potentials_mv());
+        assert_eq!(sim1.bap_traces_mv(), sim.bap_traces_mv());
+        let d: f64 = sim.stimulation_currents_pa().iter().map(|x| x.abs()).sum();
+        assert_eq!(gap_drive.to_bits(), d.to_bits());
+    }
 }

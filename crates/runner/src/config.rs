@@ -789,6 +789,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             rule: p.connectivity.rule(),
             weight_pa: p.weight_pa.0,
             delay_ms: p.delay_ms.0,
+            gap: None,
         });
     }
     let mut inputs = Vec::new();
