@@ -795,7 +795,7 @@ impl Simulation {
                 .expect("target in a population");
             x.1 -= r.start;
         }
-        out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out.sort_by_key(|x| (x.0, x.1));
         out
     }
 
