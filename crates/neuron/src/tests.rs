@@ -33,7 +33,7 @@ fn run_one(
         let input = StepInput {
             ex: &mut ex,
             inh: &mut inh,
-            i_stim: &stim,
+            i_stim: Some(&stim),
         };
         prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, &mut spikes);
         if !spikes.is_empty() {
@@ -194,7 +194,7 @@ fn bap_trace_jumps_and_decays_exponentially() {
         let input = StepInput {
             ex: &mut ex,
             inh: &mut inh,
-            i_stim: &zeros,
+            i_stim: Some(&zeros),
         };
         prop.step(state.slices_mut(0..1), input, gain, 0.0, 0, &mut spikes);
     }
@@ -218,7 +218,7 @@ fn threshold_shift_moves_the_threshold() {
     let input = StepInput {
         ex: &mut ex,
         inh: &mut inh,
-        i_stim: &zeros,
+        i_stim: Some(&zeros),
     };
     prop.step(state.slices_mut(0..2), input, 1.0, -2.0, 7, &mut spikes);
     assert_eq!(spikes, vec![7, 8]);
