@@ -45,6 +45,7 @@ fn cuba(n: u32) -> NetworkSpec {
         weight_pa: ValueDist::Constant(w),
         delay_ms: ValueDist::Constant(0.1),
         gap: None,
+        plasticity: None,
     };
     NetworkSpec {
         dt_ms: 0.1,

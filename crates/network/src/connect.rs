@@ -41,7 +41,8 @@ pub(crate) struct ChunkCsr {
     pub delays: Delays,
     /// True for an inhibitory projection (weights <= 0).
     pub inhibitory: bool,
-    /// In-edge index for gap junctions, when the projection has them.
+    /// In-edge index and learning state, when the projection has gap junctions or
+    /// plasticity.
     pub gap: Option<GapIndex>,
 }
 
@@ -55,8 +56,16 @@ pub(crate) struct GapIndex {
     pub in_edges: Vec<u32>,
     /// Global id of each edge's source.
     pub in_src: Vec<u32>,
-    /// Encoding tag `e` of each edge (by edge id), in [0, 1].
-    pub tag: Vec<f32>,
+    /// Step at which each edge (by edge id) was last tagged; `u32::MAX`: never.
+    pub tag_step: Vec<u32>,
+    /// Step of the last spike of each source neuron (population index); `u64::MAX`: never.
+    pub last_pre: Vec<u64>,
+    /// Presynaptic trace of each source at its last spike (pair-based STDP).
+    pub x_pre: Vec<f64>,
+    /// Postsynaptic trace of each chunk-local neuron at `y_step` (pair-based STDP).
+    pub y_post: Vec<f64>,
+    /// Step at which `y_post` was last updated.
+    pub y_step: Vec<u64>,
 }
 
 impl GapIndex {
@@ -82,11 +91,16 @@ impl GapIndex {
                 in_src[pos] = csr.src_start + s as u32;
             }
         }
+        let n_src = csr.row_ptr.len() - 1;
         GapIndex {
             in_ptr,
             in_edges,
             in_src,
-            tag: vec![0.0; m],
+            tag_step: vec![u32::MAX; m],
+            last_pre: vec![u64::MAX; n_src],
+            x_pre: vec![0.0; n_src],
+            y_post: vec![0.0; n_local],
+            y_step: vec![0; n_local],
         }
     }
 }
@@ -118,8 +132,13 @@ impl ChunkCsr {
                 (g.in_ptr.capacity()
                     + g.in_edges.capacity()
                     + g.in_src.capacity()
-                    + g.tag.capacity())
+                    + g.tag_step.capacity())
                     * 4
+                    + (g.last_pre.capacity()
+                        + g.x_pre.capacity()
+                        + g.y_post.capacity()
+                        + g.y_step.capacity())
+                        * 8
             })
     }
 }

@@ -68,6 +68,10 @@ pub struct Modulation {
     pub theta_shift_mv: f64,
     /// Gain on the gap junctions onto this population's dendrites (dimensionless).
     pub gap_gain: f64,
+    /// Gain on chemical transmission onto this population (dimensionless).
+    pub forward_gain: f64,
+    /// Factor on the plasticity rates of projections onto this population.
+    pub plasticity_rate: f64,
 }
 
 impl Default for Modulation {
@@ -76,6 +80,20 @@ impl Default for Modulation {
             bap_gain: 1.0,
             theta_shift_mv: 0.0,
             gap_gain: 1.0,
+            forward_gain: 1.0,
+            plasticity_rate: 1.0,
+        }
+    }
+}
+
+impl From<engram_cholinergic::Factors> for Modulation {
+    fn from(f: engram_cholinergic::Factors) -> Self {
+        Modulation {
+            bap_gain: f.bap_gain,
+            theta_shift_mv: f.threshold_shift_mv,
+            gap_gain: f.gap_gain,
+            forward_gain: f.forward_gain,
+            plasticity_rate: f.plasticity_rate,
         }
     }
 }
@@ -155,6 +173,36 @@ struct GapProj {
     c0: f64,
     rectifying: bool,
     delay_steps: u64,
+    /// `dt / tau_tag` (0 when tags do not decay).
+    tag_decay_per_step: f64,
+}
+
+/// What the step needs to know of each projection.
+#[derive(Debug, Clone, Copy)]
+struct ProjInfo {
+    target_pop: usize,
+    /// Tag window in steps, when the projection has gap junctions.
+    tag_window_steps: Option<u64>,
+    /// Plasticity rule in steps and units, if any.
+    rule: Option<Rule>,
+}
+
+/// A plasticity rule prepared for the step.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    SoftBounded {
+        eta_plus: f64,
+        eta_minus: f64,
+        window_steps: u64,
+        unit_pa: f64,
+    },
+    PairTrace {
+        a_plus: f64,
+        a_minus: f64,
+        decay_plus: f64,
+        decay_minus: f64,
+        unit_pa: f64,
+    },
 }
 
 /// bAP traces below this (mV) are treated as zero: the neuron no longer drives its
@@ -208,6 +256,11 @@ struct StepCtx<'a> {
     prev_gaps: &'a [RwLockReadGuard<'a, Vec<Vec<GapEvent>>>],
     gap_projs: &'a [GapProj],
     gap_ring_len: u64,
+    proj_info: &'a [ProjInfo],
+    /// Plasticity or tagging may change something in this step.
+    learning: bool,
+    plasticity_on: bool,
+    tagging_on: bool,
     props: &'a [LifPropagators],
     modulation: &'a [Modulation],
 }
@@ -224,7 +277,9 @@ impl Chunk {
         //    the network's list in id order.
         if ctx.step > 0 && ctx.prev_spikes.iter().any(|l| !l.is_empty()) {
             let sent = ctx.step - 1;
-            for csr in &self.csrs {
+            for csr in &mut self.csrs {
+                let info = &ctx.proj_info[csr.proj];
+                let gain = ctx.modulation[info.target_pop].forward_gain;
                 let lo = csr.src_start;
                 let hi = lo + (csr.row_ptr.len() as u32 - 1);
                 let ring = if csr.inhibitory {
@@ -244,17 +299,35 @@ impl Chunk {
                             Delays::Constant(dl) => {
                                 let base = ((sent + u64::from(*dl)) % d) as usize * n;
                                 let slot = &mut ring[base..base + n];
-                                for (t, w) in csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]) {
-                                    slot[*t as usize] += f64::from(*w);
+                                let edges = csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]);
+                                if gain == 1.0 {
+                                    for (t, w) in edges {
+                                        slot[*t as usize] += f64::from(*w);
+                                    }
+                                } else {
+                                    for (t, w) in edges {
+                                        slot[*t as usize] += gain * f64::from(*w);
+                                    }
                                 }
                             }
                             Delays::PerEdge(dls) => {
                                 for e in e0..e1 {
                                     let base = ((sent + u64::from(dls[e])) % d) as usize * n;
                                     ring[base + csr.targets[e] as usize] +=
-                                        f64::from(csr.weights[e]);
+                                        gain * f64::from(csr.weights[e]);
                                 }
                             }
+                        }
+                        if let Some(index) = &mut csr.gap {
+                            learn_at_pre_spike(
+                                ctx,
+                                info,
+                                index,
+                                &csr.targets[e0..e1],
+                                &mut csr.weights[e0..e1],
+                                s,
+                                sent,
+                            );
                         }
                     }
                 }
@@ -351,6 +424,22 @@ impl Chunk {
         if !ctx.gap_projs.is_empty() {
             self.update_bap_active();
         }
+        if ctx.learning && !self.spikes.is_empty() {
+            let start = self.range.start;
+            for csr in &mut self.csrs {
+                let Some(index) = &mut csr.gap else { continue };
+                let info = &ctx.proj_info[csr.proj];
+                learn_at_post_spikes(
+                    ctx,
+                    info,
+                    index,
+                    &mut csr.weights,
+                    &self.spikes,
+                    start,
+                    csr.src_start,
+                );
+            }
+        }
     }
 
     /// Keeps `bap_active` equal to the neurons whose trace is above `BAP_EPS_MV`: drops
@@ -429,7 +518,11 @@ impl Chunk {
                 for j in e0..e1 {
                     let e = index.in_edges[j] as usize;
                     let w = (f64::from(csr.weights[e]) * gp.inv_weight_unit).max(0.0);
-                    let c = gp.c0 + (1.0 - gp.c0) * f64::from(index.tag[e]);
+                    let e_tag = match index.tag_step[e] {
+                        u32::MAX => 0.0,
+                        at => (-((ctx.step - u64::from(at)) as f64) * gp.tag_decay_per_step).exp(),
+                    };
+                    let c = gp.c0 + (1.0 - gp.c0) * e_tag;
                     let g = m_gap * gp.kappa_ns * w * c;
                     if g > 0.0 {
                         out.push(GapEvent {
@@ -448,6 +541,127 @@ impl Chunk {
         n * (8 * 4 + 4 + 8)
             + (self.ring_ex.capacity() + self.ring_in.capacity()) * 8
             + self.csrs.iter().map(ChunkCsr::memory_bytes).sum::<usize>()
+    }
+}
+
+/// Learning at the arrival of a presynaptic spike of source `s` (sent in step `sent`):
+/// remembers the spike, and applies the depression of pair-based STDP.
+fn learn_at_pre_spike(
+    ctx: &StepCtx<'_>,
+    info: &ProjInfo,
+    index: &mut crate::connect::GapIndex,
+    targets: &[u32],
+    weights: &mut [f32],
+    s: usize,
+    sent: u64,
+) {
+    if let Some(Rule::PairTrace {
+        a_minus,
+        decay_plus,
+        decay_minus,
+        unit_pa,
+        ..
+    }) = info.rule
+    {
+        let x = match index.last_pre[s] {
+            u64::MAX => 0.0,
+            at => index.x_pre[s] * (-((sent - at) as f64) * decay_plus).exp(),
+        };
+        index.x_pre[s] = x + 1.0;
+        let rate = a_minus * ctx.modulation[info.target_pop].plasticity_rate;
+        if ctx.plasticity_on && rate != 0.0 {
+            for (t, w) in targets.iter().zip(weights.iter_mut()) {
+                let t = *t as usize;
+                let y = index.y_post[t] * (-((sent - index.y_step[t]) as f64) * decay_minus).exp();
+                let wn = (f64::from(*w) / unit_pa - rate * y).clamp(0.0, 1.0);
+                *w = (wn * unit_pa) as f32;
+            }
+        }
+    }
+    index.last_pre[s] = sent;
+}
+
+/// Learning at the spikes of this chunk's neurons in this step: STDP on their incoming
+/// synapses, and encoding tags on those whose presynaptic neuron fired within the window.
+fn learn_at_post_spikes(
+    ctx: &StepCtx<'_>,
+    info: &ProjInfo,
+    index: &mut crate::connect::GapIndex,
+    weights: &mut [f32],
+    spikes: &[u32],
+    chunk_start: u32,
+    src_start: u32,
+) {
+    let now = ctx.step;
+    let n_local = index.in_ptr.len() - 1;
+    let m_plast = ctx.modulation[info.target_pop].plasticity_rate;
+    for &g in spikes {
+        let p = (g - chunk_start) as usize;
+        if p >= n_local {
+            continue;
+        }
+        let (e0, e1) = (index.in_ptr[p] as usize, index.in_ptr[p + 1] as usize);
+        if e0 == e1 {
+            continue;
+        }
+        for j in e0..e1 {
+            let e = index.in_edges[j] as usize;
+            let s = (index.in_src[j] - src_start) as usize;
+            let last = index.last_pre[s];
+            let since = if last == u64::MAX {
+                u64::MAX
+            } else {
+                now - last
+            };
+            if ctx.tagging_on {
+                if let Some(win) = info.tag_window_steps {
+                    if since <= win {
+                        index.tag_step[e] = now as u32;
+                    }
+                }
+            }
+            if !ctx.plasticity_on {
+                continue;
+            }
+            match info.rule {
+                Some(Rule::SoftBounded {
+                    eta_plus,
+                    eta_minus,
+                    window_steps,
+                    unit_pa,
+                }) => {
+                    let w = f64::from(weights[e]) / unit_pa;
+                    let dw = if since <= window_steps {
+                        eta_plus
+                    } else {
+                        -eta_minus
+                    } * m_plast
+                        * w
+                        * (1.0 - w);
+                    weights[e] = ((w + dw).clamp(0.0, 1.0) * unit_pa) as f32;
+                }
+                Some(Rule::PairTrace {
+                    a_plus,
+                    decay_plus,
+                    unit_pa,
+                    ..
+                }) => {
+                    let x = if last == u64::MAX {
+                        0.0
+                    } else {
+                        index.x_pre[s] * (-(since as f64) * decay_plus).exp()
+                    };
+                    let w = f64::from(weights[e]) / unit_pa;
+                    weights[e] = ((w + a_plus * m_plast * x).clamp(0.0, 1.0) * unit_pa) as f32;
+                }
+                None => {}
+            }
+        }
+        if let Some(Rule::PairTrace { decay_minus, .. }) = info.rule {
+            let y = index.y_post[p] * (-((now - index.y_step[p]) as f64) * decay_minus).exp();
+            index.y_post[p] = y + 1.0;
+            index.y_step[p] = now;
+        }
     }
 }
 
@@ -519,6 +733,15 @@ pub struct Simulation {
     gap_bufs: Vec<[RwLock<Vec<Vec<GapEvent>>>; 2]>,
     gap_projs: Vec<GapProj>,
     gap_ring_len: u64,
+    proj_info: Vec<ProjInfo>,
+    plasticity_on: bool,
+    tagging_on: bool,
+    any_plastic: bool,
+    any_gap: bool,
+    ach: Option<(
+        engram_cholinergic::AchKinetics,
+        engram_cholinergic::Modulator,
+    )>,
     pool: Option<rayon::ThreadPool>,
     spike_counts: Vec<u64>,
     n_synapses: u64,
@@ -613,7 +836,45 @@ impl Simulation {
                     c0: g.c0,
                     rectifying: g.kind == crate::spec::JunctionKind::Rectifying,
                     delay_steps: crate::connect::delay_steps(g.delay_ms, spec.dt_ms).into(),
+                    tag_decay_per_step: if g.tau_tag_ms.is_finite() {
+                        spec.dt_ms / g.tau_tag_ms
+                    } else {
+                        0.0
+                    },
                 })
+            })
+            .collect();
+        let steps_of = |ms: f64| (ms / spec.dt_ms).round() as u64;
+        let proj_info: Vec<ProjInfo> = spec
+            .projections
+            .iter()
+            .map(|p| ProjInfo {
+                target_pop: p.target,
+                tag_window_steps: p.gap.map(|g| steps_of(g.tag_window_ms)),
+                rule: p.plasticity.map(|pl| match pl.rule {
+                    crate::spec::PlasticityRule::SoftBounded {
+                        eta_plus,
+                        eta_minus,
+                        window_ms,
+                    } => Rule::SoftBounded {
+                        eta_plus,
+                        eta_minus,
+                        window_steps: steps_of(window_ms),
+                        unit_pa: pl.weight_unit_pa,
+                    },
+                    crate::spec::PlasticityRule::PairTrace {
+                        a_plus,
+                        a_minus,
+                        tau_plus_ms,
+                        tau_minus_ms,
+                    } => Rule::PairTrace {
+                        a_plus,
+                        a_minus,
+                        decay_plus: spec.dt_ms / tau_plus_ms,
+                        decay_minus: spec.dt_ms / tau_minus_ms,
+                        unit_pa: pl.weight_unit_pa,
+                    },
+                }),
             })
             .collect();
         let gap_ring_len = gap_projs.iter().map(|g| g.delay_steps).max().unwrap_or(0) + 1;
@@ -651,6 +912,12 @@ impl Simulation {
             gap_bufs,
             gap_projs,
             gap_ring_len,
+            proj_info,
+            plasticity_on: false,
+            tagging_on: false,
+            any_plastic: spec.projections.iter().any(|p| p.plasticity.is_some()),
+            any_gap: spec.projections.iter().any(|p| p.gap.is_some()),
+            ach: None,
             pool,
             n_synapses,
         })
@@ -681,6 +948,11 @@ impl Simulation {
             gap_bufs: &self.gap_bufs,
             gap_projs: &self.gap_projs,
             gap_ring_len: self.gap_ring_len,
+            proj_info: &self.proj_info,
+            learning: (self.plasticity_on && self.any_plastic) || (self.tagging_on && self.any_gap),
+            plasticity_on: self.plasticity_on,
+            tagging_on: self.tagging_on,
+            ach: self.ach.as_ref(),
             pop_ranges: &self.pop_ranges,
             barrier: &barrier,
             failed_at: &failed_at,
@@ -708,6 +980,33 @@ impl Simulation {
         }
         self.step = first_step + steps;
         Ok(())
+    }
+
+    /// Switches plasticity on or off for the following steps (off after `build`).
+    pub fn set_plasticity(&mut self, on: bool) {
+        self.plasticity_on = on;
+    }
+
+    /// Switches encoding tags on or off for the following steps (off after `build`).
+    pub fn set_tagging(&mut self, on: bool) {
+        self.tagging_on = on;
+    }
+
+    /// Drives the modulation of every population from acetylcholine: `kinetics` gives the
+    /// concentration step by step (it must start at this simulation's current step) and
+    /// `effects` turns it into factors; they replace [`Simulation::set_modulation`]'s
+    /// values. The factors of a step come from the concentration at the step's start.
+    pub fn set_acetylcholine(
+        &mut self,
+        kinetics: engram_cholinergic::AchKinetics,
+        effects: engram_cholinergic::Modulator,
+    ) {
+        self.ach = Some((kinetics, effects));
+    }
+
+    /// ACh concentration at the start of the next step, if ACh is set.
+    pub fn ach_concentration(&self) -> Option<f64> {
+        self.ach.as_ref().map(|(k, _)| k.concentration())
     }
 
     /// Sets the modulation of population `pop` for the following steps.
@@ -857,6 +1156,14 @@ struct Shared<'a> {
     gap_bufs: &'a [[RwLock<Vec<Vec<GapEvent>>>; 2]],
     gap_projs: &'a [GapProj],
     gap_ring_len: u64,
+    proj_info: &'a [ProjInfo],
+    learning: bool,
+    plasticity_on: bool,
+    tagging_on: bool,
+    ach: Option<&'a (
+        engram_cholinergic::AchKinetics,
+        engram_cholinergic::Modulator,
+    )>,
     pop_ranges: &'a [Range<u32>],
     barrier: &'a SpinBarrier,
     failed_at: &'a AtomicU64,
@@ -877,6 +1184,11 @@ impl Shared<'_> {
         let mut prev = Vec::with_capacity(self.chunks.len());
         let mut prev_gaps = Vec::with_capacity(self.chunks.len());
         let gaps = !self.gap_projs.is_empty();
+        // Each worker advances its own copy of the ACh kinetics: the same arithmetic in
+        // every worker, so every worker sees the same factors.
+        let mut ach = self.ach.map(|(k, m)| (k.clone(), m));
+        let mut modulation: Vec<Modulation> = self.modulation.to_vec();
+        let mut factors = vec![engram_cholinergic::Factors::NEUTRAL; modulation.len()];
         for k in 0..steps {
             let step = first_step + k;
             let parity = (step % 2) as usize;
@@ -886,6 +1198,14 @@ impl Shared<'_> {
             if gaps {
                 prev_gaps.extend(self.gap_bufs.iter().map(|b| read(&b[1 - parity])));
             }
+            if let Some((kin, m)) = &mut ach {
+                // Factors of step n come from the concentration at its start.
+                m.fill_factors(kin.concentration(), &mut factors);
+                for (out, f) in modulation.iter_mut().zip(&factors) {
+                    *out = Modulation::from(*f);
+                }
+                kin.step();
+            }
             let ctx = StepCtx {
                 step,
                 dt_ms: self.dt_ms,
@@ -894,8 +1214,12 @@ impl Shared<'_> {
                 prev_gaps: &prev_gaps,
                 gap_projs: self.gap_projs,
                 gap_ring_len: self.gap_ring_len,
+                proj_info: self.proj_info,
+                learning: self.learning,
+                plasticity_on: self.plasticity_on,
+                tagging_on: self.tagging_on,
                 props: self.props,
-                modulation: self.modulation,
+                modulation: &modulation,
             };
             chunk.step(&ctx);
             prev.clear();
@@ -1071,7 +1395,7 @@ fn build_chunk(
             chunk: range.clone(),
         };
         let mut csr = job.build();
-        if proj.gap.is_some() {
+        if proj.gap.is_some() || proj.plasticity.is_some() {
             csr.gap = Some(crate::connect::GapIndex::new(&csr, n));
         }
         csrs.push(csr);

@@ -26,6 +26,7 @@
 //!         weight_pa: ValueDist::Constant(20.0),
 //!         delay_ms: ValueDist::Constant(1.5),
 //!         gap: None,
+//!         plasticity: None,
 //!     }],
 //!     inputs: vec![InputSpec {
 //!         name: "drive".into(),
@@ -49,8 +50,8 @@ mod spec;
 
 pub use engine::{Modulation, NullSink, Simulation, SpikeSink, VecSink};
 pub use spec::{
-    ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PopulationSpec,
-    ProjectionSpec, ValueDist,
+    ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PlasticityRule,
+    PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
 };
 
 /// Why a network could not be built.

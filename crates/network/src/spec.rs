@@ -170,6 +170,54 @@ pub struct ProjectionSpec {
     pub delay_ms: ValueDist,
     /// Gap junctions that mirror these synapses, if any.
     pub gap: Option<GapSpec>,
+    /// Plasticity of the weights, if any (`None`: fixed weights, e.g. pre-existing
+    /// features).
+    pub plasticity: Option<PlasticitySpec>,
+}
+
+/// A learning rule for the weights of a projection.
+///
+/// Weights are learned in units of `weight_unit_pa`: `w = weight / weight_unit_pa`,
+/// kept in `[0, 1]`. Rates are multiplied by the ACh plasticity factor `m_plast`, and
+/// nothing changes while plasticity is switched off ([`crate::Simulation::set_plasticity`]).
+/// "Before" means in an earlier step: spikes of the same step are not paired.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PlasticityRule {
+    /// The soft-bounded multiplicative rule of the published model (Masquelier and Thorpe;
+    /// Kheradpisheh et al. 2018): at each postsynaptic spike, every synapse onto the
+    /// neuron changes by `+eta_plus w (1 - w)` if its presynaptic neuron fired within
+    /// `window_ms` before, else by `-eta_minus w (1 - w)`.
+    SoftBounded {
+        /// Potentiation rate.
+        eta_plus: f64,
+        /// Depression rate.
+        eta_minus: f64,
+        /// Pairing window (ms).
+        window_ms: f64,
+    },
+    /// Pair-based additive STDP with traces: at a postsynaptic spike
+    /// `dw = +a_plus x_pre` with `x_pre` the presynaptic trace (jumps by 1, decays with
+    /// `tau_plus_ms`); at a presynaptic spike `dw = -a_minus y_post` with `y_post` the
+    /// postsynaptic trace (decay `tau_minus_ms`); `w` clipped to `[0, 1]`.
+    PairTrace {
+        /// Potentiation amplitude.
+        a_plus: f64,
+        /// Depression amplitude.
+        a_minus: f64,
+        /// Presynaptic trace time constant (ms).
+        tau_plus_ms: f64,
+        /// Postsynaptic trace time constant (ms).
+        tau_minus_ms: f64,
+    },
+}
+
+/// Plasticity of one projection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlasticitySpec {
+    /// The rule.
+    pub rule: PlasticityRule,
+    /// The weight that counts as `w = 1` (pA).
+    pub weight_unit_pa: f64,
 }
 
 /// How a gap junction passes current.
@@ -206,6 +254,11 @@ pub struct GapSpec {
     /// Tag baseline `c0`: 1 = every junction conducts by its weight (tags off), 0 = only
     /// tagged junctions conduct.
     pub c0: f64,
+    /// A synapse is tagged (`e = 1`) when, while tagging is on, its presynaptic neuron
+    /// fired within this window before the postsynaptic one (ms).
+    pub tag_window_ms: f64,
+    /// Decay of the tag `e` (ms); infinite for tags that last.
+    pub tau_tag_ms: f64,
 }
 
 /// What an input does to its target neurons.

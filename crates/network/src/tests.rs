@@ -36,6 +36,7 @@ fn cuba_like(n: u32) -> NetworkSpec {
         weight_pa: ValueDist::Constant(w),
         delay_ms: ValueDist::Constant(0.1),
         gap: None,
+        plasticity: None,
     };
     NetworkSpec {
         dt_ms: 0.1,
@@ -86,6 +87,7 @@ fn same_seed_same_spikes_for_any_thread_count() {
         },
         delay_ms: ValueDist::Constant(1.0),
         gap: None,
+        plasticity: None,
     });
     spec.inputs.push(InputSpec {
         name: "noise".into(),
@@ -156,6 +158,7 @@ fn connection_rules_give_the_right_counts() {
         weight_pa: ValueDist::Constant(1.0),
         delay_ms: ValueDist::Constant(1.0),
         gap: None,
+        plasticity: None,
     };
     let cases = [
         (
@@ -244,6 +247,7 @@ fn one_to_one_spike_arrives_after_the_delay() {
         weight_pa: ValueDist::Constant(1.0e5),
         delay_ms: ValueDist::Constant(2.0),
         gap: None,
+        plasticity: None,
     });
     spec.inputs.push(InputSpec {
         name: "kick".into(),
@@ -346,6 +350,7 @@ fn invalid_specs_name_the_field() {
         weight_pa: ValueDist::Constant(1.0),
         delay_ms: ValueDist::Constant(1.0),
         gap: None,
+        plasticity: None,
     });
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.connectivity.p:"), "{err}");
@@ -370,12 +375,14 @@ fn invalid_specs_name_the_field() {
 
 /// Populations for gap tests: default LIF neurons, with a bAP in the given ones.
 fn lif(name: &str, n: u32, a_bap_mv: f64) -> PopulationSpec {
+    // A fast excitatory synapse (0.1 ms) makes a kick give exactly one spike.
     PopulationSpec::new(
         name,
         n,
         LifParams {
             a_bap_mv,
             tau_bap_ms: 5.0,
+            tau_syn_ex_ms: 0.1,
             ..LifParams::default()
         },
     )
@@ -401,6 +408,8 @@ fn gap(kappa_ns: f64, kind: JunctionKind) -> GapSpec {
         kind,
         delay_ms: 0.1,
         c0: 1.0,
+        tag_window_ms: 20.0,
+        tau_tag_ms: f64::INFINITY,
     }
 }
 
@@ -422,6 +431,7 @@ fn gap_current_of_two_coupled_neurons_matches_the_closed_form() {
                 weight_pa: ValueDist::Constant(2.0),
                 delay_ms: ValueDist::Constant(1.0),
                 gap: Some(gap(3.0, kind)),
+                plasticity: None,
             }],
             inputs: vec![kick("k", 1, 0, 5.0)],
         };
@@ -465,6 +475,7 @@ fn rectifying_junction_passes_no_current_out_of_the_presynaptic_cell() {
                 weight_pa: ValueDist::Constant(1.0),
                 delay_ms: ValueDist::Constant(1.0),
                 gap: Some(gap(2.0, kind)),
+                plasticity: None,
             }],
             inputs: vec![
                 kick("k", 1, 0, 20.0),
@@ -512,6 +523,7 @@ fn backward_currents_are_transposed_weight_products() {
         },
         delay_ms: ValueDist::Constant(5.0),
         gap: Some(gap(kappa, JunctionKind::Ohmic)),
+        plasticity: None,
     };
     let mut inputs = Vec::new();
     for j in 0..n3 {
@@ -576,6 +588,7 @@ fn coupling_that_would_be_unstable_is_rejected() {
             weight_pa: ValueDist::Constant(1.0),
             delay_ms: ValueDist::Constant(1.0),
             gap: Some(gap(30.0, JunctionKind::Rectifying)),
+            plasticity: None,
         }],
         inputs: vec![],
     };
@@ -592,7 +605,18 @@ fn coupling_that_would_be_unstable_is_rejected() {
 fn gap_coupled_network_is_identical_for_any_thread_count() {
     let spec = NetworkSpec {
         dt_ms: 0.1,
-        populations: vec![lif("A", 300, 0.0), lif("B", 200, 6.0)],
+        populations: vec![
+            PopulationSpec::new("A", 300, LifParams::default()).unwrap(),
+            PopulationSpec::new(
+                "B",
+                200,
+                LifParams {
+                    a_bap_mv: 6.0,
+                    ..LifParams::default()
+                },
+            )
+            .unwrap(),
+        ],
         projections: vec![
             ProjectionSpec {
                 name: "ab".into(),
@@ -610,12 +634,15 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                     low: 0.5,
                     high: 2.0,
                 },
+                plasticity: None,
                 gap: Some(GapSpec {
                     kappa_ns: 0.05,
                     weight_unit_pa: 600.0,
                     kind: JunctionKind::Rectifying,
                     delay_ms: 0.3,
                     c0: 1.0,
+                    tag_window_ms: 20.0,
+                    tau_tag_ms: f64::INFINITY,
                 }),
             },
             ProjectionSpec {
@@ -629,12 +656,15 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                 },
                 weight_pa: ValueDist::Constant(40.0),
                 delay_ms: ValueDist::Constant(1.0),
+                plasticity: None,
                 gap: Some(GapSpec {
                     kappa_ns: 0.3,
                     weight_unit_pa: 40.0,
                     kind: JunctionKind::Ohmic,
                     delay_ms: 0.1,
                     c0: 1.0,
+                    tag_window_ms: 20.0,
+                    tau_tag_ms: f64::INFINITY,
                 }),
             },
         ],
@@ -666,4 +696,167 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
         let d: f64 = sim.stimulation_currents_pa().iter().map(|x| x.abs()).sum();
         assert_eq!(gap_drive.to_bits(), d.to_bits());
     }
+}
+
+/// A -> B all-to-all with tiny weights (no effect on B's firing), plasticity and gap
+/// junctions; A0 fires at 5 ms, B0 at 6 ms (A1 never, before the optional later kicks).
+fn learning_net(rule: PlasticityRule, c0: f64, extra_kicks: Vec<InputSpec>) -> NetworkSpec {
+    let mut inputs = vec![kick("a0", 0, 0, 5.0), kick("b0", 1, 0, 6.0)];
+    inputs.extend(extra_kicks);
+    NetworkSpec {
+        dt_ms: 0.1,
+        populations: vec![lif("A", 2, 0.0), lif("B", 1, 10.0)],
+        projections: vec![ProjectionSpec {
+            name: "ab".into(),
+            source: 0,
+            target: 1,
+            rule: ConnRule::AllToAll {
+                allow_autapses: true,
+            },
+            weight_pa: ValueDist::Constant(0.5),
+            delay_ms: ValueDist::Constant(1.0),
+            gap: Some(GapSpec {
+                c0,
+                ..gap(1.0, JunctionKind::Rectifying)
+            }),
+            plasticity: Some(PlasticitySpec {
+                rule,
+                weight_unit_pa: 1.0,
+            }),
+        }],
+        inputs,
+    }
+}
+
+#[test]
+fn soft_bounded_stdp_potentiates_causal_and_depresses_other_synapses() {
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 0.1,
+        eta_minus: 0.04,
+        window_ms: 20.0,
+    };
+    let spec = learning_net(rule, 1.0, vec![]);
+    for (on, expected) in [
+        (true, [0.5 + 0.1 * 0.25, 0.5 - 0.04 * 0.25]),
+        (false, [0.5, 0.5]),
+    ] {
+        for threads in [1, 2] {
+            let mut sim = Simulation::build(&spec, 1, threads).unwrap();
+            sim.set_plasticity(on);
+            sim.run(200, &mut NullSink).unwrap();
+            let w = sim.weights(0);
+            assert_eq!(w.len(), 2);
+            for (k, (pre, post, wk)) in w.iter().enumerate() {
+                assert_eq!((*pre, *post), (k as u32, 0));
+                assert!(
+                    (f64::from(*wk) - expected[k]).abs() < 1e-6,
+                    "plasticity {on}: {w:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn pair_based_stdp_follows_the_traces() {
+    // Pre at step 50, post at step 60 (spikes in steps 51 and 61): dw+ = a_plus e^{-1 ms/tau+}.
+    // Then pre A1 fires at 8 ms (step 81), 2 ms after the post spike: dw- = a_minus
+    // e^{-2 ms/tau-}, applied when its spike arrives.
+    let rule = PlasticityRule::PairTrace {
+        a_plus: 0.2,
+        a_minus: 0.1,
+        tau_plus_ms: 10.0,
+        tau_minus_ms: 5.0,
+    };
+    let spec = learning_net(rule, 1.0, vec![kick("a1", 0, 1, 8.0)]);
+    let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+    sim.set_plasticity(true);
+    let mut sink = VecSink::default();
+    sim.run(300, &mut sink).unwrap();
+    assert_eq!(sink.spikes, vec![(51, 0), (61, 2), (81, 1)]);
+    let w = sim.weights(0);
+    let up = 0.5 + 0.2 * (-1.0f64 / 10.0).exp();
+    let down = 0.5 - 0.1 * (-2.0f64 / 5.0).exp();
+    assert!((f64::from(w[0].2) - up).abs() < 1e-6, "{w:?} vs {up}");
+    assert!((f64::from(w[1].2) - down).abs() < 1e-6, "{w:?} vs {down}");
+}
+
+#[test]
+fn only_tagged_junctions_conduct_when_c0_is_zero() {
+    // Encoding: A0 then B0 fire with tagging on, so only A0 -> B0 is tagged. Recall: B0
+    // fires again at 30 ms; its bAP drives current into A0 and none into A1. With c0 = 1
+    // (tags off) both receive the same current.
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 0.0,
+        eta_minus: 0.0,
+        window_ms: 20.0,
+    };
+    for c0 in [0.0, 1.0] {
+        let spec = learning_net(rule, c0, vec![kick("b0_again", 1, 0, 30.0)]);
+        let mut sim = Simulation::build(&spec, 1, 2).unwrap();
+        sim.set_tagging(true);
+        sim.run(200, &mut NullSink).unwrap();
+        sim.set_tagging(false);
+        sim.run(104, &mut NullSink).unwrap(); // B0 fires in step 301; current arrives in 303
+        let i = sim.stimulation_currents_pa();
+        assert!(i[0] > 1.0, "c0 = {c0}: tagged synapse conducts, {i:?}");
+        if c0 == 0.0 {
+            assert_eq!(i[1], 0.0, "untagged synapse is silent");
+        } else {
+            // Same conductance; the drives differ only by the somata's potentials.
+            assert!(
+                (i[0] - i[1]).abs() < 0.01 * i[0],
+                "tags off: both conduct by weight, {i:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn acetylcholine_gates_the_gap_junctions() {
+    use engram_cholinergic::{AchParams, Effect, EffectParams, HillCurve};
+    // Gap gain m = 0 + 1 * A^2 / (A^2 + K^2). A tonic level of K halves the current of
+    // the ungated network; a tonic level of 0 blocks it.
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 0.0,
+        eta_minus: 0.0,
+        window_ms: 20.0,
+    };
+    let spec = learning_net(rule, 1.0, vec![]);
+    let current = |tonic: Option<f64>| {
+        let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+        if let Some(tonic) = tonic {
+            let ach = AchParams {
+                tonic,
+                tau_ach_ms: 50.0,
+                pulses: vec![],
+            }
+            .checked()
+            .unwrap();
+            let effects = EffectParams {
+                gap_gain: Some(Effect {
+                    curve: HillCurve {
+                        min: 0.0,
+                        max: 1.0,
+                        k: 0.4,
+                        hill: 2.0,
+                    },
+                    populations: None,
+                }),
+                ..EffectParams::default()
+            }
+            .checked()
+            .unwrap();
+            sim.set_acetylcholine(ach.kinetics(0.1).unwrap(), effects);
+        }
+        sim.run(64, &mut NullSink).unwrap(); // B0 fires in step 61, current arrives in 63
+        sim.stimulation_currents_pa()[0]
+    };
+    let full = current(None);
+    assert!(
+        (full - 0.5 * 10.0).abs() < 1e-12,
+        "g = kappa w = 0.5 nS, b = 10 mV: {full}"
+    );
+    assert!((current(Some(0.4)) - full / 2.0).abs() < 1e-12);
+    assert_eq!(current(Some(0.0)), 0.0);
 }

@@ -790,6 +790,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             weight_pa: p.weight_pa.0,
             delay_ms: p.delay_ms.0,
             gap: None,
+            plasticity: None,
         });
     }
     let mut inputs = Vec::new();
