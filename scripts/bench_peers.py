@@ -550,6 +550,12 @@ def main(argv=None):
                             rec["error"] = f"{type(e).__name__}: {e}"
                             log(f"        FAILED: {rec['error'][:500]}")
                         runs.append(rec)
+                        # Keep what was measured so far: a long run that is interrupted
+                        # still leaves its raw results.
+                        partial = Path(args.out_json).with_suffix(".partial.json")
+                        partial.parent.mkdir(parents=True, exist_ok=True)
+                        partial.write_text(json.dumps({"machine": info, "versions": versions,
+                                                       "runs": runs}, indent=1) + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -566,6 +572,7 @@ def main(argv=None):
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out_json).write_text(json.dumps(data, indent=1) + "\n")
     write_markdown(args.out_md, data)
+    Path(args.out_json).with_suffix(".partial.json").unlink(missing_ok=True)
     log(f"wrote {args.out_md} and {args.out_json}")
     print(Path(args.out_md).read_text())
     return 1 if any(not r.get("ok") for r in runs) else 0

@@ -676,12 +676,18 @@ fn step_of(t_ms: f64, dt_ms: f64) -> u64 {
     (t_ms / dt_ms).round().max(0.0) as u64
 }
 
-/// A barrier for the workers of one run: spins briefly, then yields. Lock-free, so a
-/// step costs two atomic operations per worker instead of a mutex and a condition variable.
+/// A barrier for the workers of one run. Waiting workers spin briefly (a step takes
+/// microseconds, so the others usually arrive within the spin), then sleep on a condition
+/// variable: on a machine shared with other programs a descheduled worker must not be
+/// starved by its partners spinning. The last to arrive opens the barrier with one atomic
+/// increment and wakes sleepers only if there are any.
 struct SpinBarrier {
     n: usize,
     count: AtomicUsize,
     generation: AtomicUsize,
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: std::sync::Condvar,
 }
 
 impl SpinBarrier {
@@ -690,6 +696,9 @@ impl SpinBarrier {
             n,
             count: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            wake: std::sync::Condvar::new(),
         }
     }
 
@@ -700,18 +709,30 @@ impl SpinBarrier {
         let generation = self.generation.load(Ordering::Acquire);
         if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
             self.count.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::Release);
-        } else {
-            let mut spins = 0u32;
-            while self.generation.load(Ordering::Acquire) == generation {
-                if spins < 2000 {
-                    std::hint::spin_loop();
-                    spins += 1;
-                } else {
-                    std::thread::yield_now();
-                }
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            if self.sleepers.load(Ordering::Acquire) > 0 {
+                let _guard = lock(&self.lock);
+                self.wake.notify_all();
             }
+            return;
         }
+        for _ in 0..4000 {
+            if self.generation.load(Ordering::Acquire) != generation {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        self.sleepers.fetch_add(1, Ordering::AcqRel);
+        let mut guard = lock(&self.lock);
+        while self.generation.load(Ordering::Acquire) == generation {
+            guard = self
+                .wake
+                .wait_timeout(guard, std::time::Duration::from_micros(200))
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        drop(guard);
+        self.sleepers.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
