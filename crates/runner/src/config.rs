@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use engram_network::{
-    ConnRule, InputKind, InputSpec, NetworkError, NetworkSpec, PopulationSpec, ProjectionSpec,
-    ValueDist,
+    ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec,
+    PlasticityRule, PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
 };
 use engram_neuron::LifParams;
 use indexmap::IndexMap;
@@ -68,6 +68,8 @@ pub struct ConfigFile {
     /// What to record.
     #[serde(default)]
     pub output: OutputConfig,
+    /// Acetylcholine (absent: no modulation).
+    pub ach: Option<AchConfig>,
 }
 
 /// `[simulation]`.
@@ -229,6 +231,172 @@ pub struct ProjectionConfig {
     /// Axonal delay (ms), rounded to steps, at least one step. Default 1.
     #[serde(default = "default_delay")]
     pub delay_ms: DistConfig,
+    /// Gap junctions that mirror the synapses.
+    pub gap: Option<GapConfig>,
+    /// Learning rule of the weights (absent: fixed weights).
+    pub plasticity: Option<PlasticityConfig>,
+}
+
+/// `[projections.NAME.gap]`: electrical coupling mirroring each synapse.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapConfig {
+    /// Conductance per unit weight (nS).
+    pub kappa_ns: f64,
+    /// The weight that counts as one unit (pA). Default: the plasticity unit, else 1.
+    pub weight_unit_pa: Option<f64>,
+    /// `"rectifying"` (default) or `"ohmic"`.
+    #[serde(default)]
+    pub kind: JunctionKindConfig,
+    /// Backward delay, dendrite to presynaptic soma (ms). Default: one step.
+    pub delay_ms: Option<f64>,
+    /// Tag baseline: 1 = tags off (default), 0 = only tagged junctions conduct.
+    #[serde(default = "default_one")]
+    pub c0: f64,
+    /// Pre-before-post window that tags a synapse (ms). Default 20.
+    #[serde(default = "default_tag_window")]
+    pub tag_window_ms: f64,
+    /// Decay of tags (ms). Default: no decay (`inf`).
+    #[serde(default = "pos_inf")]
+    pub tau_tag_ms: f64,
+}
+
+fn default_one() -> f64 {
+    1.0
+}
+fn default_tag_window() -> f64 {
+    20.0
+}
+
+/// Gap junction kind.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JunctionKindConfig {
+    /// Current flows only into the presynaptic cell.
+    #[default]
+    Rectifying,
+    /// Either direction.
+    Ohmic,
+}
+
+/// `[projections.NAME.plasticity]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PlasticityConfig {
+    /// `+eta_plus w (1 - w)` for synapses whose pre fired within `window_ms` before a
+    /// post spike, `-eta_minus w (1 - w)` for the others.
+    SoftBounded {
+        /// Potentiation rate. Default 0.5.
+        #[serde(default = "default_eta_plus")]
+        eta_plus: f64,
+        /// Depression rate. Default 0.03.
+        #[serde(default = "default_eta_minus")]
+        eta_minus: f64,
+        /// Pairing window (ms). Default 20.
+        #[serde(default = "default_tag_window")]
+        window_ms: f64,
+        /// The weight that counts as w = 1 (pA). Default: the largest initial weight.
+        weight_unit_pa: Option<f64>,
+    },
+    /// Pair-based additive STDP with traces.
+    PairTrace {
+        /// Potentiation amplitude.
+        a_plus: f64,
+        /// Depression amplitude.
+        a_minus: f64,
+        /// Presynaptic trace decay (ms). Default 20.
+        #[serde(default = "default_tag_window")]
+        tau_plus_ms: f64,
+        /// Postsynaptic trace decay (ms). Default 20.
+        #[serde(default = "default_tag_window")]
+        tau_minus_ms: f64,
+        /// The weight that counts as w = 1 (pA). Default: the largest initial weight.
+        weight_unit_pa: Option<f64>,
+    },
+}
+
+fn default_eta_plus() -> f64 {
+    0.5
+}
+fn default_eta_minus() -> f64 {
+    0.03
+}
+
+/// `[ach]`: acetylcholine concentration and what it modulates.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchConfig {
+    /// Tonic level. Default 0.
+    #[serde(default)]
+    pub tonic: f64,
+    /// Decay towards the tonic level (ms). Default 100.
+    #[serde(default = "default_tau_ach")]
+    pub tau_ach_ms: f64,
+    /// Release pulses.
+    #[serde(default)]
+    pub pulses: Vec<AchPulseConfig>,
+    /// Effect curves by target.
+    #[serde(default)]
+    pub effects: AchEffectsConfig,
+}
+
+fn default_tau_ach() -> f64 {
+    100.0
+}
+
+/// One release pulse: `{ time_ms, amplitude, duration_ms }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchPulseConfig {
+    /// Start (ms).
+    pub time_ms: f64,
+    /// Amount released (A rises by this much without decay). Default 1.
+    #[serde(default = "default_one")]
+    pub amplitude: f64,
+    /// Release duration (ms); 0 = a jump. Default 0.
+    #[serde(default)]
+    pub duration_ms: f64,
+}
+
+/// `[ach.effects]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchEffectsConfig {
+    /// Gain on the bAP jump.
+    pub bap_gain: Option<EffectConfig>,
+    /// Gain on gap junctions.
+    pub gap_gain: Option<EffectConfig>,
+    /// Gain on chemical transmission.
+    pub forward_gain: Option<EffectConfig>,
+    /// Factor on plasticity rates.
+    pub plasticity_rate: Option<EffectConfig>,
+    /// Threshold shift (mV).
+    pub threshold_shift_mv: Option<EffectConfig>,
+}
+
+/// A Hill curve `min + (max - min) A^h / (A^h + k^h)` and the populations it applies to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectConfig {
+    /// Value at A = 0.
+    pub min: f64,
+    /// Value at saturation.
+    pub max: f64,
+    /// Half-activation concentration. Default 0.5.
+    #[serde(default = "default_k")]
+    pub k: f64,
+    /// Hill exponent. Default 2.
+    #[serde(default = "default_hill")]
+    pub hill: f64,
+    /// Populations affected. Default: all.
+    pub populations: Option<Vec<String>>,
+}
+
+fn default_k() -> f64 {
+    0.5
+}
+fn default_hill() -> f64 {
+    2.0
 }
 
 /// `connectivity = { rule = "...", ... }`.
@@ -523,6 +691,11 @@ pub struct Model {
     pub steps: u64,
     /// Indices of the populations to record.
     pub record: Vec<usize>,
+    /// Acetylcholine kinetics and effects, if configured.
+    pub ach: Option<(
+        engram_cholinergic::ValidAchParams,
+        engram_cholinergic::Modulator,
+    )>,
 }
 
 /// Reads, edits (`--set path=value`), parses and checks a config file.
@@ -607,6 +780,12 @@ pub fn from_text(
         NetworkError::Invalid { path, message } => invalid(path, message),
         other => invalid(String::new(), other.to_string()),
     })?;
+    let ach = match &config.ach {
+        None => None,
+        Some(a) => {
+            Some(ach_of(a, &spec, steps as f64 * spec.dt_ms).map_err(|(p, m)| invalid(p, m))?)
+        }
+    };
     Ok(Model {
         file: file.to_path_buf(),
         text: edited,
@@ -614,7 +793,90 @@ pub fn from_text(
         spec,
         steps,
         record,
+        ach,
     })
+}
+
+/// Checks the `[ach]` table into kinetics parameters and a modulator.
+fn ach_of(
+    a: &AchConfig,
+    spec: &NetworkSpec,
+    duration_ms: f64,
+) -> Result<
+    (
+        engram_cholinergic::ValidAchParams,
+        engram_cholinergic::Modulator,
+    ),
+    Invalid,
+> {
+    use engram_cholinergic::{AchParams, AchPulse, Effect, EffectParams, HillCurve};
+    let params = AchParams {
+        tonic: a.tonic,
+        tau_ach_ms: a.tau_ach_ms,
+        pulses: a
+            .pulses
+            .iter()
+            .map(|p| AchPulse {
+                time_ms: p.time_ms,
+                amplitude: p.amplitude,
+                duration_ms: p.duration_ms,
+            })
+            .collect(),
+    };
+    let ach_err = |e: engram_cholinergic::AchError| {
+        (
+            format!("ach.{}", e.field),
+            format!("{}: {}", e.value, e.allowed),
+        )
+    };
+    let valid = params.checked().map_err(ach_err)?;
+    valid.validate_within(duration_ms).map_err(|e| {
+        (
+            format!("ach.{}", e.field),
+            format!(
+                "{}: {} (the run lasts {duration_ms} ms)",
+                e.value, e.allowed
+            ),
+        )
+    })?;
+    let effect = |name: &str, c: &Option<EffectConfig>| -> Result<Option<Effect>, Invalid> {
+        let Some(c) = c else { return Ok(None) };
+        let populations = match &c.populations {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(k, p)| {
+                        spec.population_index(p).ok_or_else(|| {
+                            (
+                                format!("ach.effects.{name}.populations.{k}"),
+                                format!("no population called `{p}`"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        Ok(Some(Effect {
+            curve: HillCurve {
+                min: c.min,
+                max: c.max,
+                k: c.k,
+                hill: c.hill,
+            },
+            populations,
+        }))
+    };
+    let e = &a.effects;
+    let effects = EffectParams {
+        bap_gain: effect("bap_gain", &e.bap_gain)?,
+        gap_gain: effect("gap_gain", &e.gap_gain)?,
+        forward_gain: effect("forward_gain", &e.forward_gain)?,
+        plasticity_rate: effect("plasticity_rate", &e.plasticity_rate)?,
+        threshold_shift_mv: effect("threshold_shift_mv", &e.threshold_shift_mv)?,
+    };
+    let modulator = effects.checked().map_err(ach_err)?;
+    Ok((valid, modulator))
 }
 
 /// serde_path_to_error writes `.` for the root; keep the dotted path only.
@@ -792,6 +1054,67 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             gap: None,
             plasticity: None,
         });
+        let proj = projections.last_mut().expect("just pushed");
+        let largest = p.weight_pa.0.bounds().1;
+        let plastic_unit = p.plasticity.map(|pl| match pl {
+            PlasticityConfig::SoftBounded { weight_unit_pa, .. }
+            | PlasticityConfig::PairTrace { weight_unit_pa, .. } => {
+                weight_unit_pa.unwrap_or(largest)
+            }
+        });
+        if let Some(pl) = p.plasticity {
+            let weight_unit_pa = plastic_unit.unwrap_or(1.0);
+            if weight_unit_pa.is_nan() || weight_unit_pa <= 0.0 {
+                return Err((
+                    at("plasticity.weight_unit_pa"),
+                    format!(
+                        "{weight_unit_pa} must be > 0 (by default it is the largest initial weight)"
+                    ),
+                ));
+            }
+            let rule = match pl {
+                PlasticityConfig::SoftBounded {
+                    eta_plus,
+                    eta_minus,
+                    window_ms,
+                    ..
+                } => PlasticityRule::SoftBounded {
+                    eta_plus,
+                    eta_minus,
+                    window_ms,
+                },
+                PlasticityConfig::PairTrace {
+                    a_plus,
+                    a_minus,
+                    tau_plus_ms,
+                    tau_minus_ms,
+                    ..
+                } => PlasticityRule::PairTrace {
+                    a_plus,
+                    a_minus,
+                    tau_plus_ms,
+                    tau_minus_ms,
+                },
+            };
+            proj.plasticity = Some(PlasticitySpec {
+                rule,
+                weight_unit_pa,
+            });
+        }
+        if let Some(g) = p.gap {
+            proj.gap = Some(GapSpec {
+                kappa_ns: g.kappa_ns,
+                weight_unit_pa: g.weight_unit_pa.or(plastic_unit).unwrap_or(1.0),
+                kind: match g.kind {
+                    JunctionKindConfig::Rectifying => JunctionKind::Rectifying,
+                    JunctionKindConfig::Ohmic => JunctionKind::Ohmic,
+                },
+                delay_ms: g.delay_ms.unwrap_or(s.dt_ms),
+                c0: g.c0,
+                tag_window_ms: g.tag_window_ms,
+                tau_tag_ms: g.tau_tag_ms,
+            });
+        }
     }
     let mut inputs = Vec::new();
     for (name, i) in &c.inputs {

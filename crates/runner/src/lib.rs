@@ -4,4 +4,7 @@
 //! file into a checked network description, [`output`] writes spikes and provenance.
 
 pub mod config;
+pub mod metrics;
 pub mod output;
+pub mod plot;
+pub mod stimuli;

@@ -47,6 +47,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw PNG figures of an output file: spike rasters, rates, stored and recalled images.
+    Plot {
+        /// An HDF5 file written by `engram run`.
+        file: PathBuf,
+        /// Folder for the PNGs. Default: `<file stem>_plots/` beside the file.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -99,6 +107,7 @@ fn main() -> ExitCode {
             threads,
         } => check(&config, &sets, threads),
         Command::Inspect { file, config, json } => inspect(&file, config, json),
+        Command::Plot { file, output } => plot(&file, output.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,6 +171,22 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     let mut sim = Simulation::build(spec, seed, threads)
         .with_context(|| format!("cannot build the network of {}", args.config.display()))
         .map_err(Failure::Input)?;
+    // A plain run learns and tags all the time; protocols switch these per phase.
+    sim.set_plasticity(true);
+    sim.set_tagging(true);
+    let ach_trace = match &model.ach {
+        Some((params, effects)) => {
+            let kinetics = params
+                .kinetics(spec.dt_ms)
+                .map_err(|e| Failure::Input(anyhow::anyhow!("ach.{e}")))?;
+            sim.set_acetylcholine(kinetics, effects.clone());
+            Some(
+                engram_cholinergic::trace(params, spec.dt_ms, model.steps as usize)
+                    .map_err(|e| Failure::Input(anyhow::anyhow!("ach.{e}")))?,
+            )
+        }
+        None => None,
+    };
     let build_s = build_start.elapsed().as_secs_f64() + (build_start - started).as_secs_f64();
     let names: Vec<String> = spec.populations.iter().map(|p| p.name.clone()).collect();
     let mut record = vec![false; names.len()];
@@ -234,6 +259,12 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
         n_synapses: sim.n_synapses(),
         syn_events: sim.syn_events(),
     };
+    if let Some(trace) = &ach_trace {
+        writer
+            .write_ach(spec.dt_ms, trace)
+            .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
+            .map_err(Failure::Runtime)?;
+    }
     let path = writer
         .finish(&prov)
         .with_context(|| format!("cannot finish {}", out.display()))
@@ -406,6 +437,18 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
         if let Some(c) = config {
             println!("\n# config\n{c}");
         }
+    }
+    Ok(())
+}
+
+fn plot(file: &Path, dir: Option<&Path>) -> Result<(), Failure> {
+    use engram::plot::PlotError;
+    let written = engram::plot::plot(file, dir).map_err(|e| match e {
+        PlotError::Input(_) => Failure::Input(e.into()),
+        PlotError::Render(_) => Failure::Runtime(e.into()),
+    })?;
+    for path in written {
+        println!("{}", path.display());
     }
     Ok(())
 }

@@ -177,6 +177,21 @@ impl SpikeWriter {
         })
     }
 
+    /// Writes the ACh concentration: `/ach/time_ms` (the end of each step) and
+    /// `/ach/concentration`.
+    pub fn write_ach(&mut self, dt_ms: f64, concentration: &[f64]) -> hdf5::Result<()> {
+        let file = self.file.as_ref().expect("not finished");
+        let g = file.create_group("ach")?;
+        let t: Vec<f64> = (1..=concentration.len())
+            .map(|k| k as f64 * dt_ms)
+            .collect();
+        g.new_dataset_builder().with_data(&t).create("time_ms")?;
+        g.new_dataset_builder()
+            .with_data(concentration)
+            .create("concentration")?;
+        Ok(())
+    }
+
     /// Writes the remaining spikes and the provenance, closes the file and renames it to
     /// its final name.
     pub fn finish(mut self, prov: &Provenance) -> hdf5::Result<PathBuf> {

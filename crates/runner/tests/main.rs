@@ -7,5 +7,6 @@ mod common;
 mod configs;
 mod determinism;
 mod output;
+mod plot;
 mod rates;
 mod set;

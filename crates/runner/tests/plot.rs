@@ -1,0 +1,284 @@
+//! `engram plot`: the PNGs it draws from a hand-made file with a protocol, an ACh trace
+//! and recall images, from a real run, and its errors.
+
+use std::path::{Path, PathBuf};
+
+use engram::plot::{FIGURE_WIDTH, RATES_HEIGHT, raster_size, recall_grid_size};
+use hdf5::types::VarLenUnicode;
+use image::RgbImage;
+
+use crate::common::{assert_ok, code, dir_entries, run_json, small_cuba, stderr, stdout};
+
+/// Dot colour of the first population and shade of the first phase in `raster.png`.
+const FIRST_POP_DOT: [u8; 3] = [31, 90, 180];
+const FIRST_PHASE_SHADE: [u8; 3] = [204, 226, 245];
+
+const N_EXC: u64 = 300;
+const N_INH: u64 = 60;
+const DURATION_MS: f64 = 600.0;
+const PHASES: [(&str, f64, f64); 4] = [
+    ("encode 0", 0.0, 150.0),
+    ("rest", 150.0, 250.0),
+    ("recall 0", 250.0, 400.0),
+    ("recall 1", 400.0, 600.0),
+];
+
+fn write_spikes(spikes: &hdf5::Group, name: &str, n: u64, every_ms: f64) -> hdf5::Result<()> {
+    let g = spikes.create_group(name)?;
+    g.new_attr::<u64>().create("n_nodes")?.write_scalar(&n)?;
+    let (mut ts, mut ids) = (Vec::new(), Vec::new());
+    let mut t = every_ms;
+    let mut k = 0u64;
+    while t <= DURATION_MS {
+        // A neuron per step, wrapping round: a diagonal sweep, denser in the phases.
+        ts.push(t);
+        ids.push((k * 7) % n);
+        k += 1;
+        t += if (250.0..400.0).contains(&t) {
+            every_ms / 3.0
+        } else {
+            every_ms
+        };
+    }
+    g.new_dataset::<f64>()
+        .shape(ts.len())
+        .create("timestamps")?
+        .write_raw(&ts)?;
+    g.new_dataset::<u64>()
+        .shape(ids.len())
+        .create("node_ids")?
+        .write_raw(&ids)?;
+    Ok(())
+}
+
+/// The 4x4 images of two memories: a cross and a diagonal.
+fn memories() -> Vec<Vec<f64>> {
+    let cross: Vec<f64> = (0..16)
+        .map(|i| if i % 4 == 1 || i / 4 == 1 { 1.0 } else { 0.0 })
+        .collect();
+    let diagonal: Vec<f64> = (0..16)
+        .map(|i| if i % 4 == i / 4 { 1.0 } else { 0.0 })
+        .collect();
+    vec![cross, diagonal]
+}
+
+/// Writes a file with two populations, `/engram` duration, `/protocol`, `/ach` and
+/// `/stimuli`, in the layout `engram plot` documents (`stop_ms` replaces the phase ends).
+fn write_experiment_file(path: &Path, stop_ms: Option<&[f64]>) -> hdf5::Result<()> {
+    let f = hdf5::File::create(path)?;
+    let spikes = f.create_group("spikes")?;
+    write_spikes(&spikes, "exc", N_EXC, 0.5)?;
+    write_spikes(&spikes, "inh", N_INH, 2.0)?;
+    let meta = f.create_group("engram")?;
+    meta.new_attr::<f64>()
+        .create("duration_ms")?
+        .write_scalar(&DURATION_MS)?;
+
+    let protocol = f.create_group("protocol")?;
+    let names: Vec<VarLenUnicode> = PHASES.iter().map(|p| p.0.parse().unwrap()).collect();
+    protocol
+        .new_dataset::<VarLenUnicode>()
+        .shape(names.len())
+        .create("names")?
+        .write_raw(&names)?;
+    let start: Vec<f64> = PHASES.iter().map(|p| p.1).collect();
+    let stop: Vec<f64> =
+        stop_ms.map_or_else(|| PHASES.iter().map(|p| p.2).collect(), <[f64]>::to_vec);
+    for (name, v) in [("start_ms", &start), ("stop_ms", &stop)] {
+        protocol
+            .new_dataset::<f64>()
+            .shape(v.len())
+            .create(name)?
+            .write_raw(v)?;
+    }
+
+    let ach = f.create_group("ach")?;
+    let time: Vec<f64> = (0..=600).map(f64::from).collect();
+    let conc: Vec<f64> = time
+        .iter()
+        .map(|&t| {
+            if t < 250.0 {
+                0.1
+            } else {
+                0.1 + 0.9 * (-(t - 250.0) / 120.0).exp()
+            }
+        })
+        .collect();
+    for (name, v) in [("time_ms", &time), ("concentration", &conc)] {
+        ach.new_dataset::<f64>()
+            .shape(v.len())
+            .create(name)?
+            .write_raw(v)?;
+    }
+
+    let stimuli = f.create_group("stimuli")?;
+    stimuli
+        .new_attr::<u64>()
+        .create("width")?
+        .write_scalar(&4u64)?;
+    stimuli
+        .new_attr::<u64>()
+        .create("height")?
+        .write_scalar(&4u64)?;
+    let encoded: Vec<f64> = memories().concat();
+    // Recalled: the stored images, faded and with a little noise.
+    let recalled: Vec<f64> = encoded
+        .iter()
+        .enumerate()
+        .map(|(i, v)| 0.6 * v + 0.1 * ((i * 37 % 11) as f64 / 11.0))
+        .collect();
+    for (name, v) in [("encoded", &encoded), ("recalled", &recalled)] {
+        stimuli
+            .new_dataset::<f64>()
+            .shape((2, 16))
+            .create(name)?
+            .write_raw(v)?;
+    }
+    f.close()
+}
+
+fn open_png(path: &Path) -> RgbImage {
+    assert!(path.exists(), "{} was not written", path.display());
+    let bytes = std::fs::read(path).expect("the PNG is readable");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+        .unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()))
+        .to_rgb8()
+}
+
+fn has_pixel(img: &RgbImage, rgb: [u8; 3]) -> bool {
+    img.pixels().any(|p| p.0 == rgb)
+}
+
+/// Asserts that the image is not all its background (its top-left pixel).
+fn assert_not_blank(img: &RgbImage, what: &str) {
+    let bg = *img.get_pixel(0, 0);
+    let differ = img.pixels().filter(|p| **p != bg).count();
+    assert!(differ > 100, "{what} is blank ({differ} pixels differ)");
+}
+
+/// Runs `engram plot FILE [-o DIR]`.
+///
+/// HDF5 file locking is off for it: a file this test process wrote may still be locked by
+/// an `engram` child of another test, forked while the file was open, which inherited the
+/// descriptor.
+fn plot(file: &Path, dir: Option<&Path>) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_engram"));
+    cmd.arg("plot")
+        .arg(file)
+        .env("HDF5_USE_FILE_LOCKING", "FALSE");
+    if let Some(d) = dir {
+        cmd.arg("-o").arg(d);
+    }
+    cmd.output().expect("the engram binary starts")
+}
+
+#[test]
+fn experiment_file_gives_raster_rates_and_recall_grid() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("recall.h5");
+    write_experiment_file(&file, None).expect("the test file is written");
+    let dir = tmp.path().join("figs");
+    let out = plot(&file, Some(&dir));
+    assert_ok(&out, "engram plot");
+    assert_eq!(
+        dir_entries(&dir),
+        ["raster.png", "rates.png", "recall_grid.png"]
+    );
+    let listed: Vec<PathBuf> = stdout(&out).lines().map(PathBuf::from).collect();
+    assert_eq!(listed.len(), 3, "{}", stdout(&out));
+
+    let raster = open_png(&dir.join("raster.png"));
+    assert_eq!(
+        raster.dimensions(),
+        raster_size(&[N_EXC, N_INH], true, true)
+    );
+    assert_not_blank(&raster, "raster.png");
+    assert!(has_pixel(&raster, FIRST_POP_DOT), "no spike dots drawn");
+    assert!(has_pixel(&raster, FIRST_PHASE_SHADE), "phases not shaded");
+    // The ACh trace is drawn in brown below the rasters.
+    assert!(
+        raster.pixels().any(|p| p.0 == [120, 60, 0]),
+        "no ACh trace drawn"
+    );
+
+    let rates = open_png(&dir.join("rates.png"));
+    assert_eq!(rates.dimensions(), (FIGURE_WIDTH, RATES_HEIGHT));
+    assert_not_blank(&rates, "rates.png");
+    assert!(has_pixel(&rates, FIRST_POP_DOT), "no rate line drawn");
+
+    let grid = open_png(&dir.join("recall_grid.png"));
+    assert_eq!(grid.dimensions(), recall_grid_size(4, 4, 2));
+    assert_not_blank(&grid, "recall_grid.png");
+    // Normalised per image: each image has black and white pixels.
+    assert!(has_pixel(&grid, [0, 0, 0]) && has_pixel(&grid, [255, 255, 255]));
+}
+
+#[test]
+fn real_run_plots_beside_the_file_and_fast() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("small.h5");
+    run_json(&small_cuba(), &file, &["--threads", "2"]);
+    let started = std::time::Instant::now();
+    let out = plot(&file, None);
+    let took = started.elapsed();
+    assert_ok(&out, "engram plot");
+    let dir = tmp.path().join("small_plots");
+    assert_eq!(dir_entries(&dir), ["raster.png", "rates.png"]);
+    let raster = open_png(&dir.join("raster.png"));
+    assert_eq!(raster.dimensions(), raster_size(&[800, 200], false, false));
+    assert_not_blank(&raster, "raster.png");
+    assert!(has_pixel(&raster, FIRST_POP_DOT), "no spike dots drawn");
+    assert!(
+        !has_pixel(&raster, FIRST_PHASE_SHADE),
+        "shaded without a protocol"
+    );
+    assert_not_blank(&open_png(&dir.join("rates.png")), "rates.png");
+    assert!(took.as_secs_f64() < 5.0, "plotting took {took:?}");
+}
+
+#[test]
+fn missing_or_foreign_files_exit_with_2() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let missing = tmp.path().join("nope.h5");
+    let out = plot(&missing, None);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no such file"), "{}", stderr(&out));
+
+    let text = tmp.path().join("notes.h5");
+    std::fs::write(&text, "not HDF5").unwrap();
+    let out = plot(&text, None);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not an HDF5 file"),
+        "{}",
+        stderr(&out)
+    );
+
+    let other = tmp.path().join("other.h5");
+    hdf5::File::create(&other)
+        .and_then(|f| f.create_group("data").map(|_| ()))
+        .unwrap();
+    let out = plot(&other, None);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no /spikes group"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!tmp.path().join("other_plots").exists());
+}
+
+#[test]
+fn malformed_protocol_is_named() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("bad.h5");
+    write_experiment_file(&file, Some(&[1.0, 2.0])).unwrap();
+    let out = plot(&file, None);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/protocol: names, start_ms and stop_ms have different lengths"),
+        "{}",
+        stderr(&out)
+    );
+}
