@@ -181,6 +181,8 @@ struct GapProj {
 #[derive(Debug, Clone, Copy)]
 struct ProjInfo {
     target_pop: usize,
+    /// Index into the gap projections, when the projection has gap junctions.
+    gap: Option<usize>,
     /// Tag window in steps, when the projection has gap junctions.
     tag_window_steps: Option<u64>,
     /// Plasticity rule in steps and units, if any.
@@ -494,12 +496,10 @@ impl Chunk {
             return;
         }
         for csr in &self.csrs {
-            let Some(index) = &csr.gap else { continue };
-            let k = ctx
-                .gap_projs
-                .iter()
-                .position(|g| g.proj == csr.proj)
-                .expect("gap projection");
+            // The in-edge index also exists for projections that are plastic only.
+            let (Some(index), Some(k)) = (&csr.gap, ctx.proj_info[csr.proj].gap) else {
+                continue;
+            };
             let gp = ctx.gap_projs[k];
             let m_gap = ctx.modulation[gp.target_pop].gap_gain;
             if m_gap == 0.0 || gp.kappa_ns == 0.0 {
@@ -869,8 +869,10 @@ impl Simulation {
         let proj_info: Vec<ProjInfo> = spec
             .projections
             .iter()
-            .map(|p| ProjInfo {
+            .enumerate()
+            .map(|(i, p)| ProjInfo {
                 target_pop: p.target,
+                gap: gap_projs.iter().position(|g| g.proj == i),
                 tag_window_steps: p.gap.map(|g| steps_of(g.tag_window_ms)),
                 rule: p.plasticity.map(|pl| match pl.rule {
                     crate::spec::PlasticityRule::SoftBounded {
@@ -1265,39 +1267,22 @@ impl Shared<'_> {
             if let Some(rec) = recorder.as_mut() {
                 if rec.error.is_none() {
                     let time_ms = (step + 1) as f64 * self.dt_ms;
+                    // The chunks' lists, in chunk order, are the network's list in id
+                    // order: read each once, count per population, hand it to the sink.
+                    let mut all = std::mem::take(&mut chunk.gather);
+                    all.clear();
                     for b in self.spike_bufs {
-                        let list = read(&b[parity]);
-                        let mut p = 0;
-                        for &g in list.iter() {
-                            while g >= self.pop_ranges[p].end {
-                                p += 1;
-                            }
-                            rec.counts[p] += 1;
-                        }
+                        all.extend_from_slice(&read(&b[parity]));
                     }
-                    // The sink sees one list per step: concatenate only when several
-                    // chunks spiked.
-                    let mut nonempty = 0;
-                    let mut which = 0;
-                    for (i, b) in self.spike_bufs.iter().enumerate() {
-                        if !read(&b[parity]).is_empty() {
-                            nonempty += 1;
-                            which = i;
+                    let mut p = 0;
+                    for &g in &all {
+                        while g >= self.pop_ranges[p].end {
+                            p += 1;
                         }
+                        rec.counts[p] += 1;
                     }
-                    let result = if nonempty <= 1 {
-                        let list = read(&self.spike_bufs[which][parity]);
-                        rec.sink.record(step, time_ms, &list)
-                    } else {
-                        let mut all = std::mem::take(&mut chunk.gather);
-                        all.clear();
-                        for b in self.spike_bufs {
-                            all.extend_from_slice(&read(&b[parity]));
-                        }
-                        let result = rec.sink.record(step, time_ms, &all);
-                        chunk.gather = all;
-                        result
-                    };
+                    let result = rec.sink.record(step, time_ms, &all);
+                    chunk.gather = all;
                     if let Err(e) = result {
                         rec.error = Some(e);
                         self.failed_at.store(step, Ordering::Release);
@@ -1326,11 +1311,11 @@ fn check_gap_stability(
     let mut owner: Vec<Option<usize>> = vec![None; n_total];
     for c in chunks {
         for csr in &c.csrs {
+            // The in-edge index also exists for projections that are plastic only.
             let Some(index) = &csr.gap else { continue };
-            let gp = gap_projs
-                .iter()
-                .find(|g| g.proj == csr.proj)
-                .expect("gap projection");
+            let Some(gp) = gap_projs.iter().find(|g| g.proj == csr.proj) else {
+                continue;
+            };
             for (j, &e) in index.in_edges.iter().enumerate() {
                 let w = (f64::from(csr.weights[e as usize]) * gp.inv_weight_unit).max(0.0);
                 let pre = index.in_src[j] as usize;

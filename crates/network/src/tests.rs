@@ -860,3 +860,46 @@ fn acetylcholine_gates_the_gap_junctions() {
     assert!((current(Some(0.4)) - full / 2.0).abs() < 1e-12);
     assert_eq!(current(Some(0.0)), 0.0);
 }
+
+#[test]
+fn a_plastic_projection_without_junctions_beside_a_gap_projection() {
+    // Regression: plastic projections carry the in-edge index too; they must not be taken
+    // for gap projections when bAPs are active.
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 0.1,
+        eta_minus: 0.04,
+        window_ms: 20.0,
+    };
+    let mut spec = learning_net(rule, 1.0, vec![kick("b0_again", 1, 0, 30.0)]);
+    let mut plastic_only = spec.projections[0].clone();
+    plastic_only.name = "ab_plastic".into();
+    plastic_only.gap = None;
+    spec.projections[0].plasticity = None;
+    spec.projections.push(plastic_only);
+    let learn = |threads| {
+        let mut sim = Simulation::build(&spec, 1, threads).unwrap();
+        sim.set_plasticity(true);
+        let mut sink = VecSink::default();
+        sim.run(400, &mut sink).unwrap();
+        (sink.spikes, sim)
+    };
+    let (one, sim1) = learn(1);
+    assert!(one.iter().any(|s| s.1 == 2), "B fires");
+    // Potentiated at B0's first spike (A0 fired 1 ms before), depressed at its second
+    // (A0 fired 25 ms before, outside the 20 ms window).
+    let w = 0.5 + 0.1 * 0.25;
+    let expected = w - 0.04 * w * (1.0 - w);
+    let got = f64::from(sim1.weights(1)[0].2);
+    assert!(
+        (got - expected).abs() < 1e-6,
+        "the plastic-only projection learned: {got}"
+    );
+    assert_eq!(
+        sim1.weights(0)[0].2,
+        0.5,
+        "the gap-only projection is fixed"
+    );
+    let (two, sim2) = learn(2);
+    assert_eq!(one, two);
+    assert_eq!(sim1.weights(1), sim2.weights(1));
+}
