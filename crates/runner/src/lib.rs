@@ -7,4 +7,5 @@ pub mod config;
 pub mod metrics;
 pub mod output;
 pub mod plot;
+pub mod run;
 pub mod stimuli;

@@ -1,16 +1,14 @@
 //! The `engram` command line: run, check and inspect simulations.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use engram::config::{self, ConfigError};
-use engram::output::{self, Provenance, SpikeWriter};
-use engram_network::Simulation;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use engram::output;
+use engram::run::{RunError, RunOptions};
 use serde_json::json;
 
 /// engram: a fast, exact, reproducible spiking-network simulator.
@@ -130,13 +128,6 @@ fn default_output(config: &Path) -> PathBuf {
     PathBuf::from("results").join(format!("{stem}.h5"))
 }
 
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     let model = config::load(&args.config, &args.sets, args.seed)?;
     let out = match &args.output {
@@ -151,198 +142,25 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
         }
         None => default_output(&args.config),
     };
-    if out.is_dir() {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "-o {}: is a folder; give a file name",
-            out.display()
-        )));
-    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "--threads 0: give at least 1"
-        )));
-    }
-    let spec = &model.spec;
-    let seed = model.config.simulation.seed;
-    let build_start = Instant::now();
-    let mut sim = Simulation::build(spec, seed, threads)
-        .with_context(|| format!("cannot build the network of {}", args.config.display()))
-        .map_err(Failure::Input)?;
-    // A plain run learns and tags all the time; protocols switch these per phase.
-    sim.set_plasticity(true);
-    sim.set_tagging(true);
-    let ach_trace = match &model.ach {
-        Some((params, effects)) => {
-            let kinetics = params
-                .kinetics(spec.dt_ms)
-                .map_err(|e| Failure::Input(anyhow::anyhow!("ach.{e}")))?;
-            sim.set_acetylcholine(kinetics, effects.clone());
-            Some(
-                engram_cholinergic::trace(params, spec.dt_ms, model.steps as usize)
-                    .map_err(|e| Failure::Input(anyhow::anyhow!("ach.{e}")))?,
-            )
-        }
-        None => None,
+    let opts = RunOptions {
+        progress: !args.quiet && !args.json,
+        started,
+        ..RunOptions::new(out, threads)
     };
-    let build_s = build_start.elapsed().as_secs_f64() + (build_start - started).as_secs_f64();
-    let names: Vec<String> = spec.populations.iter().map(|p| p.name.clone()).collect();
-    let mut record = vec![false; names.len()];
-    for &i in &model.record {
-        record[i] = true;
-    }
-    // Only now that the network is built, so that a run that fails earlier leaves nothing.
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the output folder {}", dir.display()))
-            .map_err(Failure::Input)?;
-    }
-    let mut writer = SpikeWriter::create(&out, &names, sim.population_ranges(), &record)
-        .with_context(|| format!("cannot create {}", out.display()))
-        .map_err(Failure::Runtime)?;
-
-    let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
-    let bar = if show_bar {
-        let bar = ProgressBar::with_draw_target(
-            Some(model.steps),
-            ProgressDrawTarget::stderr_with_hz(10),
-        );
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{bar:30}] {percent:>3}%  {msg}  ETA {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        Some(bar)
-    } else {
-        None
-    };
-    let sim_start = Instant::now();
-    let steps = model.steps;
-    let block = (steps / 200).clamp(1, 10_000);
-    let mut done = 0;
-    let mut last_draw = Instant::now();
-    while done < steps {
-        let n = block.min(steps - done);
-        sim.run(n, &mut writer)
-            .with_context(|| format!("cannot write spikes to {}", out.display()))
-            .map_err(Failure::Runtime)?;
-        done += n;
-        if let Some(bar) = &bar {
-            if last_draw.elapsed() > Duration::from_millis(100) || done == steps {
-                let elapsed = sim_start.elapsed().as_secs_f64();
-                let factor = sim.time_ms() / 1000.0 / elapsed.max(1e-9);
-                bar.set_position(done);
-                bar.set_message(format!(
-                    "t = {:.0} / {:.0} ms  {factor:.2}x realtime",
-                    sim.time_ms(),
-                    steps as f64 * spec.dt_ms
-                ));
-                last_draw = Instant::now();
-            }
-        }
-    }
-    let sim_s = sim_start.elapsed().as_secs_f64();
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let prov = Provenance {
-        config_path: args.config.display().to_string(),
-        config_text: model.text.clone(),
-        seed,
-        dt_ms: spec.dt_ms,
-        duration_ms: steps as f64 * spec.dt_ms,
-        threads,
-        build_s,
-        sim_s,
-        n_synapses: sim.n_synapses(),
-        syn_events: sim.syn_events(),
-    };
-    if let Some(trace) = &ach_trace {
-        writer
-            .write_ach(spec.dt_ms, trace)
-            .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
-            .map_err(Failure::Runtime)?;
-    }
-    let path = writer
-        .finish(&prov)
-        .with_context(|| format!("cannot finish {}", out.display()))
-        .map_err(Failure::Runtime)?;
-    let wall_s = started.elapsed().as_secs_f64();
-    let duration_s = prov.duration_ms / 1000.0;
-    let counts = sim.spike_counts();
-    let mut pops = serde_json::Map::new();
-    for (i, p) in spec.populations.iter().enumerate() {
-        let rate = if p.n > 0 && duration_s > 0.0 {
-            counts[i] as f64 / f64::from(p.n) / duration_s
-        } else {
-            0.0
-        };
-        pops.insert(
-            p.name.clone(),
-            json!({ "n": p.n, "spikes": counts[i], "rate_hz": rate, "recorded": record[i] }),
-        );
-    }
-    let total_spikes: u64 = counts.iter().sum();
-    let n_neurons = spec.n_neurons();
-    let events_per_s = sim.syn_events() as f64 / sim_s.max(1e-12);
-    let summary = json!({
-        "config": args.config.display().to_string(),
-        "output": path.display().to_string(),
-        "seed": seed,
-        "threads": threads,
-        "dt_ms": spec.dt_ms,
-        "duration_ms": prov.duration_ms,
-        "n_neurons": n_neurons,
-        "n_synapses": sim.n_synapses(),
-        "populations": pops,
-        "spikes": total_spikes,
-        "rate_hz": if n_neurons > 0 && duration_s > 0.0 { total_spikes as f64 / n_neurons as f64 / duration_s } else { 0.0 },
-        "syn_events": sim.syn_events(),
-        "events_per_s": events_per_s,
-        "build_s": build_s,
-        "sim_s": sim_s,
-        "wall_s": wall_s,
-        "realtime_factor": duration_s / sim_s.max(1e-12),
-        "peak_rss_mb": peak_rss_mb(),
-    });
+    let summary = engram::run::execute(&model, &opts).map_err(|e| match e {
+        RunError::Input(e) => Failure::Input(e),
+        RunError::Runtime(e) => Failure::Runtime(e),
+    })?;
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&summary).expect("serialisable")
         );
     } else if !args.quiet {
-        println!(
-            "{:<16} {:>10} {:>12} {:>10}",
-            "population", "neurons", "spikes", "rate (Hz)"
-        );
-        for (i, p) in spec.populations.iter().enumerate() {
-            let rate = pops[&p.name]["rate_hz"].as_f64().unwrap_or(0.0);
-            println!(
-                "{:<16} {:>10} {:>12} {:>10.3}",
-                p.name, p.n, counts[i], rate
-            );
-        }
-        println!();
-        println!("synapses          {:>14}", sim.n_synapses());
-        println!(
-            "synaptic events   {:>14}  ({:.3e} per s of wall time)",
-            sim.syn_events(),
-            events_per_s
-        );
-        println!("build             {:>12.3} s", build_s);
-        println!(
-            "simulate          {:>12.3} s  ({:.2}x realtime, {} threads)",
-            sim_s,
-            duration_s / sim_s.max(1e-12),
-            threads
-        );
-        println!("total             {:>12.3} s", wall_s);
-        if let Some(mb) = peak_rss_mb() {
-            println!("peak memory       {:>12.1} MiB", mb);
-        }
-        println!("output            {}", path.display());
+        engram::run::print_summary(&summary);
     }
     Ok(())
 }

@@ -90,6 +90,9 @@ pub struct Provenance {
     pub n_synapses: u64,
     /// Synaptic events delivered.
     pub syn_events: u64,
+    /// Extra named values (a sweep point's parameters), written as string attributes of
+    /// `/engram/parameters`.
+    pub parameters: Vec<(String, String)>,
 }
 
 /// Streams spikes into a SONATA file; see the module docs for the layout.
@@ -177,6 +180,12 @@ impl SpikeWriter {
         })
     }
 
+    /// The open file, for experiment data beside the spikes (`/protocol`, `/stimuli`,
+    /// `/analysis`).
+    pub fn file(&self) -> &File {
+        self.file.as_ref().expect("not finished")
+    }
+
     /// Writes the ACh concentration: `/ach/time_ms` (the end of each step) and
     /// `/ach/concentration`.
     pub fn write_ach(&mut self, dt_ms: f64, concentration: &[f64]) -> hdf5::Result<()> {
@@ -217,6 +226,12 @@ impl SpikeWriter {
         meta.new_dataset::<VarLenUnicode>()
             .create("config")?
             .write_scalar(&text)?;
+        if !prov.parameters.is_empty() {
+            let g = meta.create_group("parameters")?;
+            for (k, v) in &prov.parameters {
+                str_attr(&g, k, v)?;
+            }
+        }
         file.flush()?;
         file.close()?;
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| {

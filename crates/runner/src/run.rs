@@ -1,0 +1,324 @@
+//! One run of a model: build the network, simulate it (or drive its experiment protocol),
+//! write the SONATA file, and return the summary that `engram run --json` prints.
+//!
+//! Used by `engram run` and by every point of `engram sweep`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use engram_network::{Simulation, SpikeSink};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
+
+use crate::config::Model;
+use crate::output::{Provenance, SpikeWriter};
+
+/// How to run a model.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The output file (replaced if it exists; the caller decides whether that is allowed).
+    pub output: PathBuf,
+    /// Worker threads of the simulation.
+    pub threads: usize,
+    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
+    /// When the run started (counts into the reported wall and build times).
+    pub started: Instant,
+    /// Extra attributes written on the output's `/engram` group (name, value).
+    pub attributes: Vec<(String, String)>,
+}
+
+impl RunOptions {
+    /// Options for a quiet run into `output` on `threads` threads, starting now.
+    pub fn new(output: PathBuf, threads: usize) -> RunOptions {
+        RunOptions {
+            output,
+            threads,
+            progress: false,
+            started: Instant::now(),
+            attributes: Vec::new(),
+        }
+    }
+}
+
+/// What went wrong: bad input (exit code 2) or a failure while running (exit code 1).
+#[derive(Debug)]
+pub enum RunError {
+    /// The model or the options are not acceptable.
+    Input(anyhow::Error),
+    /// Something failed while running or writing.
+    Runtime(anyhow::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Input(e) | RunError::Runtime(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Peak resident memory of this process (MiB), where the OS tells.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A progress bar over simulation steps, drawn only when asked for and on a terminal.
+pub(crate) struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    last_draw: Instant,
+    total_ms: f64,
+}
+
+impl Progress {
+    pub(crate) fn new(show: bool, steps: u64, dt_ms: f64) -> Progress {
+        let bar = (show && std::io::stderr().is_terminal()).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr_with_hz(10));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {percent:>3}%  {msg}  ETA {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+            last_draw: Instant::now(),
+            total_ms: steps as f64 * dt_ms,
+        }
+    }
+
+    pub(crate) fn update(&mut self, sim: &Simulation, phase: &str) {
+        let Some(bar) = &self.bar else { return };
+        if self.last_draw.elapsed() < Duration::from_millis(100) {
+            return;
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let factor = sim.time_ms() / 1000.0 / elapsed.max(1e-9);
+        bar.set_position(sim.step_count());
+        bar.set_message(format!(
+            "{phase}t = {:.0} / {:.0} ms  {factor:.2}x realtime",
+            sim.time_ms(),
+            self.total_ms
+        ));
+        self.last_draw = Instant::now();
+    }
+
+    pub(crate) fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Runs `steps` steps in blocks, updating the progress bar between blocks.
+pub(crate) fn run_steps<S: SpikeSink + Send>(
+    sim: &mut Simulation,
+    steps: u64,
+    sink: &mut S,
+    progress: &mut Progress,
+    phase: &str,
+) -> Result<(), S::Error>
+where
+    S::Error: Send,
+{
+    let block = (steps / 200).clamp(1, 10_000);
+    let mut done = 0;
+    while done < steps {
+        let n = block.min(steps - done);
+        sim.run(n, sink)?;
+        done += n;
+        progress.update(sim, phase);
+    }
+    Ok(())
+}
+
+/// Builds, simulates and writes one model; returns the run summary (see `engram run --json`).
+///
+/// The output folder is created only once the network is built, so a model that fails to
+/// build leaves nothing behind; the file itself appears only when complete.
+pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
+    let out = &opts.output;
+    if out.is_dir() {
+        return Err(RunError::Input(anyhow!(
+            "-o {}: is a folder; give a file name",
+            out.display()
+        )));
+    }
+    if opts.threads == 0 {
+        return Err(RunError::Input(anyhow!("--threads 0: give at least 1")));
+    }
+    let spec = &model.spec;
+    let seed = model.config.simulation.seed;
+    let build_start = Instant::now();
+    let mut sim = Simulation::build(spec, seed, opts.threads)
+        .with_context(|| format!("cannot build the network of {}", model.file.display()))
+        .map_err(RunError::Input)?;
+    // A plain run learns and tags all the time; protocols switch these per phase.
+    sim.set_plasticity(true);
+    sim.set_tagging(true);
+    let ach_trace = match &model.ach {
+        Some((params, effects)) => {
+            let kinetics = params
+                .kinetics(spec.dt_ms)
+                .map_err(|e| RunError::Input(anyhow!("ach.{e}")))?;
+            sim.set_acetylcholine(kinetics, effects.clone());
+            Some(
+                engram_cholinergic::trace(params, spec.dt_ms, model.steps as usize)
+                    .map_err(|e| RunError::Input(anyhow!("ach.{e}")))?,
+            )
+        }
+        None => None,
+    };
+    let build_s = build_start.elapsed().as_secs_f64() + (build_start - opts.started).as_secs_f64();
+    let names: Vec<String> = spec.populations.iter().map(|p| p.name.clone()).collect();
+    let mut record = vec![false; names.len()];
+    for &i in &model.record {
+        record[i] = true;
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the output folder {}", dir.display()))
+            .map_err(RunError::Input)?;
+    }
+    let mut writer = SpikeWriter::create(out, &names, sim.population_ranges(), &record)
+        .with_context(|| format!("cannot create {}", out.display()))
+        .map_err(RunError::Runtime)?;
+
+    let sim_start = Instant::now();
+    let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
+    run_steps(&mut sim, model.steps, &mut writer, &mut progress, "")
+        .with_context(|| format!("cannot write spikes to {}", out.display()))
+        .map_err(RunError::Runtime)?;
+    let sim_s = sim_start.elapsed().as_secs_f64();
+    progress.finish();
+
+    let prov = Provenance {
+        config_path: model.file.display().to_string(),
+        config_text: model.text.clone(),
+        seed,
+        dt_ms: spec.dt_ms,
+        duration_ms: model.steps as f64 * spec.dt_ms,
+        threads: opts.threads,
+        build_s,
+        sim_s,
+        n_synapses: sim.n_synapses(),
+        syn_events: sim.syn_events(),
+        parameters: opts.attributes.clone(),
+    };
+    if let Some(trace) = &ach_trace {
+        writer
+            .write_ach(spec.dt_ms, trace)
+            .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
+            .map_err(RunError::Runtime)?;
+    }
+    let path = writer
+        .finish(&prov)
+        .with_context(|| format!("cannot finish {}", out.display()))
+        .map_err(RunError::Runtime)?;
+    Ok(summary(model, &sim, &prov, &record, &path, opts))
+}
+
+/// The run summary as JSON.
+fn summary(
+    model: &Model,
+    sim: &Simulation,
+    prov: &Provenance,
+    record: &[bool],
+    path: &std::path::Path,
+    opts: &RunOptions,
+) -> Value {
+    let spec = &model.spec;
+    let wall_s = opts.started.elapsed().as_secs_f64();
+    let duration_s = prov.duration_ms / 1000.0;
+    let counts = sim.spike_counts();
+    let mut pops = serde_json::Map::new();
+    for (i, p) in spec.populations.iter().enumerate() {
+        let rate = if p.n > 0 && duration_s > 0.0 {
+            counts[i] as f64 / f64::from(p.n) / duration_s
+        } else {
+            0.0
+        };
+        pops.insert(
+            p.name.clone(),
+            json!({ "n": p.n, "spikes": counts[i], "rate_hz": rate, "recorded": record[i] }),
+        );
+    }
+    let total_spikes: u64 = counts.iter().sum();
+    let n_neurons = spec.n_neurons();
+    let sim_s = prov.sim_s;
+    json!({
+        "config": model.file.display().to_string(),
+        "output": path.display().to_string(),
+        "seed": prov.seed,
+        "threads": opts.threads,
+        "dt_ms": spec.dt_ms,
+        "duration_ms": prov.duration_ms,
+        "n_neurons": n_neurons,
+        "n_synapses": sim.n_synapses(),
+        "populations": pops,
+        "spikes": total_spikes,
+        "rate_hz": if n_neurons > 0 && duration_s > 0.0 { total_spikes as f64 / n_neurons as f64 / duration_s } else { 0.0 },
+        "syn_events": sim.syn_events(),
+        "events_per_s": sim.syn_events() as f64 / sim_s.max(1e-12),
+        "build_s": prov.build_s,
+        "sim_s": sim_s,
+        "wall_s": wall_s,
+        "realtime_factor": duration_s / sim_s.max(1e-12),
+        "peak_rss_mb": peak_rss_mb(),
+    })
+}
+
+/// Prints a run summary as the table `engram run` shows.
+pub fn print_summary(summary: &Value) {
+    let f = |k: &str| summary[k].as_f64().unwrap_or(0.0);
+    println!(
+        "{:<16} {:>10} {:>12} {:>10}",
+        "population", "neurons", "spikes", "rate (Hz)"
+    );
+    if let Some(pops) = summary["populations"].as_object() {
+        for (name, p) in pops {
+            println!(
+                "{:<16} {:>10} {:>12} {:>10.3}",
+                name,
+                p["n"].as_u64().unwrap_or(0),
+                p["spikes"].as_u64().unwrap_or(0),
+                p["rate_hz"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    println!();
+    println!("synapses          {:>14}", summary["n_synapses"]);
+    println!(
+        "synaptic events   {:>14}  ({:.3e} per s of wall time)",
+        summary["syn_events"],
+        f("events_per_s")
+    );
+    println!("build             {:>12.3} s", f("build_s"));
+    println!(
+        "simulate          {:>12.3} s  ({:.2}x realtime, {} threads)",
+        f("sim_s"),
+        f("realtime_factor"),
+        summary["threads"]
+    );
+    println!("total             {:>12.3} s", f("wall_s"));
+    if let Some(mb) = summary["peak_rss_mb"].as_f64() {
+        println!("peak memory       {:>12.1} MiB", mb);
+    }
+    println!(
+        "output            {}",
+        summary["output"].as_str().unwrap_or("")
+    );
+}
