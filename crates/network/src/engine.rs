@@ -207,6 +207,23 @@ enum Rule {
     },
 }
 
+/// k-winners-take-all in one population, as every chunk sees it: each chunk keeps its own
+/// copy, updated from the network's spike list of the previous step, so all copies agree
+/// whatever the chunking.
+#[derive(Debug, Clone)]
+struct Kwta {
+    pop: usize,
+    /// Global ids of the population.
+    range: Range<u32>,
+    k: u32,
+    /// Whether each neuron of the population has fired since the episode began.
+    winner: Vec<bool>,
+    /// Number of winners.
+    count: u32,
+    /// First step of the episode: earlier spikes do not count.
+    since_step: u64,
+}
+
 /// bAP traces below this (mV) are treated as zero: the neuron no longer drives its
 /// junctions.
 const BAP_EPS_MV: f64 = 1e-6;
@@ -245,6 +262,8 @@ struct Chunk {
     i_total: Vec<f64>,
     /// Whether `i_total` was used in the last step.
     total_used: bool,
+    /// k-winners-take-all populations.
+    kwta: Vec<Kwta>,
 }
 
 /// Read-only context shared by all chunks during one step.
@@ -398,6 +417,7 @@ impl Chunk {
             self.gap_pending[gslot] = pending;
         }
         // 5. Neurons.
+        self.update_winners(ctx);
         self.spikes.clear();
         let stim: Option<&[f64]> = if self.total_used {
             Some(&self.i_total)
@@ -423,6 +443,9 @@ impl Chunk {
                 &mut self.spikes,
             );
         }
+        if !self.kwta.is_empty() {
+            self.suppress_losers(ctx);
+        }
         if !ctx.gap_projs.is_empty() {
             self.update_bap_active();
         }
@@ -442,6 +465,54 @@ impl Chunk {
                 );
             }
         }
+    }
+
+    /// Adds the previous step's spikers of each k-WTA population to its winners.
+    fn update_winners(&mut self, ctx: &StepCtx<'_>) {
+        if ctx.step == 0 {
+            return;
+        }
+        for kw in &mut self.kwta {
+            if ctx.step - 1 < kw.since_step || kw.count >= kw.k {
+                continue;
+            }
+            for list in ctx.prev_spikes {
+                let list: &[u32] = list;
+                let a = list.partition_point(|&g| g < kw.range.start);
+                let b = list.partition_point(|&g| g < kw.range.end);
+                for &g in &list[a..b] {
+                    let w = &mut kw.winner[(g - kw.range.start) as usize];
+                    if !*w {
+                        *w = true;
+                        kw.count += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Once a k-WTA population has its `k` winners (counted up to the previous step), the
+    /// other neurons' threshold crossings are suppressed: no spike, no bAP, no refractory
+    /// period; the membrane is left at the reset potential (an idealised fast inhibition).
+    /// The step in which the k-th winner fires lets all its spikes through, so a layer can
+    /// end with a few more than `k` winners.
+    fn suppress_losers(&mut self, ctx: &StepCtx<'_>) {
+        let start = self.range.start;
+        let state = &mut self.state;
+        let kwta = &self.kwta;
+        self.spikes.retain(|&g| {
+            let Some(kw) = kwta.iter().find(|kw| kw.range.contains(&g)) else {
+                return true;
+            };
+            if kw.count < kw.k || kw.winner[(g - kw.range.start) as usize] {
+                return true;
+            }
+            let i = (g - start) as usize;
+            let jump = ctx.props[kw.pop].a_bap * ctx.modulation[kw.pop].bap_gain;
+            state.bap[i] -= jump;
+            state.refractory[i] = 0;
+            false
+        });
     }
 
     /// Keeps `bap_active` equal to the neurons whose trace is above `BAP_EPS_MV`: drops
@@ -1005,6 +1076,46 @@ impl Simulation {
         Ok(())
     }
 
+    /// Makes population `pop` a k-winners-take-all layer (`Some(k)`), or an ordinary one
+    /// (`None`). Within an episode (see [`Simulation::reset_winners`]) the first `k`
+    /// neurons to fire are the winners; after the step in which the `k`-th fired, the
+    /// others cannot fire until the next episode: their threshold crossings are suppressed
+    /// (membrane left at reset, no spike, no bAP). Deterministic whatever the thread count.
+    ///
+    /// # Panics
+    /// If `pop` is not a population index.
+    pub fn set_kwta(&mut self, pop: usize, k: Option<u32>) {
+        let range = self.pop_ranges[pop].clone();
+        let step = self.step;
+        for chunk in &self.chunks {
+            let mut chunk = lock(chunk);
+            chunk.kwta.retain(|kw| kw.pop != pop);
+            if let Some(k) = k {
+                chunk.kwta.push(Kwta {
+                    pop,
+                    range: range.clone(),
+                    k,
+                    winner: vec![false; range.len()],
+                    count: 0,
+                    since_step: step,
+                });
+            }
+        }
+    }
+
+    /// Starts a new k-WTA episode in every k-WTA population: no neuron has won yet, and
+    /// spikes before the current step do not count.
+    pub fn reset_winners(&mut self) {
+        let step = self.step;
+        for chunk in &self.chunks {
+            for kw in &mut lock(chunk).kwta {
+                kw.winner.fill(false);
+                kw.count = 0;
+                kw.since_step = step;
+            }
+        }
+    }
+
     /// Switches plasticity on or off for the following steps (off after `build`).
     pub fn set_plasticity(&mut self, on: bool) {
         self.plasticity_on = on;
@@ -1524,5 +1635,6 @@ fn build_chunk(
         gap_pending: Vec::new(),
         i_total: vec![0.0; n],
         total_used: false,
+        kwta: Vec::new(),
     }
 }

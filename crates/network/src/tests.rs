@@ -903,3 +903,74 @@ fn a_plastic_projection_without_junctions_beside_a_gap_projection() {
     assert_eq!(one, two);
     assert_eq!(sim1.weights(1), sim2.weights(1));
 }
+
+#[test]
+fn k_winners_take_all_keeps_the_first_k_to_fire() {
+    // Neuron i gets a constant 400 + 10 i pA (rheobase 375 pA): the higher the current,
+    // the earlier the first spike, so the winners are the top k.
+    let n = 30u32;
+    let inputs = (0..n)
+        .map(|i| InputSpec {
+            name: format!("dc{i}"),
+            target: 0,
+            neurons: vec![i],
+            kind: InputKind::Dc {
+                amplitude_pa: 400.0 + 10.0 * f64::from(i),
+                start_ms: 0.0,
+                stop_ms: 1e9,
+            },
+        })
+        .collect();
+    let spec = NetworkSpec {
+        dt_ms: 0.1,
+        populations: vec![lif("L", n, 5.0)],
+        projections: vec![],
+        inputs,
+    };
+    let mut reference = None;
+    for threads in [1, 2, 3, 4] {
+        let mut sim = Simulation::build(&spec, 1, threads).unwrap();
+        sim.set_kwta(0, Some(5));
+        let mut sink = VecSink::default();
+        sim.run(1000, &mut sink).unwrap();
+        let fired: std::collections::BTreeSet<u32> = sink.spikes.iter().map(|s| s.1).collect();
+        assert_eq!(fired, (25..30).collect(), "{threads} threads");
+        // The winners go on firing at their own rate.
+        assert!(sink.spikes.len() > 5 * 5, "{} spikes", sink.spikes.len());
+        // A loser's crossings leave no bAP behind.
+        let bap = sim.bap_traces_mv();
+        assert!(bap[..25].iter().all(|&b| b == 0.0));
+        // A new episode with k = 10: the losers were held near reset, so the race starts
+        // from their phases; ten distinct neurons win (one more per tie in the last step).
+        sim.set_kwta(0, Some(10));
+        sim.reset_winners();
+        let mut sink2 = VecSink::default();
+        sim.run(1000, &mut sink2).unwrap();
+        let fired2: std::collections::BTreeSet<u32> = sink2.spikes.iter().map(|s| s.1).collect();
+        let last_new = sink2
+            .spikes
+            .iter()
+            .filter(|s| !fired.contains(&s.1))
+            .map(|s| s.0)
+            .max()
+            .unwrap();
+        let joined_last = sink2.spikes.iter().filter(|s| s.0 == last_new).count();
+        assert!(
+            fired2.len() >= 10 && fired2.len() < 10 + joined_last,
+            "{fired2:?}"
+        );
+        // Off: everyone above rheobase fires.
+        sim.set_kwta(0, None);
+        let mut sink3 = VecSink::default();
+        sim.run(1000, &mut sink3).unwrap();
+        let fired3: std::collections::BTreeSet<u32> = sink3.spikes.iter().map(|s| s.1).collect();
+        assert_eq!(fired3, (0..30).collect());
+        match &reference {
+            None => reference = Some((sink.spikes, sink2.spikes)),
+            Some((a, b)) => {
+                assert_eq!(a, &sink.spikes, "{threads} threads");
+                assert_eq!(b, &sink2.spikes, "{threads} threads");
+            }
+        }
+    }
+}
