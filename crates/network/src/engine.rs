@@ -1073,6 +1073,13 @@ impl Simulation {
             return Err(e);
         }
         self.step = first_step + steps;
+        // The workers advanced copies of the ACh kinetics; advance the original the same
+        // way, so that the next run continues where this one ended.
+        if let Some((kinetics, _)) = &mut self.ach {
+            for _ in 0..steps {
+                kinetics.step();
+            }
+        }
         Ok(())
     }
 
@@ -1406,7 +1413,7 @@ impl Shared<'_> {
 
 /// Rejects gap coupling that would make the explicit update of the coupling unstable:
 /// for every presynaptic neuron, `dt * sum g / C_m < 1`, with `g` at its largest
-/// (tag `c = 1`, gain 1).
+/// (tag `c = 1`, gain 1, plastic weights at their upper bound `w = 1`).
 fn check_gap_stability(
     spec: &NetworkSpec,
     pop_ranges: &[Range<u32>],
@@ -1427,8 +1434,15 @@ fn check_gap_stability(
             let Some(gp) = gap_projs.iter().find(|g| g.proj == csr.proj) else {
                 continue;
             };
+            // A learned weight may grow up to its unit (w = 1): check the coupling it can
+            // reach, not only the initial one.
+            let plastic = spec.projections[csr.proj].plasticity.is_some();
             for (j, &e) in index.in_edges.iter().enumerate() {
-                let w = (f64::from(csr.weights[e as usize]) * gp.inv_weight_unit).max(0.0);
+                let w = if plastic {
+                    1.0
+                } else {
+                    (f64::from(csr.weights[e as usize]) * gp.inv_weight_unit).max(0.0)
+                };
                 let pre = index.in_src[j] as usize;
                 sum_g[pre] += gp.kappa_ns * w;
                 owner[pre] = Some(gp.proj);

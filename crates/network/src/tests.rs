@@ -974,3 +974,68 @@ fn k_winners_take_all_keeps_the_first_k_to_fire() {
         }
     }
 }
+
+#[test]
+fn acetylcholine_continues_across_runs() {
+    use engram_cholinergic::{AchParams, AchPulse, Effect, EffectParams, HillCurve};
+    // A pulse at 5 ms opens the junctions; B0's current reaches A0 in step 63. Running in
+    // blocks of 7 steps must see the same concentration as one run of 64 steps.
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 0.0,
+        eta_minus: 0.0,
+        window_ms: 20.0,
+    };
+    let spec = learning_net(rule, 1.0, vec![]);
+    let params = AchParams {
+        tonic: 0.0,
+        tau_ach_ms: 50.0,
+        pulses: vec![AchPulse {
+            time_ms: 5.0,
+            amplitude: 1.0,
+            duration_ms: 0.0,
+        }],
+    }
+    .checked()
+    .unwrap();
+    let run = |block: u64| {
+        let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+        let effects = EffectParams {
+            gap_gain: Some(Effect {
+                curve: HillCurve {
+                    min: 0.0,
+                    max: 1.0,
+                    k: 0.4,
+                    hill: 2.0,
+                },
+                populations: None,
+            }),
+            ..EffectParams::default()
+        }
+        .checked()
+        .unwrap();
+        sim.set_acetylcholine(params.kinetics(0.1).unwrap(), effects);
+        let mut done = 0;
+        while done < 64 {
+            let n = block.min(64 - done);
+            sim.run(n, &mut NullSink).unwrap();
+            done += n;
+        }
+        (
+            sim.stimulation_currents_pa()[0],
+            sim.ach_concentration().unwrap(),
+        )
+    };
+    let (whole, a_whole) = run(64);
+    assert!(whole > 0.0, "the pulse opened the junctions: {whole}");
+    let trace = engram_cholinergic::trace(&params, 0.1, 65).unwrap();
+    assert!(
+        (a_whole - trace[63]).abs() < 1e-12,
+        "{a_whole} vs {}",
+        trace[63]
+    );
+    for block in [1, 7, 50] {
+        let (split, a_split) = run(block);
+        assert_eq!(split.to_bits(), whole.to_bits(), "blocks of {block}");
+        assert_eq!(a_split.to_bits(), a_whole.to_bits(), "blocks of {block}");
+    }
+}
