@@ -70,6 +70,10 @@ pub struct ConfigFile {
     pub output: OutputConfig,
     /// Acetylcholine (absent: no modulation).
     pub ach: Option<AchConfig>,
+    /// An experiment protocol (absent: a plain run of `simulation.duration_ms`).
+    pub experiment: Option<crate::experiment::ExperimentConfig>,
+    /// The stimuli of an experiment.
+    pub stimuli: Option<crate::experiment::StimuliConfig>,
 }
 
 /// `[simulation]`.
@@ -208,8 +212,9 @@ impl NeuronConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationConfig {
-    /// Number of neurons.
-    pub n: u32,
+    /// Number of neurons. May be left out for the sensory and pointer layers of an
+    /// `[experiment]`, which then take it from the stimuli and the memories.
+    pub n: Option<u32>,
     /// Overrides of the shared `[neuron]` parameters.
     #[serde(default)]
     pub neuron: NeuronConfig,
@@ -674,6 +679,10 @@ impl InputConfig {
 pub struct OutputConfig {
     /// Populations whose spikes are written. Default: all.
     pub record: Option<Vec<String>>,
+    /// Write every projection's final weights to `/weights/<projection>/{source, target,
+    /// weight_pa}`. Default false.
+    #[serde(default)]
+    pub weights: bool,
 }
 
 /// A checked config, ready to build.
@@ -696,6 +705,8 @@ pub struct Model {
         engram_cholinergic::ValidAchParams,
         engram_cholinergic::Modulator,
     )>,
+    /// The experiment protocol, if any (its inputs are already in `spec`).
+    pub protocol: Option<crate::experiment::Protocol>,
 }
 
 /// Reads, edits (`--set path=value`), parses and checks a config file.
@@ -761,8 +772,8 @@ pub fn from_text(
         }
         (line_of_path(text, path), String::new())
     };
-    let config: ConfigFile =
-        serde_path_to_error::deserialize(toml::Value::Table(value)).map_err(|e| {
+    let mut config: ConfigFile = serde_path_to_error::deserialize(toml::Value::Table(value))
+        .map_err(|e| {
             let path = clean_path(&e.path().to_string());
             let (line, origin) = locate(&path);
             err(
@@ -775,17 +786,66 @@ pub fn from_text(
         let (line, origin) = locate(&path);
         err(line, &path, format!("{message}{origin}"))
     };
-    let (spec, steps, record) = to_spec(&config).map_err(|(p, m)| invalid(p, m))?;
+    if config.stimuli.is_some() && config.experiment.is_none() {
+        return Err(invalid(
+            "stimuli".into(),
+            "stimuli are used by an experiment; add an [experiment] table or remove [stimuli]"
+                .into(),
+        ));
+    }
+    let stimulus_set = match &config.experiment {
+        Some(e) => {
+            let by_cli = set_paths
+                .iter()
+                .any(|(_, p)| p == "stimuli.path" || p == "stimuli");
+            Some(
+                crate::experiment::prepare(
+                    e,
+                    config.stimuli.as_ref(),
+                    &mut config.populations,
+                    file,
+                    by_cli,
+                )
+                .map_err(|(p, m)| invalid(p, m))?,
+            )
+        }
+        None => None,
+    };
+    let (mut spec, mut steps, record) = to_spec(&config).map_err(|(p, m)| invalid(p, m))?;
+    let protocol = match (&config.experiment, stimulus_set) {
+        (Some(e), Some(set)) => {
+            let p = crate::experiment::build(e, config.stimuli.as_ref(), set, &mut spec)
+                .map_err(|(p, m)| invalid(p, m))?;
+            steps = p.steps;
+            Some(p)
+        }
+        _ => None,
+    };
     spec.validate().map_err(|e| match e {
         NetworkError::Invalid { path, message } => invalid(path, message),
         other => invalid(String::new(), other.to_string()),
     })?;
-    let ach = match &config.ach {
-        None => None,
-        Some(a) => {
-            Some(ach_of(a, &spec, steps as f64 * spec.dt_ms).map_err(|(p, m)| invalid(p, m))?)
-        }
-    };
+    let pulses = protocol.as_ref().map_or(&[][..], |p| &p.ach_pulses[..]);
+    let ach =
+        match (&config.ach, pulses.is_empty()) {
+            (None, true) => None,
+            (a, _) => {
+                // The protocol's recall pulses join the user's; those are checked first, so
+                // an error names the user's pulse.
+                let duration = steps as f64 * spec.dt_ms;
+                let mut a = a.clone().unwrap_or_default();
+                ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?;
+                a.pulses
+                    .extend(pulses.iter().map(|&(time_ms, amplitude, duration_ms)| {
+                        AchPulseConfig {
+                            time_ms,
+                            amplitude,
+                            duration_ms,
+                        }
+                    }));
+                Some(ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?)
+            }
+        };
     Ok(Model {
         file: file.to_path_buf(),
         text: edited,
@@ -794,6 +854,7 @@ pub fn from_text(
         steps,
         record,
         ach,
+        protocol,
     })
 }
 
@@ -1036,7 +1097,12 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
         };
         populations.push(PopulationSpec {
             name: name.clone(),
-            n: p.n,
+            n: p.n.ok_or_else(|| {
+                (
+                    format!("populations.{name}.n"),
+                    "missing: give the number of neurons".to_string(),
+                )
+            })?,
             params,
             v_init_mv: v_init,
         });
@@ -1120,7 +1186,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
     for (name, i) in &c.inputs {
         let at = |f: &str| format!("inputs.{name}.{f}");
         let target = pop_index(at("target"), i.target())?;
-        let n = c.populations[target].n;
+        let n = c.populations[target].n.unwrap_or(0);
         let neurons = match i.neurons() {
             None | Some(NeuronSelect::All) => (0..n).collect(),
             Some(NeuronSelect::List(l)) => {

@@ -4,6 +4,7 @@
 //! file into a checked network description, [`output`] writes spikes and provenance.
 
 pub mod config;
+pub mod experiment;
 pub mod metrics;
 pub mod output;
 pub mod plot;

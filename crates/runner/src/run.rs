@@ -199,11 +199,34 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
 
     let sim_start = Instant::now();
     let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
-    run_steps(&mut sim, model.steps, &mut writer, &mut progress, "")
-        .with_context(|| format!("cannot write spikes to {}", out.display()))
-        .map_err(RunError::Runtime)?;
+    let recall = match &model.protocol {
+        None => {
+            run_steps(&mut sim, model.steps, &mut writer, &mut progress, "")
+                .with_context(|| format!("cannot write spikes to {}", out.display()))
+                .map_err(RunError::Runtime)?;
+            None
+        }
+        Some(protocol) => {
+            let data =
+                crate::experiment::run_protocol(protocol, &mut sim, &mut writer, &mut progress)
+                    .with_context(|| format!("cannot write spikes to {}", out.display()))
+                    .map_err(RunError::Runtime)?;
+            let results = crate::experiment::analyse(protocol, spec, &data)
+                .context("cannot compute the recall metrics")
+                .map_err(RunError::Runtime)?;
+            Some((protocol, data, results))
+        }
+    };
     let sim_s = sim_start.elapsed().as_secs_f64();
     progress.finish();
+    let recall_json = recall.as_ref().map(|(_, _, r)| recall_value(r));
+    if let Some((protocol, data, results)) = &recall {
+        let text = serde_json::to_string(recall_json.as_ref().expect("set with recall"))
+            .expect("serialisable");
+        crate::experiment::write_results(writer.file(), protocol, spec, data, results, &text)
+            .with_context(|| format!("cannot write the recall results to {}", out.display()))
+            .map_err(RunError::Runtime)?;
+    }
 
     let prov = Provenance {
         config_path: model.file.display().to_string(),
@@ -224,11 +247,55 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
+    if model.config.output.weights {
+        write_weights(writer.file(), model, &sim)
+            .with_context(|| format!("cannot write the weights to {}", out.display()))
+            .map_err(RunError::Runtime)?;
+    }
     let path = writer
         .finish(&prov)
         .with_context(|| format!("cannot finish {}", out.display()))
         .map_err(RunError::Runtime)?;
-    Ok(summary(model, &sim, &prov, &record, &path, opts))
+    let mut summary = summary(model, &sim, &prov, &record, &path, opts);
+    if let (Some(Value::Object(extra)), Value::Object(all)) = (recall_json, &mut summary) {
+        all.extend(extra);
+    }
+    Ok(summary)
+}
+
+/// The recall metrics as JSON: `{"recall": {...}, "naming": {...}, "layers": [...]}`.
+fn recall_value(r: &crate::experiment::RecallResults) -> Value {
+    let mut v = serde_json::to_value(&r.summary).expect("serialisable");
+    if let Value::Object(map) = &mut v {
+        let layers: Vec<Value> = r
+            .per_layer
+            .iter()
+            .map(|(name, fid, ident)| {
+                json!({ "population": name, "fidelity_mean": fid, "identification_accuracy": ident })
+            })
+            .collect();
+        map.insert("layers".into(), Value::Array(layers));
+    }
+    v
+}
+
+/// Writes `/weights/<projection>/{source, target, weight_pa}` (indices within the
+/// populations, sorted by source then target).
+fn write_weights(file: &hdf5::File, model: &Model, sim: &Simulation) -> hdf5::Result<()> {
+    let g = file.create_group("weights")?;
+    for (i, p) in model.spec.projections.iter().enumerate() {
+        let w = sim.weights(i);
+        let pg = g.create_group(&p.name)?;
+        let src: Vec<u32> = w.iter().map(|x| x.0).collect();
+        let tgt: Vec<u32> = w.iter().map(|x| x.1).collect();
+        let val: Vec<f32> = w.iter().map(|x| x.2).collect();
+        pg.new_dataset_builder().with_data(&src).create("source")?;
+        pg.new_dataset_builder().with_data(&tgt).create("target")?;
+        pg.new_dataset_builder()
+            .with_data(&val)
+            .create("weight_pa")?;
+    }
+    Ok(())
 }
 
 /// The run summary as JSON.
@@ -320,5 +387,73 @@ pub fn print_summary(summary: &Value) {
     println!(
         "output            {}",
         summary["output"].as_str().unwrap_or("")
+    );
+    if summary["recall"].is_object() {
+        print_recall(summary);
+    }
+}
+
+/// Prints the recall metrics of a `[experiment] kind = "recall"` run.
+fn print_recall(summary: &Value) {
+    let r = &summary["recall"];
+    let n = r["n_memories"].as_u64().unwrap_or(0);
+    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3}"));
+    println!();
+    println!("recall of {n} memories");
+    println!(
+        "  identification accuracy  {:>7}   (chance {:.3})",
+        f(&r["identification_accuracy"]),
+        1.0 / n.max(1) as f64
+    );
+    println!(
+        "  fidelity, sensory        {:>7}   Pearson;  cosine {}",
+        f(&r["fidelity_mean"]),
+        f(&r["fidelity_cosine_mean"])
+    );
+    println!(
+        "  specificity              {:>7}",
+        f(&r["specificity_mean"])
+    );
+    println!(
+        "  Jaccard overlap          {:>7}   (chance {})",
+        f(&r["jaccard_mean"]),
+        f(&r["jaccard_chance"])
+    );
+    if let Some(layers) = summary["layers"].as_array() {
+        for l in layers {
+            println!(
+                "  layer {:<12}       fidelity {}  identification {}",
+                l["population"].as_str().unwrap_or("?"),
+                f(&l["fidelity_mean"]),
+                f(&l["identification_accuracy"])
+            );
+        }
+    }
+    if let Some(lat) = r["latency_ms"].as_array() {
+        let parts: Vec<String> = lat
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l["population"].as_str().unwrap_or("?"),
+                    l["ms"]
+                        .as_f64()
+                        .map_or("(silent)".to_string(), |x| format!("{x:.1} ms"))
+                )
+            })
+            .collect();
+        let ordered = if r["latency_ordered"].as_bool() == Some(true) {
+            "ordered: pointer first, sensory last"
+        } else {
+            "NOT in backward order"
+        };
+        println!(
+            "  first spike after cue    {}   ({ordered})",
+            parts.join(" < ")
+        );
+    }
+    println!(
+        "  naming accuracy          {:>7}",
+        f(&summary["naming"]["accuracy"])
     );
 }

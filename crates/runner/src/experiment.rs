@@ -1,0 +1,1129 @@
+//! The recall experiment: `[experiment] kind = "recall"`.
+//!
+//! A protocol of phases on one network, in continuous simulated time:
+//!
+//! 1. **Encoding**: memory `m`'s stimulus drives the sensory layer for `encode_ms` while a
+//!    teacher current drives its pointer group (cells `m * pointer_size ..` of the last
+//!    layer); plasticity and encoding tags are on; k-WTA holds each deeper layer to its
+//!    ensemble size. A quiet `pause_ms` follows every episode.
+//! 2. **Delay** (`delay_ms`, may be 0).
+//! 3. **Recall**: for each memory, no sensory input, an ACh pulse (`ach_pulse`), and
+//!    `lead_ms` later a cue (`cue.spikes` spikes at `cue.rate_hz`) into its pointer group;
+//!    every layer is counted for `recall_ms` from the pulse.
+//! 4. **Naming** (optional): each stimulus again, as in encoding but without teacher or
+//!    learning; the pointer group that fires most names it.
+//!
+//! Plasticity and tagging are on only while encoding. The ACh effects (`[ach.effects]`) are
+//! the user's: the protocol only adds the recall pulses to `[ach]`.
+//!
+//! Output beside the spikes (see [`write_results`]): `/protocol`, `/stimuli`, `/analysis`.
+
+use std::path::{Path, PathBuf};
+
+use engram_network::{InputKind, InputSpec, NetworkSpec, Simulation, SpikeSink};
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::metrics::{self, PopulationLatency, RecallSummary};
+use crate::stimuli::{self, Pattern};
+
+type Invalid = (String, String);
+
+/// `[experiment]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// The protocol; only `"recall"` for now.
+    pub kind: ExperimentKind,
+    /// The feed-forward path, sensory layer first, pointer (MTL) layer last.
+    pub layers: Vec<String>,
+    /// Number of memories. Default: the number of images with `stimuli.path`, else 10.
+    pub memories: Option<usize>,
+    /// Pointer cells per memory. Default 10.
+    #[serde(default = "default_pointer_size")]
+    pub pointer_size: u32,
+    /// Presentation of each memory while encoding (ms). Default 100.
+    #[serde(default = "default_encode")]
+    pub encode_ms: f64,
+    /// Quiet time after every episode (ms). Default 40.
+    #[serde(default = "default_pause")]
+    pub pause_ms: f64,
+    /// Time between encoding and recall (ms). Default 100.
+    #[serde(default = "default_delay")]
+    pub delay_ms: f64,
+    /// Recall window from the ACh pulse (ms). Default 60.
+    #[serde(default = "default_recall")]
+    pub recall_ms: f64,
+    /// Cue onset after the ACh pulse (ms). Default 2.
+    #[serde(default = "default_lead")]
+    pub lead_ms: f64,
+    /// Teacher current into the pointer group while encoding (pA). Default 600.
+    #[serde(default = "default_teacher")]
+    pub teacher_pa: f64,
+    /// The recall cue.
+    #[serde(default)]
+    pub cue: CueConfig,
+    /// The ACh pulse of each recall; absent: no pulse.
+    pub ach_pulse: Option<AchPulseShape>,
+    /// k of k-winners-take-all per layer (0 = off). Defaults: the sensory layer the mean
+    /// number of active stimulus cells (recall only: in encoding the stimulus decides), the
+    /// pointer layer `pointer_size`, other layers off.
+    #[serde(default)]
+    pub kwta: IndexMap<String, u32>,
+    /// Whether to test naming after recall. Default true.
+    #[serde(default = "default_true")]
+    pub naming: bool,
+    /// Presentation of each stimulus while naming (ms). Default 50.
+    #[serde(default = "default_naming")]
+    pub naming_ms: f64,
+}
+
+/// Experiment kinds.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperimentKind {
+    /// Encoding, delay, cued recall, naming.
+    Recall,
+}
+
+/// `[experiment.cue]`: spikes into the cued pointer group.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CueConfig {
+    /// Number of spikes. Default 4.
+    #[serde(default = "default_cue_spikes")]
+    pub spikes: u32,
+    /// Their rate (Hz). Default 200.
+    #[serde(default = "default_cue_rate")]
+    pub rate_hz: f64,
+    /// Synaptic current jump of each (pA). Default 3000.
+    #[serde(default = "default_cue_weight")]
+    pub weight_pa: f64,
+}
+
+impl Default for CueConfig {
+    fn default() -> Self {
+        CueConfig {
+            spikes: default_cue_spikes(),
+            rate_hz: default_cue_rate(),
+            weight_pa: default_cue_weight(),
+        }
+    }
+}
+
+/// `[experiment.ach_pulse]`: the release that opens each recall.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchPulseShape {
+    /// Amount released. Default 1.
+    #[serde(default = "default_one")]
+    pub amplitude: f64,
+    /// Release duration (ms). Default 2.
+    #[serde(default = "default_lead")]
+    pub duration_ms: f64,
+}
+
+/// `[stimuli]`: what is stored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StimuliConfig {
+    /// `"random"` (default; `"images"` when `path` is given) or `"bars"`.
+    pub kind: Option<StimulusKind>,
+    /// Folder of images, one per memory (PNG, JPEG, PGM), sorted by file name. Relative
+    /// paths are taken from the config file's folder, or from the working directory when
+    /// given with `--set`.
+    pub path: Option<PathBuf>,
+    /// Active cells per random pattern. Default: 10 % of the sensory layer.
+    pub active: Option<usize>,
+    /// Fraction of each random pattern shared with a common prototype. Default 0.
+    #[serde(default)]
+    pub overlap: f64,
+    /// Bar image width (pixels). Default 20.
+    #[serde(default = "default_side")]
+    pub width: usize,
+    /// Bar image height (pixels). Default 20.
+    #[serde(default = "default_side")]
+    pub height: usize,
+    /// Bar thickness (pixels). Default 3.
+    #[serde(default = "default_thickness")]
+    pub thickness: f64,
+    /// `"poisson"` (default) or `"rank_order"`.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Rate of a fully active cell (Hz). Default 100.
+    #[serde(default = "default_max_rate")]
+    pub max_rate_hz: f64,
+    /// Rate of an inactive cell (Hz). Default 0.
+    #[serde(default)]
+    pub min_rate_hz: f64,
+    /// Rank-order window (ms), within which every active cell fires once. Default 20.
+    #[serde(default = "default_window")]
+    pub window_ms: f64,
+    /// Synaptic current jump of each input spike into a sensory cell (pA). Default 3000.
+    #[serde(default = "default_cue_weight")]
+    pub weight_pa: f64,
+    /// Pixels at or below this intensity count as off (images). Default 0.
+    #[serde(default)]
+    pub threshold: f64,
+}
+
+/// Stimulus generators.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StimulusKind {
+    /// Random sparse binary patterns.
+    Random,
+    /// Oriented bars.
+    Bars,
+    /// Images from `path`.
+    Images,
+}
+
+/// How a pattern becomes spikes.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// Poisson trains at `min + intensity * (max - min)` Hz.
+    #[default]
+    Poisson,
+    /// One spike per active cell, brighter first, within `window_ms`, repeated every
+    /// `window_ms` while the stimulus is on.
+    RankOrder,
+}
+
+fn default_pointer_size() -> u32 {
+    10
+}
+fn default_encode() -> f64 {
+    100.0
+}
+fn default_pause() -> f64 {
+    40.0
+}
+fn default_delay() -> f64 {
+    100.0
+}
+fn default_recall() -> f64 {
+    60.0
+}
+fn default_lead() -> f64 {
+    2.0
+}
+fn default_teacher() -> f64 {
+    600.0
+}
+fn default_true() -> bool {
+    true
+}
+fn default_naming() -> f64 {
+    50.0
+}
+fn default_cue_spikes() -> u32 {
+    4
+}
+fn default_cue_rate() -> f64 {
+    200.0
+}
+fn default_cue_weight() -> f64 {
+    3000.0
+}
+fn default_one() -> f64 {
+    1.0
+}
+fn default_side() -> usize {
+    20
+}
+fn default_thickness() -> f64 {
+    3.0
+}
+fn default_max_rate() -> f64 {
+    100.0
+}
+fn default_window() -> f64 {
+    20.0
+}
+
+/// The stored stimuli.
+#[derive(Debug, Clone)]
+pub struct StimulusSet {
+    /// One pattern per memory.
+    pub patterns: Vec<Pattern>,
+    /// `(width, height)` when the patterns are images.
+    pub shape: Option<(usize, usize)>,
+    /// Image files, when loaded from a folder.
+    pub files: Vec<PathBuf>,
+}
+
+/// What a phase does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseKind {
+    /// Encoding memory `m`.
+    Encode(usize),
+    /// Quiet time.
+    Pause,
+    /// The delay between encoding and recall.
+    Delay,
+    /// Recall of memory `m`.
+    Recall(usize),
+    /// Naming stimulus `m`.
+    Name(usize),
+}
+
+/// A phase of the protocol, on the step grid.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// What it does.
+    pub kind: PhaseKind,
+    /// First step.
+    pub start: u64,
+    /// End step (exclusive).
+    pub stop: u64,
+}
+
+impl Phase {
+    /// The name written to `/protocol/names`.
+    pub fn name(&self) -> String {
+        match self.kind {
+            PhaseKind::Encode(m) => format!("encode {m}"),
+            PhaseKind::Pause => "pause".into(),
+            PhaseKind::Delay => "delay".into(),
+            PhaseKind::Recall(m) => format!("recall {m}"),
+            PhaseKind::Name(m) => format!("name {m}"),
+        }
+    }
+}
+
+/// A checked recall protocol, ready to run.
+#[derive(Debug, Clone)]
+pub struct Protocol {
+    /// Population indices of the layers, sensory first.
+    pub layers: Vec<usize>,
+    /// Pointer cells per memory.
+    pub pointer_size: u32,
+    /// The stimuli.
+    pub stimuli: StimulusSet,
+    /// Phases, in time order, covering the run.
+    pub phases: Vec<Phase>,
+    /// k per layer while encoding and naming (`None`: off).
+    pub kwta_encode: Vec<Option<u32>>,
+    /// k per layer while recalling.
+    pub kwta_recall: Vec<Option<u32>>,
+    /// Cue onset of each recall (ms).
+    pub cue_ms: Vec<f64>,
+    /// ACh pulses the protocol adds (time, amplitude, duration).
+    pub ach_pulses: Vec<(f64, f64, f64)>,
+    /// Total steps.
+    pub steps: u64,
+}
+
+/// Loads or generates the stimuli and sizes the experiment's layers: the sensory layer
+/// takes its size from the stimuli and the pointer layer from the memories when the
+/// config leaves their `n` out. `set_by_cli` says whether `stimuli.path` came from `--set`.
+pub fn prepare(
+    e: &ExperimentConfig,
+    s: Option<&StimuliConfig>,
+    populations: &mut IndexMap<String, crate::config::PopulationConfig>,
+    config_file: &Path,
+    path_set_by_cli: bool,
+) -> Result<StimulusSet, Invalid> {
+    if e.layers.len() < 2 {
+        return Err((
+            "experiment.layers".into(),
+            "give the feed-forward path, at least a sensory and a pointer layer, e.g. \
+             [\"sensory\", \"cortex\", \"mtl\"]"
+                .into(),
+        ));
+    }
+    for (k, name) in e.layers.iter().enumerate() {
+        if !populations.contains_key(name) {
+            return Err((
+                format!("experiment.layers.{k}"),
+                format!(
+                    "no population called `{name}`; populations are: {}",
+                    populations.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        if e.layers[..k].contains(name) {
+            return Err((
+                format!("experiment.layers.{k}"),
+                format!("`{name}` appears twice"),
+            ));
+        }
+    }
+    let sensory = &e.layers[0];
+    let pointer = e.layers.last().expect("two layers at least");
+    let default_stimuli = StimuliConfig {
+        kind: None,
+        path: None,
+        active: None,
+        overlap: 0.0,
+        width: default_side(),
+        height: default_side(),
+        thickness: default_thickness(),
+        encoding: Encoding::Poisson,
+        max_rate_hz: default_max_rate(),
+        min_rate_hz: 0.0,
+        window_ms: default_window(),
+        weight_pa: default_cue_weight(),
+        threshold: 0.0,
+    };
+    let s = s.unwrap_or(&default_stimuli);
+    let kind = match (s.kind, &s.path) {
+        (Some(StimulusKind::Images) | None, Some(_)) => StimulusKind::Images,
+        (Some(StimulusKind::Images), None) => {
+            return Err((
+                "stimuli.path".into(),
+                "missing: `kind = \"images\"` needs the folder of images".into(),
+            ));
+        }
+        (Some(k), Some(_)) => {
+            return Err((
+                "stimuli.path".into(),
+                format!(
+                    "an image folder is given but stimuli.kind is {k:?}; remove one of them \
+                     (kind = \"images\" goes with path)"
+                ),
+            ));
+        }
+        (Some(k), None) => k,
+        (None, None) => StimulusKind::Random,
+    };
+    let stim_err = |e: stimuli::StimulusError| (e.field().to_string(), strip_field(&e));
+    let sensory_n = populations[sensory].n;
+    let set = match kind {
+        StimulusKind::Images => {
+            let raw = s.path.as_ref().expect("checked");
+            let dir = if raw.is_absolute() || path_set_by_cli {
+                raw.clone()
+            } else {
+                config_file.parent().unwrap_or(Path::new("")).join(raw)
+            };
+            let images = stimuli::load_images(&dir).map_err(stim_err)?;
+            let mut patterns = Vec::with_capacity(images.patterns.len());
+            for p in images.patterns {
+                patterns.push(if s.threshold > 0.0 {
+                    p.binarized(s.threshold).map_err(stim_err)?
+                } else {
+                    p
+                });
+            }
+            if let Some(m) = e.memories {
+                if m != patterns.len() {
+                    return Err((
+                        "experiment.memories".into(),
+                        format!(
+                            "{m}, but {} holds {} images (one memory per image); leave \
+                             memories out",
+                            dir.display(),
+                            patterns.len()
+                        ),
+                    ));
+                }
+            }
+            StimulusSet {
+                patterns,
+                shape: Some((images.width, images.height)),
+                files: images.files,
+            }
+        }
+        StimulusKind::Bars => {
+            let m = e.memories.unwrap_or(10);
+            let patterns =
+                stimuli::bar_patterns(s.width, s.height, m, s.thickness).map_err(stim_err)?;
+            StimulusSet {
+                patterns,
+                shape: Some((s.width, s.height)),
+                files: Vec::new(),
+            }
+        }
+        StimulusKind::Random => {
+            let m = e.memories.unwrap_or(10);
+            let Some(n) = sensory_n else {
+                return Err((
+                    format!("populations.{sensory}.n"),
+                    "missing: random patterns need the size of the sensory layer".into(),
+                ));
+            };
+            let active = s.active.unwrap_or((n as usize / 10).max(1));
+            let patterns = stimuli::random_patterns(n as usize, m, active, s.overlap, 0x5EED)
+                .map_err(stim_err)?;
+            StimulusSet {
+                patterns,
+                shape: None,
+                files: Vec::new(),
+            }
+        }
+    };
+    let cells = set.patterns[0].len();
+    match sensory_n {
+        None => populations[sensory].n = Some(cells as u32),
+        Some(n) if n as usize != cells => {
+            return Err((
+                format!("populations.{sensory}.n"),
+                format!(
+                    "{n}, but the stimuli have {cells} cells{}; leave n out to take the \
+                     stimuli's size",
+                    set.shape
+                        .map(|(w, h)| format!(" ({w} x {h})"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    if e.pointer_size == 0 {
+        return Err((
+            "experiment.pointer_size".into(),
+            "must be at least 1".into(),
+        ));
+    }
+    let need = set.patterns.len() as u64 * u64::from(e.pointer_size);
+    match populations[pointer].n {
+        None => populations[pointer].n = Some(need as u32),
+        Some(n) if u64::from(n) < need => {
+            return Err((
+                format!("populations.{pointer}.n"),
+                format!(
+                    "{n} pointer cells cannot hold {} memories of {} cells ({need} needed); \
+                     leave n out to size the layer from the memories",
+                    set.patterns.len(),
+                    e.pointer_size
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    Ok(set)
+}
+
+/// `"stimuli.path: folder x ..."` -> `"folder x ..."`: the field goes in the error's path.
+fn strip_field(e: &stimuli::StimulusError) -> String {
+    let text = e.to_string();
+    let prefix = format!("{}: ", e.field());
+    text.strip_prefix(&prefix)
+        .map_or(text.clone(), str::to_string)
+}
+
+fn positive(field: &str, v: f64) -> Result<(), Invalid> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err((field.into(), format!("{v} must be a number > 0")))
+    }
+}
+
+fn non_negative(field: &str, v: f64) -> Result<(), Invalid> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err((field.into(), format!("{v} must be a number >= 0")))
+    }
+}
+
+/// Lays out the phases and adds the stimulus, teacher and cue inputs to `spec`.
+pub fn build(
+    e: &ExperimentConfig,
+    s: Option<&StimuliConfig>,
+    set: StimulusSet,
+    spec: &mut NetworkSpec,
+) -> Result<Protocol, Invalid> {
+    positive("experiment.encode_ms", e.encode_ms)?;
+    non_negative("experiment.pause_ms", e.pause_ms)?;
+    non_negative("experiment.delay_ms", e.delay_ms)?;
+    positive("experiment.recall_ms", e.recall_ms)?;
+    non_negative("experiment.lead_ms", e.lead_ms)?;
+    if e.lead_ms >= e.recall_ms {
+        return Err((
+            "experiment.lead_ms".into(),
+            format!(
+                "{} must be shorter than recall_ms ({}): the cue comes inside the recall window",
+                e.lead_ms, e.recall_ms
+            ),
+        ));
+    }
+    if !e.teacher_pa.is_finite() {
+        return Err((
+            "experiment.teacher_pa".into(),
+            format!("{} must be a finite number", e.teacher_pa),
+        ));
+    }
+    if e.naming {
+        positive("experiment.naming_ms", e.naming_ms)?;
+    }
+    if e.cue.spikes == 0 {
+        return Err(("experiment.cue.spikes".into(), "must be at least 1".into()));
+    }
+    positive("experiment.cue.rate_hz", e.cue.rate_hz)?;
+    positive("experiment.cue.weight_pa", e.cue.weight_pa)?;
+    if let Some(p) = &e.ach_pulse {
+        non_negative("experiment.ach_pulse.amplitude", p.amplitude)?;
+        non_negative("experiment.ach_pulse.duration_ms", p.duration_ms)?;
+    }
+    let default_stimuli_weight = default_cue_weight();
+    let (encoding, max_rate, min_rate, window, weight) = match s {
+        Some(s) => (
+            s.encoding,
+            s.max_rate_hz,
+            s.min_rate_hz,
+            s.window_ms,
+            s.weight_pa,
+        ),
+        None => (
+            Encoding::Poisson,
+            default_max_rate(),
+            0.0,
+            default_window(),
+            default_stimuli_weight,
+        ),
+    };
+    positive("stimuli.weight_pa", weight)?;
+    let layers: Vec<usize> = e
+        .layers
+        .iter()
+        .map(|l| spec.population_index(l).expect("checked in prepare"))
+        .collect();
+    for (name, _) in &e.kwta {
+        if !e.layers.contains(name) {
+            return Err((
+                format!("experiment.kwta.{name}"),
+                format!("`{name}` is not one of experiment.layers"),
+            ));
+        }
+    }
+    let n_mem = set.patterns.len();
+    let mean_active =
+        set.patterns.iter().map(Pattern::n_active).sum::<usize>() as f64 / n_mem as f64;
+    let last = layers.len() - 1;
+    let k_of = |i: usize, recall: bool| -> Option<u32> {
+        let name = &e.layers[i];
+        let k = match e.kwta.get(name) {
+            Some(&k) => k,
+            None if i == 0 && recall => mean_active.round().max(1.0) as u32,
+            None if i == 0 => 0,
+            None if i == last => e.pointer_size,
+            None => 0,
+        };
+        (k > 0).then_some(k)
+    };
+    let kwta_encode: Vec<Option<u32>> = (0..layers.len())
+        .map(|i| if i == 0 { None } else { k_of(i, false) })
+        .collect();
+    let kwta_recall: Vec<Option<u32>> = (0..layers.len()).map(|i| k_of(i, true)).collect();
+
+    let dt = spec.dt_ms;
+    let steps = |ms: f64| (ms / dt).round() as u64;
+    let mut phases = Vec::new();
+    let mut t = 0u64;
+    let sensory = layers[0];
+    let pointer = layers[last];
+    let ps = e.pointer_size;
+    let group = |m: usize| (m as u32 * ps..(m as u32 + 1) * ps).collect::<Vec<u32>>();
+    let mut inputs: Vec<InputSpec> = Vec::new();
+    let present = |m: usize, from: u64, len: u64, tag: &str, inputs: &mut Vec<InputSpec>| {
+        let (a, b) = (from as f64 * dt, (from + len) as f64 * dt);
+        add_stimulus(
+            &set.patterns[m],
+            StimulusInput {
+                name: format!("{tag} {m}"),
+                target: sensory,
+                start_ms: a,
+                stop_ms: b,
+                encoding,
+                max_rate,
+                min_rate,
+                window,
+                weight,
+            },
+            inputs,
+        )
+    };
+    for m in 0..n_mem {
+        let start = t;
+        let len = steps(e.encode_ms);
+        present(m, start, len, "encode", &mut inputs)?;
+        if e.teacher_pa != 0.0 {
+            inputs.push(InputSpec {
+                name: format!("teacher {m}"),
+                target: pointer,
+                neurons: group(m),
+                kind: InputKind::Dc {
+                    amplitude_pa: e.teacher_pa,
+                    start_ms: start as f64 * dt,
+                    stop_ms: (start + len) as f64 * dt,
+                },
+            });
+        }
+        push(&mut phases, &mut t, PhaseKind::Encode(m), len);
+        push(&mut phases, &mut t, PhaseKind::Pause, steps(e.pause_ms));
+    }
+    push(&mut phases, &mut t, PhaseKind::Delay, steps(e.delay_ms));
+    let mut cue_ms = Vec::with_capacity(n_mem);
+    let mut ach_pulses = Vec::new();
+    for m in 0..n_mem {
+        let start = t;
+        let cue_step = start + steps(e.lead_ms);
+        let cue_t = cue_step as f64 * dt;
+        cue_ms.push(cue_t);
+        if let Some(p) = &e.ach_pulse {
+            if p.amplitude > 0.0 {
+                ach_pulses.push((start as f64 * dt, p.amplitude, p.duration_ms));
+            }
+        }
+        let isi = 1000.0 / e.cue.rate_hz;
+        inputs.push(InputSpec {
+            name: format!("cue {m}"),
+            target: pointer,
+            neurons: group(m),
+            kind: InputKind::SpikeTimes {
+                times_ms: (0..e.cue.spikes)
+                    .map(|k| cue_t + f64::from(k) * isi)
+                    .collect(),
+                weight_pa: e.cue.weight_pa,
+            },
+        });
+        push(
+            &mut phases,
+            &mut t,
+            PhaseKind::Recall(m),
+            steps(e.recall_ms),
+        );
+        push(&mut phases, &mut t, PhaseKind::Pause, steps(e.pause_ms));
+    }
+    if e.naming {
+        for m in 0..n_mem {
+            let len = steps(e.naming_ms);
+            present(m, t, len, "name", &mut inputs)?;
+            push(&mut phases, &mut t, PhaseKind::Name(m), len);
+            push(&mut phases, &mut t, PhaseKind::Pause, steps(e.pause_ms));
+        }
+    }
+    spec.inputs.extend(inputs);
+    Ok(Protocol {
+        layers,
+        pointer_size: ps,
+        stimuli: set,
+        phases,
+        kwta_encode,
+        kwta_recall,
+        cue_ms,
+        ach_pulses,
+        steps: t,
+    })
+}
+
+/// Appends a phase of `len` steps at `*t` (none if `len` is 0) and moves `*t` past it.
+fn push(phases: &mut Vec<Phase>, t: &mut u64, kind: PhaseKind, len: u64) {
+    if len > 0 {
+        phases.push(Phase {
+            kind,
+            start: *t,
+            stop: *t + len,
+        });
+    }
+    *t += len;
+}
+
+struct StimulusInput {
+    name: String,
+    target: usize,
+    start_ms: f64,
+    stop_ms: f64,
+    encoding: Encoding,
+    max_rate: f64,
+    min_rate: f64,
+    window: f64,
+    weight: f64,
+}
+
+/// Adds the inputs that present `pattern` between `start_ms` and `stop_ms`: Poisson trains
+/// (one input per distinct rate) or rank-order volleys repeated every window.
+fn add_stimulus(
+    pattern: &Pattern,
+    s: StimulusInput,
+    inputs: &mut Vec<InputSpec>,
+) -> Result<(), Invalid> {
+    let field = |e: stimuli::StimulusError| (e.field().to_string(), strip_field(&e));
+    match s.encoding {
+        Encoding::Poisson => {
+            let rates = stimuli::poisson_rates(pattern, s.max_rate, s.min_rate).map_err(field)?;
+            let mut by_rate: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
+            for (i, &r) in rates.iter().enumerate() {
+                if r > 0.0 {
+                    by_rate.entry(r.to_bits()).or_default().push(i as u32);
+                }
+            }
+            for (k, (bits, neurons)) in by_rate.into_iter().enumerate() {
+                inputs.push(InputSpec {
+                    name: format!("{} rate {k}", s.name),
+                    target: s.target,
+                    neurons,
+                    kind: InputKind::Poisson {
+                        rate_hz: f64::from_bits(bits),
+                        weight_pa: s.weight,
+                        start_ms: s.start_ms,
+                        stop_ms: s.stop_ms,
+                    },
+                });
+            }
+        }
+        Encoding::RankOrder => {
+            let lat = stimuli::rank_order_latencies(pattern, s.window).map_err(field)?;
+            for (i, l) in lat.iter().enumerate() {
+                let Some(l) = l else { continue };
+                let mut times = Vec::new();
+                let mut t = s.start_ms + l;
+                while t < s.stop_ms {
+                    times.push(t);
+                    t += s.window;
+                }
+                if !times.is_empty() {
+                    inputs.push(InputSpec {
+                        name: format!("{} cell {i}", s.name),
+                        target: s.target,
+                        neurons: vec![i as u32],
+                        kind: InputKind::SpikeTimes {
+                            times_ms: times,
+                            weight_pa: s.weight,
+                        },
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A sink that passes spikes on and counts them per neuron, and notes each population's
+/// first spike, since the last [`Counter::reset`].
+pub(crate) struct Counter<'a, S> {
+    inner: &'a mut S,
+    pop_ranges: Vec<std::ops::Range<u32>>,
+    pub(crate) counts: Vec<u32>,
+    pub(crate) first_ms: Vec<Option<f64>>,
+}
+
+impl<'a, S> Counter<'a, S> {
+    pub(crate) fn new(inner: &'a mut S, pop_ranges: &[std::ops::Range<u32>]) -> Self {
+        let n = pop_ranges.last().map_or(0, |r| r.end) as usize;
+        Counter {
+            inner,
+            pop_ranges: pop_ranges.to_vec(),
+            counts: vec![0; n],
+            first_ms: vec![None; pop_ranges.len()],
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.counts.fill(0);
+        self.first_ms.fill(None);
+    }
+
+    /// Counts of population `pop`, as f64.
+    pub(crate) fn counts_of(&self, pop: usize) -> Vec<f64> {
+        let r = &self.pop_ranges[pop];
+        self.counts[r.start as usize..r.end as usize]
+            .iter()
+            .map(|&c| f64::from(c))
+            .collect()
+    }
+}
+
+impl<S: SpikeSink> SpikeSink for Counter<'_, S> {
+    type Error = S::Error;
+
+    fn record(&mut self, step: u64, time_ms: f64, spikes: &[u32]) -> Result<(), S::Error> {
+        let mut p = 0;
+        for &g in spikes {
+            self.counts[g as usize] += 1;
+            while g >= self.pop_ranges[p].end {
+                p += 1;
+            }
+            if self.first_ms[p].is_none() {
+                self.first_ms[p] = Some(time_ms);
+            }
+        }
+        self.inner.record(step, time_ms, spikes)
+    }
+}
+
+/// What the protocol measured.
+#[derive(Debug, Clone)]
+pub struct RecallData {
+    /// `[layer][memory]` spike counts while encoding.
+    pub encoded: Vec<Vec<Vec<f64>>>,
+    /// `[layer][memory]` spike counts in the recall window.
+    pub recalled: Vec<Vec<Vec<f64>>>,
+    /// `[layer][memory]` first-spike latency after the cue (ms).
+    pub latency: Vec<Vec<Option<f64>>>,
+    /// `[stimulus][group]` pointer counts while naming.
+    pub naming: Option<Vec<Vec<f64>>>,
+}
+
+/// Runs the protocol's phases on `sim` (built from the protocol's spec), recording into
+/// `sink`; `progress` is called after each block of steps.
+pub(crate) fn run_protocol<S: SpikeSink + Send>(
+    p: &Protocol,
+    sim: &mut Simulation,
+    sink: &mut S,
+    progress: &mut crate::run::Progress,
+) -> Result<RecallData, S::Error>
+where
+    S::Error: Send,
+{
+    let n_mem = p.stimuli.patterns.len();
+    let n_layers = p.layers.len();
+    let ranges = sim.population_ranges().to_vec();
+    let mut counter = Counter::new(sink, &ranges);
+    let mut data = RecallData {
+        encoded: vec![vec![Vec::new(); n_mem]; n_layers],
+        recalled: vec![vec![Vec::new(); n_mem]; n_layers],
+        latency: vec![vec![None; n_mem]; n_layers],
+        naming: p.naming_phases().then(|| vec![vec![0.0; n_mem]; n_mem]),
+    };
+    let set_kwta = |sim: &mut Simulation, ks: &[Option<u32>]| {
+        for (i, &pop) in p.layers.iter().enumerate() {
+            sim.set_kwta(pop, ks[i]);
+        }
+    };
+    for phase in &p.phases {
+        let learning = matches!(phase.kind, PhaseKind::Encode(_));
+        sim.set_plasticity(learning);
+        sim.set_tagging(learning);
+        match phase.kind {
+            PhaseKind::Encode(_) | PhaseKind::Name(_) => set_kwta(sim, &p.kwta_encode),
+            PhaseKind::Recall(_) => set_kwta(sim, &p.kwta_recall),
+            PhaseKind::Pause | PhaseKind::Delay => {}
+        }
+        sim.reset_winners();
+        counter.reset();
+        let label = phase.name();
+        crate::run::run_steps(
+            sim,
+            phase.stop - phase.start,
+            &mut counter,
+            progress,
+            &format!("{label:<10} "),
+        )?;
+        match phase.kind {
+            PhaseKind::Encode(m) => {
+                for (i, &pop) in p.layers.iter().enumerate() {
+                    data.encoded[i][m] = counter.counts_of(pop);
+                }
+            }
+            PhaseKind::Recall(m) => {
+                for (i, &pop) in p.layers.iter().enumerate() {
+                    data.recalled[i][m] = counter.counts_of(pop);
+                    data.latency[i][m] = counter.first_ms[pop].map(|t| t - p.cue_ms[m]);
+                }
+            }
+            PhaseKind::Name(m) => {
+                let ptr = counter.counts_of(p.layers[n_layers - 1]);
+                if let Some(naming) = &mut data.naming {
+                    for g in 0..n_mem {
+                        let ps = p.pointer_size as usize;
+                        naming[m][g] = ptr[g * ps..(g + 1) * ps].iter().sum();
+                    }
+                }
+            }
+            PhaseKind::Pause | PhaseKind::Delay => {}
+        }
+    }
+    Ok(data)
+}
+
+impl Protocol {
+    fn naming_phases(&self) -> bool {
+        self.phases
+            .iter()
+            .any(|ph| matches!(ph.kind, PhaseKind::Name(_)))
+    }
+}
+
+/// The metrics of a recall run.
+#[derive(Debug, Clone)]
+pub struct RecallResults {
+    /// The summary metrics (sensory layer, latencies, naming).
+    pub summary: RecallSummary,
+    /// Per layer (sensory first): name, mean Pearson fidelity, identification accuracy.
+    pub per_layer: Vec<(String, f64, f64)>,
+    /// Pearson fidelity matrix of the sensory layer `[recall][memory]`.
+    pub fidelity: Vec<Vec<f64>>,
+}
+
+/// Computes the metrics from what the protocol measured.
+pub fn analyse(
+    p: &Protocol,
+    spec: &NetworkSpec,
+    data: &RecallData,
+) -> Result<RecallResults, metrics::MetricError> {
+    let names: Vec<String> = p
+        .layers
+        .iter()
+        .map(|&l| spec.populations[l].name.clone())
+        .collect();
+    let n_mem = p.stimuli.patterns.len();
+    // Backward path: pointer first. A layer's latency is the mean over the recalls in
+    // which it fired at all.
+    let latency_ms: Vec<PopulationLatency> = (0..p.layers.len())
+        .rev()
+        .map(|i| {
+            let got: Vec<f64> = data.latency[i].iter().flatten().copied().collect();
+            PopulationLatency {
+                population: names[i].clone(),
+                ms: (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64),
+            }
+        })
+        .collect();
+    let summary = RecallSummary::compute(
+        &data.recalled[0],
+        &data.encoded[0],
+        latency_ms,
+        data.naming.as_deref(),
+    )?;
+    let fidelity = metrics::fidelity_matrix(
+        &data.recalled[0],
+        &data.encoded[0],
+        metrics::Metric::Pearson,
+    )?;
+    let mut per_layer = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let m = metrics::fidelity_matrix(
+            &data.recalled[i],
+            &data.encoded[i],
+            metrics::Metric::Pearson,
+        )?;
+        let mean = (0..n_mem).map(|k| m[k][k]).sum::<f64>() / n_mem as f64;
+        per_layer.push((name.clone(), mean, metrics::identification_accuracy(&m)?));
+    }
+    Ok(RecallResults {
+        summary,
+        per_layer,
+        fidelity,
+    })
+}
+
+fn write_2d(g: &hdf5::Group, name: &str, rows: &[Vec<f64>]) -> hdf5::Result<()> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    g.new_dataset::<f64>()
+        .shape((rows.len(), cols))
+        .create(name)?
+        .write_raw(&flat)
+}
+
+fn str_list(values: &[String]) -> hdf5::Result<Vec<hdf5::types::VarLenUnicode>> {
+    values
+        .iter()
+        .map(|v| v.parse().map_err(|e| hdf5::Error::from(format!("{e:?}"))))
+        .collect()
+}
+
+/// Writes `/protocol` (names, start_ms, stop_ms), `/stimuli` (encoded and recalled
+/// sensory patterns, attrs width and height) and `/analysis` (spike-count matrices per
+/// layer, the sensory fidelity matrix, latencies, naming counts; the summary as JSON in the
+/// attribute `summary`).
+pub fn write_results(
+    file: &hdf5::File,
+    p: &Protocol,
+    spec: &NetworkSpec,
+    data: &RecallData,
+    results: &RecallResults,
+    summary_json: &str,
+) -> hdf5::Result<()> {
+    let dt = spec.dt_ms;
+    let prot = file.create_group("protocol")?;
+    let names: Vec<String> = p.phases.iter().map(Phase::name).collect();
+    prot.new_dataset_builder()
+        .with_data(&str_list(&names)?)
+        .create("names")?;
+    let start: Vec<f64> = p.phases.iter().map(|ph| ph.start as f64 * dt).collect();
+    let stop: Vec<f64> = p.phases.iter().map(|ph| ph.stop as f64 * dt).collect();
+    prot.new_dataset_builder()
+        .with_data(&start)
+        .create("start_ms")?;
+    prot.new_dataset_builder()
+        .with_data(&stop)
+        .create("stop_ms")?;
+    prot.new_dataset_builder()
+        .with_data(&p.cue_ms)
+        .create("cue_ms")?;
+
+    let st = file.create_group("stimuli")?;
+    let cells = p.stimuli.patterns[0].len();
+    let (w, h) = p.stimuli.shape.unwrap_or_else(|| {
+        let side = (cells as f64).sqrt().round() as usize;
+        if side * side == cells {
+            (side, side)
+        } else {
+            (cells, 1)
+        }
+    });
+    st.new_attr::<u64>()
+        .create("width")?
+        .write_scalar(&(w as u64))?;
+    st.new_attr::<u64>()
+        .create("height")?
+        .write_scalar(&(h as u64))?;
+    let encoded: Vec<Vec<f64>> = p
+        .stimuli
+        .patterns
+        .iter()
+        .map(|q| q.intensities().to_vec())
+        .collect();
+    write_2d(&st, "encoded", &encoded)?;
+    // The recalled pattern: sensory spike counts scaled to [0, 1] per memory.
+    let recalled: Vec<Vec<f64>> = data.recalled[0]
+        .iter()
+        .map(|r| {
+            let max = r.iter().copied().fold(0.0, f64::max);
+            r.iter()
+                .map(|&c| if max > 0.0 { c / max } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    write_2d(&st, "recalled", &recalled)?;
+    if !p.stimuli.files.is_empty() {
+        let files: Vec<String> = p
+            .stimuli
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        st.new_dataset_builder()
+            .with_data(&str_list(&files)?)
+            .create("files")?;
+    }
+
+    let an = file.create_group("analysis")?;
+    let s: hdf5::types::VarLenUnicode = summary_json
+        .parse()
+        .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+    an.new_attr::<hdf5::types::VarLenUnicode>()
+        .create("summary")?
+        .write_scalar(&s)?;
+    write_2d(&an, "fidelity_pearson", &results.fidelity)?;
+    for (i, &pop) in p.layers.iter().enumerate() {
+        let g = an.create_group(&spec.populations[pop].name)?;
+        write_2d(&g, "encoded_counts", &data.encoded[i])?;
+        write_2d(&g, "recalled_counts", &data.recalled[i])?;
+        let lat: Vec<f64> = data.latency[i]
+            .iter()
+            .map(|l| l.unwrap_or(f64::NAN))
+            .collect();
+        g.new_dataset_builder()
+            .with_data(&lat)
+            .create("latency_ms")?;
+        let (_, fid, ident) = &results.per_layer[i];
+        g.new_attr::<f64>()
+            .create("fidelity_mean")?
+            .write_scalar(fid)?;
+        g.new_attr::<f64>()
+            .create("identification_accuracy")?
+            .write_scalar(ident)?;
+    }
+    if let Some(naming) = &data.naming {
+        write_2d(&an, "naming_counts", naming)?;
+    }
+    Ok(())
+}
