@@ -1133,6 +1133,29 @@ impl Simulation {
         }
     }
 
+    /// Closes the k-WTA gate of population `pop` for the current episode with `winners`
+    /// (indices within the population) as the only neurons allowed to fire: a clamp, as a
+    /// teacher imposes on a layer. Ends with the next [`Simulation::reset_winners`].
+    ///
+    /// # Panics
+    /// If `pop` is not a k-WTA population (see [`Simulation::set_kwta`]) or an index is
+    /// out of range.
+    pub fn preset_winners(&mut self, pop: usize, winners: &[u32]) {
+        for chunk in &self.chunks {
+            let mut chunk = lock(chunk);
+            let kw = chunk
+                .kwta
+                .iter_mut()
+                .find(|kw| kw.pop == pop)
+                .expect("a k-WTA population");
+            kw.winner.fill(false);
+            for &i in winners {
+                kw.winner[i as usize] = true;
+            }
+            kw.count = kw.k.max(winners.len() as u32);
+        }
+    }
+
     /// Switches plasticity on or off for the following steps (off after `build`).
     pub fn set_plasticity(&mut self, on: bool) {
         self.plasticity_on = on;

@@ -959,6 +959,13 @@ fn k_winners_take_all_keeps_the_first_k_to_fire() {
             fired2.len() >= 10 && fired2.len() < 10 + joined_last,
             "{fired2:?}"
         );
+        // A clamp: only the given neurons may fire in this episode.
+        sim.reset_winners();
+        sim.preset_winners(0, &[2, 3]);
+        let mut clamped = VecSink::default();
+        sim.run(1000, &mut clamped).unwrap();
+        let fired_c: std::collections::BTreeSet<u32> = clamped.spikes.iter().map(|s| s.1).collect();
+        assert_eq!(fired_c, [2, 3].into_iter().collect());
         // Off: everyone above rheobase fires.
         sim.set_kwta(0, None);
         let mut sink3 = VecSink::default();

@@ -4,8 +4,9 @@
 //!
 //! 1. **Encoding**: memory `m`'s stimulus drives the sensory layer for `encode_ms` while a
 //!    teacher current drives its pointer group (cells `m * pointer_size ..` of the last
-//!    layer); plasticity and encoding tags are on; k-WTA holds each deeper layer to its
-//!    ensemble size. A quiet `pause_ms` follows every episode.
+//!    layer) and clamps the pointer layer (only that group may fire); plasticity and
+//!    encoding tags are on; k-WTA holds each deeper layer to its ensemble size. A quiet
+//!    `pause_ms` follows every episode.
 //! 2. **Delay** (`delay_ms`, may be 0).
 //! 3. **Recall**: for each memory, no sensory input, an ACh pulse (`ach_pulse`), and
 //!    `lead_ms` later a cue (`cue.spikes` spikes at `cue.rate_hz`) into its pointer group;
@@ -896,6 +897,15 @@ where
             PhaseKind::Pause | PhaseKind::Delay => {}
         }
         sim.reset_winners();
+        if let PhaseKind::Encode(m) = phase.kind {
+            // The teacher clamps the pointer layer: only memory m's group may fire.
+            let pointer = p.layers[n_layers - 1];
+            if p.kwta_encode[n_layers - 1].is_some() {
+                let ps = p.pointer_size;
+                let group: Vec<u32> = (m as u32 * ps..(m as u32 + 1) * ps).collect();
+                sim.preset_winners(pointer, &group);
+            }
+        }
         counter.reset();
         let label = phase.name();
         crate::run::run_steps(
