@@ -18,7 +18,7 @@ build: bootstrap
 	$(CARGO) build --release --locked -p engram
 
 demo: build
-	$(ENGRAM) run configs/cuba.toml
+	$(ENGRAM) run configs/recall.toml
 
 test: bootstrap
 	$(CARGO) test --release --locked --workspace

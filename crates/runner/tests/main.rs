@@ -9,4 +9,5 @@ mod determinism;
 mod output;
 mod plot;
 mod rates;
+mod recall;
 mod set;

@@ -1,0 +1,137 @@
+//! The recall experiment end to end: a small config recalls every memory in backward
+//! order, and its ablation (no ACh pulse) recalls nothing.
+
+use crate::common::{code, engram, repo_file, stderr, stdout};
+
+fn run_json(extra: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let out = tmp.path().join("recall.h5");
+    let config = repo_file("tests/configs/small_recall.toml");
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "run".into(),
+        config.into(),
+        "-o".into(),
+        out.into(),
+        "--json".into(),
+        "--threads".into(),
+        "2".into(),
+    ];
+    for s in extra {
+        args.push("--set".into());
+        args.push((*s).into());
+    }
+    let o = engram(args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
+    (v, tmp)
+}
+
+#[test]
+fn small_recall_identifies_every_memory_in_backward_order() {
+    let (v, _tmp) = run_json(&[]);
+    let r = &v["recall"];
+    assert_eq!(r["n_memories"], 4);
+    assert!(
+        r["identification_accuracy"].as_f64().unwrap() >= 0.99,
+        "{r}"
+    );
+    assert!(r["fidelity_mean"].as_f64().unwrap() >= 0.6, "{r}");
+    assert!(r["specificity_mean"].as_f64().unwrap() > 0.3, "{r}");
+    assert!(r["jaccard_mean"].as_f64().unwrap() > r["jaccard_chance"].as_f64().unwrap());
+    let lat = r["latency_ms"].as_array().unwrap();
+    let names: Vec<&str> = lat
+        .iter()
+        .map(|l| l["population"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mtl", "cortex", "sensory"]);
+    let ms: Vec<f64> = lat.iter().map(|l| l["ms"].as_f64().unwrap()).collect();
+    assert!(ms[0] < ms[1] && ms[1] < ms[2], "{ms:?}");
+    assert_eq!(r["latency_ordered"], true);
+    assert!(v["naming"]["accuracy"].as_f64().unwrap() >= 0.99, "{v}");
+
+    // The file holds the protocol, the stimuli and the analysis.
+    let file = hdf5::File::open(v["output"].as_str().unwrap()).unwrap();
+    let names = file.dataset("protocol/names").unwrap();
+    let start: Vec<f64> = file
+        .dataset("protocol/start_ms")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let stop: Vec<f64> = file
+        .dataset("protocol/stop_ms")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    assert_eq!(names.size(), start.len());
+    assert!(start.iter().zip(&stop).all(|(a, b)| a < b));
+    assert!(stop.windows(2).all(|w| w[0] <= w[1]));
+    let encoded = file.dataset("stimuli/encoded").unwrap();
+    assert_eq!(encoded.shape(), vec![4, 100]);
+    assert_eq!(
+        file.dataset("stimuli/recalled").unwrap().shape(),
+        vec![4, 100]
+    );
+    let fid = file.dataset("analysis/fidelity_pearson").unwrap();
+    assert_eq!(fid.shape(), vec![4, 4]);
+    let counts: Vec<f64> = file
+        .dataset("analysis/sensory/recalled_counts")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    assert!(counts.iter().sum::<f64>() > 0.0);
+}
+
+#[test]
+fn without_the_ach_pulse_nothing_is_recalled() {
+    let (v, _tmp) = run_json(&["experiment.ach_pulse.amplitude=0"]);
+    let r = &v["recall"];
+    assert_eq!(r["identification_accuracy"], 0.0, "{r}");
+    let lat = r["latency_ms"].as_array().unwrap();
+    // The cue still drives the pointers; nothing flows back.
+    assert!(lat[0]["ms"].is_f64());
+    assert!(lat[1]["ms"].is_null() && lat[2]["ms"].is_null(), "{lat:?}");
+    let file = hdf5::File::open(v["output"].as_str().unwrap()).unwrap();
+    let counts: Vec<f64> = file
+        .dataset("analysis/sensory/recalled_counts")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    assert_eq!(counts.iter().sum::<f64>(), 0.0);
+}
+
+#[test]
+fn recall_is_identical_for_one_and_two_threads() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let config = repo_file("tests/configs/small_recall.toml");
+    let mut spikes = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("r{threads}.h5"));
+        let o = engram([
+            "run".as_ref(),
+            config.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+            "--quiet".as_ref(),
+            "--threads".as_ref(),
+            threads.as_ref(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let f = hdf5::File::open(&out).unwrap();
+        let mut all = Vec::new();
+        for pop in ["sensory", "cortex", "mtl"] {
+            let t: Vec<f64> = f
+                .dataset(&format!("spikes/{pop}/timestamps"))
+                .unwrap()
+                .read_raw()
+                .unwrap();
+            let id: Vec<u64> = f
+                .dataset(&format!("spikes/{pop}/node_ids"))
+                .unwrap()
+                .read_raw()
+                .unwrap();
+            all.push((t.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), id));
+        }
+        spikes.push(all);
+    }
+    assert_eq!(spikes[0], spikes[1]);
+}
