@@ -9,3 +9,4 @@ pub mod output;
 pub mod plot;
 pub mod run;
 pub mod stimuli;
+pub mod sweep;
