@@ -10,3 +10,4 @@ mod output;
 mod plot;
 mod rates;
 mod set;
+mod sweep;
