@@ -5,7 +5,8 @@
 //!
 //! - one varies: a line plot of the mean against its values (a numeric axis, logarithmic
 //!   for a `logspace` axis; one tick per value otherwise), with the min-max range over
-//!   repeats shaded and every repeat drawn as a dot;
+//!   repeats shaded and every repeat drawn as a dot (for a `[sample]`, only the dots and
+//!   the means);
 //! - two vary: a heatmap of the mean, the first on x, the second on y (one cell per
 //!   value, labelled with it), each cell annotated with its mean when there is room, a
 //!   colour bar beside it; cells without a finished point are grey;
@@ -259,6 +260,8 @@ fn draw_line(
         .collect();
     let colour = RGBColor(31, 119, 180);
     let x_desc = label(dim);
+    // Random draws are not a series: no line through them, no band.
+    let connect = dim.kind != "sample";
     render_png(path, SWEEP_WIDTH, SWEEP_HEIGHT, |root| {
         root.fill(&WHITE).map_err(render_err)?;
         let (title_area, body) = root.split_vertically(50);
@@ -297,7 +300,7 @@ fn draw_line(
                     mesh.x_labels(text.len() * 2 + 1);
                 }
                 mesh.x_label_formatter(&ticks).draw().map_err(render_err)?;
-                if band.len() > 2 {
+                if connect && band.len() > 2 {
                     chart
                         .draw_series(std::iter::once(Polygon::new(
                             band.clone(),
@@ -317,8 +320,13 @@ fn draw_line(
                     .map_err(render_err)?
                     .label("one repeat")
                     .legend(move |(x, y)| Circle::new((x + 12, y), 3, colour.mix(0.5).filled()));
+                let line = if connect {
+                    mean_pts.clone()
+                } else {
+                    Vec::new()
+                };
                 chart
-                    .draw_series(LineSeries::new(mean_pts.clone(), colour.stroke_width(3)))
+                    .draw_series(LineSeries::new(line, colour.stroke_width(3)))
                     .map_err(render_err)?
                     .label("mean")
                     .legend(move |(x, y)| {

@@ -167,12 +167,15 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
     if existing == Existing::Replace {
         store::clear_dir(&dir).map_err(io(&dir))?;
     }
-    std::fs::create_dir_all(layout.points_dir()).map_err(io(&layout.points_dir()))?;
+    // The manifest first: shards starting at the same time into one folder see either no
+    // folder, only temporary files, or the manifest.
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let manifest_text = serde_json::to_string_pretty(&manifest).expect("serialisable");
     store::write_atomic(&layout.manifest(), manifest_text.as_bytes())
         .map_err(io(&layout.manifest()))?;
     store::write_atomic(&layout.sweep_copy(), sweep.text.as_bytes())
         .map_err(io(&layout.sweep_copy()))?;
+    std::fs::create_dir_all(layout.points_dir()).map_err(io(&layout.points_dir()))?;
 
     let (skipped, to_run): (Vec<usize>, Vec<usize>) = selected
         .iter()

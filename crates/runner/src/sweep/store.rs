@@ -312,10 +312,14 @@ pub fn check_dir(
             dir.display()
         )));
     }
+    // Temporary files count as nothing: another shard may be writing the manifest.
     let empty = std::fs::read_dir(dir)
         .map_err(|e| SweepError::Input(format!("cannot read {}: {e}", dir.display())))?
-        .next()
-        .is_none();
+        .flatten()
+        .all(|e| {
+            let f = e.file_name().to_string_lossy().into_owned();
+            f.starts_with('.') && f.contains(".tmp-")
+        });
     if empty {
         return Ok(Existing::Fresh);
     }

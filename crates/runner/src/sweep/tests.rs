@@ -432,3 +432,42 @@ fn summaries_flatten_scalars_and_set_timings_apart() {
         "{t:?}"
     );
 }
+
+#[test]
+fn point_files_are_zero_padded_so_they_sort_like_indices() {
+    use super::store::Layout;
+    let l = Layout::new(Path::new("d"), 16);
+    assert_eq!(l.name(3), "0003");
+    assert_eq!(l.h5(15), Path::new("d/points/0015.h5"));
+    let l = Layout::new(Path::new("d"), 123_457);
+    assert_eq!(l.name(42), "000042");
+    assert_eq!(Layout::new(Path::new("d"), 1).name(0), "0000");
+}
+
+#[test]
+fn csv_cells_with_commas_or_quotes_are_quoted() {
+    use super::summary::{Row, Status, csv};
+    let row = Row {
+        index: 0,
+        repeat: 1,
+        seed: 5,
+        params: vec!["\"all\"".into(), "{ range = [0, 3] }".into(), "2.5".into()],
+        status: Status::Done,
+        error: None,
+        metrics: vec![("m.x".into(), 0.1), ("flag".into(), 1.0)],
+        timings: vec![],
+    };
+    let missing = Row {
+        index: 1,
+        status: Status::Missing,
+        metrics: vec![],
+        ..row.clone()
+    };
+    let fields = ["a.s".to_string(), "a.t".to_string(), "a.f".to_string()];
+    assert_eq!(
+        csv(&fields, &[row, missing]),
+        "index,repeat,seed,a.s,a.t,a.f,status,m.x,flag\n\
+         0,1,5,all,\"{ range = [0, 3] }\",2.5,done,0.1,1\n\
+         1,1,5,all,\"{ range = [0, 3] }\",2.5,missing,,\n"
+    );
+}
