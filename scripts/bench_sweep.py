@@ -176,8 +176,8 @@ def main():
         f"{mn / args.points:.3f} | {', '.join(f'{x:.2f}' for x in cores[args.jobs])} | "
         f"{', '.join(f'{x:.2f}' for x in others_load[args.jobs])} |",
         "",
-        f"Speed-up (median --jobs 1 / median --jobs {args.jobs}): **{ratio:.2f}x** "
-        f"({verdict} the 1.8x target); median of the per-round ratios: {paired:.2f}x.",
+        f"Speed-up (median --jobs 1 / median --jobs {args.jobs}): **{ratio:.3f}x** "
+        f"({verdict} the 1.8x target); median of the per-round ratios: {paired:.3f}x.",
         "",
     ]
     if args.baseline:
@@ -186,7 +186,7 @@ def main():
         lines += [
             f"Baseline: the same {args.points} points as independent `engram run` processes, 1 or "
             f"{args.jobs} at a time (no sweep involved), in the same rounds: medians {b1:.2f} s and "
-            f"{bn:.2f} s, **{b1 / bn:.2f}x**. Each process also starts up, loads the HDF5 "
+            f"{bn:.2f} s, **{b1 / bn:.3f}x**. Each process also starts up, loads the HDF5 "
             "library and reads its config, which the sweep does once.",
             "",
         ]
