@@ -598,3 +598,24 @@ fn plot_draws_a_line_for_one_axis_and_a_heatmap_for_two() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("not in the summary"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_base_needs_to_be_valid_only_with_the_sweep_s_edits() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    // 100 excitatory neurons: the drive's range [0, 400) no longer fits...
+    let base = tmp.path().join("base.toml");
+    let text = read(&small_cuba()).replacen("n = 800", "n = 100", 1);
+    std::fs::write(&base, text).expect("written");
+    let o = engram(["check".as_ref(), base.as_os_str()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    // ... which every point of the sweep changes.
+    let file = sweep_file(
+        tmp.path(),
+        "s.toml",
+        &base,
+        "repeats = 2\n[axes]\n\"inputs.drive.neurons\" = [\"all\", { range = [0, 50] }]\n",
+    );
+    let o = engram(["sweep".as_ref(), file.as_os_str(), "--dry-run".as_ref()]);
+    assert_ok(&o, "the dry run");
+    assert!(stdout(&o).contains("4 of 4 points"), "{}", stdout(&o));
+}

@@ -39,18 +39,29 @@ impl Sweep {
                 format!("cannot read the config {}: {e}", spec.base.display()),
             )
         })?;
-        let base_model = config::from_text(&spec.base, &base_text, &[], None).map_err(|e| {
-            SweepError::input(file, "base", format!("the base config is invalid: {e}"))
+        let base_table: toml::Table = toml::from_str(&base_text).map_err(|e| {
+            SweepError::input(
+                file,
+                "base",
+                format!("{}: {}", spec.base.display(), e.message().trim()),
+            )
         })?;
-        let base_table: toml::Table = toml::from_str(&base_text)
-            .map_err(|e| SweepError::input(file, "base", e.message().trim()))?;
-        let points = spec.points(base_model.config.simulation.seed);
-        let mut sets = Vec::with_capacity(points.len());
-        for p in &points {
+        // The base need not be valid on its own, only with each point's edits; the base
+        // seed is that of the first grid position without a seed override.
+        let provisional = spec.points(0);
+        let mut sets = Vec::with_capacity(provisional.len());
+        for p in &provisional {
             let s = point_sets(&base_table, &p.params)
                 .map_err(|(path, m)| SweepError::input(file, &format!("axis \"{path}\""), m))?;
             sets.push(s);
         }
+        let first = &provisional[0];
+        let base_seed = config::from_text(&spec.base, &base_text, &sets[0], None)
+            .map_err(|e| point_error(file, first, &sweep_wording(e)))?
+            .config
+            .simulation
+            .seed;
+        let points = spec.points(base_seed);
         let sweep = Sweep {
             spec,
             text,
@@ -75,19 +86,22 @@ impl Sweep {
             &self.sets[p.index],
             Some(p.seed),
         )
-        .map_err(|mut e| {
-            e.message = e
-                .message
-                .replace("set on the command line: --set ", "set by the sweep: ");
-            e
-        })
+        .map_err(sweep_wording)
     }
+}
+
+/// A config error caused by a sweep's edit says so, not "set on the command line".
+fn sweep_wording(mut e: ConfigError) -> ConfigError {
+    e.message = e
+        .message
+        .replace("set on the command line: --set ", "set by the sweep: ");
+    e
 }
 
 /// `path = value, ...` of a point.
 pub fn describe(p: &Point) -> String {
     if p.params.is_empty() {
-        return format!("seed {}", p.seed);
+        return "the base config".into();
     }
     p.params
         .iter()
