@@ -19,9 +19,9 @@ use super::summary::{self, Status};
 /// Options of `engram sweep`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SweepArgs {
-    /// The sweep file (see the README: base, repeats, [axes], [zip], [sample]).
+    /// The sweep file (see the README: `base`, `repeats`, `[axes]`, `[zip]`, `[sample]`).
     pub file: PathBuf,
-    /// The sweep folder. Default: results/<sweep file stem>/.
+    /// The sweep folder. Default: `results/<sweep file stem>/`.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Points run at once. Default: all cores.
