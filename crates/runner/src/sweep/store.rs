@@ -67,22 +67,34 @@ impl Layout {
         self.dir.join("sweep.toml")
     }
 
-    /// Removes what an interrupted run of point `index` may have left: temporary files,
-    /// an old error, an output without a summary.
+    /// Removes the old files of point `index` (an error, an output without a summary)
+    /// before it runs again.
     pub fn clear_point(&self, index: usize) -> std::io::Result<()> {
-        let name = self.name(index);
-        let tmp_prefix = format!(".{name}.");
-        if let Ok(entries) = std::fs::read_dir(self.points_dir()) {
-            for e in entries.flatten() {
-                let f = e.file_name().to_string_lossy().into_owned();
-                if f.starts_with(&tmp_prefix) && f.contains(".tmp") {
-                    remove_if_present(&e.path())?;
-                }
-            }
-        }
         remove_if_present(&self.error(index))?;
         remove_if_present(&self.json(index))?;
         remove_if_present(&self.h5(index))
+    }
+
+    /// Removes the temporary files that interrupted runs of the points `indices` left
+    /// (`.<index>.h5.tmp-<pid>`, `.<index>.json.tmp-<pid>`): one pass over the folder.
+    /// Only these points': other shards may be writing theirs.
+    pub fn clear_temporaries(&self, indices: &[usize]) -> std::io::Result<()> {
+        let names: std::collections::HashSet<String> =
+            indices.iter().map(|&i| self.name(i)).collect();
+        let Ok(entries) = std::fs::read_dir(self.points_dir()) else {
+            return Ok(());
+        };
+        for e in entries.flatten() {
+            let f = e.file_name().to_string_lossy().into_owned();
+            let Some(rest) = f.strip_prefix('.') else {
+                continue;
+            };
+            let stem = rest.split('.').next().unwrap_or("");
+            if f.contains(".tmp-") && names.contains(stem) {
+                remove_if_present(&e.path())?;
+            }
+        }
+        Ok(())
     }
 }
 
