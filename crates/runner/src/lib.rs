@@ -10,3 +10,4 @@ pub mod output;
 pub mod plot;
 pub mod run;
 pub mod stimuli;
+pub mod sweep;

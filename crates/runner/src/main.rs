@@ -46,12 +46,30 @@ enum Command {
         json: bool,
     },
     /// Draw PNG figures of an output file: spike rasters, rates, stored and recalled images.
+    /// On a sweep folder, draw one metric over the swept axes.
     Plot {
-        /// An HDF5 file written by `engram run`.
+        /// An HDF5 file written by `engram run`, or a folder written by `engram sweep`.
         file: PathBuf,
-        /// Folder for the PNGs. Default: `<file stem>_plots/` beside the file.
+        /// Folder for the PNGs. Default: `<file stem>_plots/` beside the file; the sweep
+        /// folder itself for a sweep.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// The metric to draw from a sweep folder (a column of its summary.csv).
+        #[arg(long)]
+        metric: Option<String>,
+    },
+    /// Run a parameter sweep: every point of a sweep file, in parallel, resumable.
+    Sweep(engram::sweep::cli::SweepArgs),
+    /// Build the summary of a sweep folder from its point files (after sharded runs).
+    Merge {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
     },
 }
 
@@ -94,6 +112,16 @@ impl From<ConfigError> for Failure {
     }
 }
 
+impl From<engram::sweep::SweepError> for Failure {
+    fn from(e: engram::sweep::SweepError) -> Self {
+        use engram::sweep::SweepError;
+        match e {
+            SweepError::Input(m) => Failure::Input(anyhow::anyhow!(m)),
+            SweepError::Runtime(m) => Failure::Runtime(anyhow::anyhow!(m)),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
@@ -105,7 +133,15 @@ fn main() -> ExitCode {
             threads,
         } => check(&config, &sets, threads),
         Command::Inspect { file, config, json } => inspect(&file, config, json),
-        Command::Plot { file, output } => plot(&file, output.as_deref()),
+        Command::Plot {
+            file,
+            output,
+            metric,
+        } => plot(&file, output.as_deref(), metric.as_deref()),
+        Command::Sweep(args) => engram::sweep::cli::sweep(&args).map_err(Failure::from),
+        Command::Merge { dir, json, quiet } => {
+            engram::sweep::cli::merge(&dir, json, quiet).map_err(Failure::from)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -259,9 +295,19 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
     Ok(())
 }
 
-fn plot(file: &Path, dir: Option<&Path>) -> Result<(), Failure> {
+fn plot(file: &Path, dir: Option<&Path>, metric: Option<&str>) -> Result<(), Failure> {
     use engram::plot::PlotError;
-    let written = engram::plot::plot(file, dir).map_err(|e| match e {
+    let written = if file.is_dir() {
+        engram::plot::sweep::plot_sweep(file, dir, metric).map(|p| vec![p])
+    } else if metric.is_some() {
+        Err(PlotError::Input(format!(
+            "--metric is for sweep folders; {} is a file",
+            file.display()
+        )))
+    } else {
+        engram::plot::plot(file, dir)
+    };
+    let written = written.map_err(|e| match e {
         PlotError::Input(_) => Failure::Input(e.into()),
         PlotError::Render(_) => Failure::Runtime(e.into()),
     })?;

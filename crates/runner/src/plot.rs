@@ -64,6 +64,8 @@ pub const FIGURE_WIDTH: u32 = 1600;
 /// Height of `rates.png` (pixels).
 pub const RATES_HEIGHT: u32 = 600;
 
+pub mod sweep;
+
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 

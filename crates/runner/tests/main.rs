@@ -11,3 +11,4 @@ mod plot;
 mod rates;
 mod recall;
 mod set;
+mod sweep;
