@@ -805,6 +805,7 @@ pub fn from_text(
                     &mut config.populations,
                     file,
                     by_cli,
+                    config.simulation.seed,
                 )
                 .map_err(|(p, m)| invalid(p, m))?,
             )

@@ -319,13 +319,15 @@ pub struct Protocol {
 
 /// Loads or generates the stimuli and sizes the experiment's layers: the sensory layer
 /// takes its size from the stimuli and the pointer layer from the memories when the
-/// config leaves their `n` out. `set_by_cli` says whether `stimuli.path` came from `--set`.
+/// config leaves their `n` out. `path_set_by_cli` says whether `stimuli.path` came from
+/// `--set`; random patterns are drawn from `seed` (the simulation seed).
 pub fn prepare(
     e: &ExperimentConfig,
     s: Option<&StimuliConfig>,
     populations: &mut IndexMap<String, crate::config::PopulationConfig>,
     config_file: &Path,
     path_set_by_cli: bool,
+    seed: u64,
 ) -> Result<StimulusSet, Invalid> {
     if e.layers.len() < 2 {
         return Err((
@@ -447,8 +449,9 @@ pub fn prepare(
                 ));
             };
             let active = s.active.unwrap_or((n as usize / 10).max(1));
-            let patterns = stimuli::random_patterns(n as usize, m, active, s.overlap, 0x5EED)
-                .map_err(stim_err)?;
+            let patterns =
+                stimuli::random_patterns(n as usize, m, active, s.overlap, seed ^ 0x5EED_0000)
+                    .map_err(stim_err)?;
             StimulusSet {
                 patterns,
                 shape: None,
