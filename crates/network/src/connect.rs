@@ -66,6 +66,33 @@ pub(crate) struct GapIndex {
     pub y_post: Vec<f64>,
     /// Step at which `y_post` was last updated.
     pub y_step: Vec<u64>,
+    /// Weight seen by each edge's junction (units of the gap weight unit) when it tracks
+    /// the chemical weight with a time constant; empty when the coupling is locked.
+    pub w_gap: Vec<f64>,
+    /// Step at which each `w_gap` was last brought up to date.
+    pub w_gap_step: Vec<u64>,
+}
+
+impl GapIndex {
+    /// Starts tracking: each junction's weight is the built weight (`weights` in pA,
+    /// `inv_unit` its unit's inverse).
+    pub fn track_weights(&mut self, weights: &[f32], inv_unit: f64) {
+        self.w_gap = weights.iter().map(|&w| f64::from(w) * inv_unit).collect();
+        self.w_gap_step = vec![0; weights.len()];
+    }
+
+    /// Brings edge `e`'s junction weight up to step `now`, the chemical weight having been
+    /// `w` (in units) since the last update: `w_gap = w + (w_gap - w) exp(-steps / tau)`.
+    #[inline]
+    pub fn settle(&mut self, e: usize, now: u64, w: f64, decay_per_step: f64) -> f64 {
+        let last = self.w_gap_step[e];
+        if now > last {
+            let k = (-((now - last) as f64) * decay_per_step).exp();
+            self.w_gap[e] = w + (self.w_gap[e] - w) * k;
+            self.w_gap_step[e] = now;
+        }
+        self.w_gap[e]
+    }
 }
 
 impl GapIndex {
@@ -101,6 +128,8 @@ impl GapIndex {
             x_pre: vec![0.0; n_src],
             y_post: vec![0.0; n_local],
             y_step: vec![0; n_local],
+            w_gap: Vec::new(),
+            w_gap_step: Vec::new(),
         }
     }
 }

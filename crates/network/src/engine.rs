@@ -175,6 +175,8 @@ struct GapProj {
     delay_steps: u64,
     /// `dt / tau_tag` (0 when tags do not decay).
     tag_decay_per_step: f64,
+    /// `dt / tau_g` (0 when the coupling is locked to the weight).
+    g_decay_per_step: f64,
 }
 
 /// What the step needs to know of each projection.
@@ -185,6 +187,9 @@ struct ProjInfo {
     gap: Option<usize>,
     /// Tag window in steps, when the projection has gap junctions.
     tag_window_steps: Option<u64>,
+    /// `(1 / weight unit of the junctions, dt / tau_g)` when the junctions track the
+    /// weights with a time constant: a weight change must first bring them up to date.
+    track: Option<(f64, f64)>,
     /// Plasticity rule in steps and units, if any.
     rule: Option<Rule>,
 }
@@ -348,6 +353,7 @@ impl Chunk {
                                 index,
                                 &csr.targets[e0..e1],
                                 &mut csr.weights[e0..e1],
+                                e0,
                                 s,
                                 sent,
                             );
@@ -568,9 +574,9 @@ impl Chunk {
         if self.bap_active.is_empty() {
             return;
         }
-        for csr in &self.csrs {
+        for csr in &mut self.csrs {
             // The in-edge index also exists for projections that are plastic only.
-            let (Some(index), Some(k)) = (&csr.gap, ctx.proj_info[csr.proj].gap) else {
+            let (Some(index), Some(k)) = (&mut csr.gap, ctx.proj_info[csr.proj].gap) else {
                 continue;
             };
             let gp = ctx.gap_projs[k];
@@ -603,8 +609,11 @@ impl Chunk {
                     if c == 0.0 {
                         continue;
                     }
-                    let w = (f64::from(csr.weights[e]) * gp.inv_weight_unit).max(0.0);
-                    let g = m_gap * gp.kappa_ns * w * c;
+                    let mut w = f64::from(csr.weights[e]) * gp.inv_weight_unit;
+                    if gp.g_decay_per_step > 0.0 {
+                        w = index.settle(e, ctx.step, w, gp.g_decay_per_step);
+                    }
+                    let g = m_gap * gp.kappa_ns * w.max(0.0) * c;
                     if g > 0.0 {
                         out.push(GapEvent {
                             pre: index.in_src[j],
@@ -626,13 +635,16 @@ impl Chunk {
 }
 
 /// Learning at the arrival of a presynaptic spike of source `s` (sent in step `sent`):
-/// remembers the spike, and applies the depression of pair-based STDP.
+/// remembers the spike, and applies the depression of pair-based STDP. `targets` and
+/// `weights` are the source's edges, from edge `first_edge` on.
+#[allow(clippy::too_many_arguments)]
 fn learn_at_pre_spike(
     ctx: &StepCtx<'_>,
     info: &ProjInfo,
     index: &mut crate::connect::GapIndex,
     targets: &[u32],
     weights: &mut [f32],
+    first_edge: usize,
     s: usize,
     sent: u64,
 ) {
@@ -651,7 +663,10 @@ fn learn_at_pre_spike(
         index.x_pre[s] = x + 1.0;
         let rate = a_minus * ctx.modulation[info.target_pop].plasticity_rate;
         if ctx.plasticity_on && rate != 0.0 {
-            for (t, w) in targets.iter().zip(weights.iter_mut()) {
+            for (k, (t, w)) in targets.iter().zip(weights.iter_mut()).enumerate() {
+                if let Some((inv_unit, decay)) = info.track {
+                    index.settle(first_edge + k, ctx.step, f64::from(*w) * inv_unit, decay);
+                }
                 let t = *t as usize;
                 let y = index.y_post[t] * (-((sent - index.y_step[t]) as f64) * decay_minus).exp();
                 let wn = (f64::from(*w) / unit_pa - rate * y).clamp(0.0, 1.0);
@@ -703,6 +718,9 @@ fn learn_at_post_spikes(
             }
             if !ctx.plasticity_on {
                 continue;
+            }
+            if let (Some((inv_unit, decay)), Some(_)) = (info.track, info.rule) {
+                index.settle(e, now, f64::from(weights[e]) * inv_unit, decay);
             }
             match info.rule {
                 Some(Rule::SoftBounded {
@@ -943,6 +961,11 @@ impl Simulation {
                     } else {
                         0.0
                     },
+                    g_decay_per_step: if g.tau_g_ms > 0.0 {
+                        spec.dt_ms / g.tau_g_ms
+                    } else {
+                        0.0
+                    },
                 })
             })
             .collect();
@@ -955,6 +978,10 @@ impl Simulation {
                 target_pop: p.target,
                 gap: gap_projs.iter().position(|g| g.proj == i),
                 tag_window_steps: p.gap.map(|g| steps_of(g.tag_window_ms)),
+                track: p
+                    .gap
+                    .filter(|g| g.tau_g_ms > 0.0)
+                    .map(|g| (1.0 / g.weight_unit_pa, spec.dt_ms / g.tau_g_ms)),
                 rule: p.plasticity.map(|pl| match pl.rule {
                     crate::spec::PlasticityRule::SoftBounded {
                         eta_plus,
@@ -1555,7 +1582,11 @@ fn build_chunk(
         };
         let mut csr = job.build();
         if proj.gap.is_some() || proj.plasticity.is_some() {
-            csr.gap = Some(crate::connect::GapIndex::new(&csr, n));
+            let mut index = crate::connect::GapIndex::new(&csr, n);
+            if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
+                index.track_weights(&csr.weights, 1.0 / g.weight_unit_pa);
+            }
+            csr.gap = Some(index);
         }
         csrs.push(csr);
     }

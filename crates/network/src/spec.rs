@@ -259,6 +259,10 @@ pub struct GapSpec {
     pub tag_window_ms: f64,
     /// Decay of the tag `e` (ms); infinite for tags that last.
     pub tau_tag_ms: f64,
+    /// Time constant (ms) with which the coupling follows its chemical weight; 0 = locked
+    /// to the current weight. The junction's weight `w_g` obeys `dw_g/dt = (w - w_g) /
+    /// tau_g`, starting at the built weight.
+    pub tau_g_ms: f64,
 }
 
 /// What an input does to its target neurons.
@@ -552,6 +556,23 @@ impl NetworkSpec {
                         owner,
                         "gap.delay_ms",
                         format!("{} must be >= 0 and at most 65000 steps", gap.delay_ms),
+                    ));
+                }
+                if gap.tau_tag_ms.is_nan() || gap.tau_tag_ms <= 0.0 {
+                    return Err(bad(
+                        owner,
+                        "gap.tau_tag_ms",
+                        format!("{} must be > 0 (inf: tags do not decay)", gap.tau_tag_ms),
+                    ));
+                }
+                if !(gap.tau_g_ms.is_finite() && gap.tau_g_ms >= 0.0) {
+                    return Err(bad(
+                        owner,
+                        "gap.tau_g_ms",
+                        format!(
+                            "{} must be a number >= 0 (0: the coupling is locked to the weight)",
+                            gap.tau_g_ms
+                        ),
                     ));
                 }
                 if !(0.0..=1.0).contains(&gap.c0) {

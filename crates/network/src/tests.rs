@@ -410,6 +410,7 @@ fn gap(kappa_ns: f64, kind: JunctionKind) -> GapSpec {
         c0: 1.0,
         tag_window_ms: 20.0,
         tau_tag_ms: f64::INFINITY,
+        tau_g_ms: 0.0,
     }
 }
 
@@ -643,6 +644,7 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                     c0: 1.0,
                     tag_window_ms: 20.0,
                     tau_tag_ms: f64::INFINITY,
+                    tau_g_ms: 0.0,
                 }),
             },
             ProjectionSpec {
@@ -665,6 +667,7 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                     c0: 1.0,
                     tag_window_ms: 20.0,
                     tau_tag_ms: f64::INFINITY,
+                    tau_g_ms: 0.0,
                 }),
             },
         ],
@@ -1045,4 +1048,54 @@ fn acetylcholine_continues_across_runs() {
         assert_eq!(split.to_bits(), whole.to_bits(), "blocks of {block}");
         assert_eq!(a_split.to_bits(), a_whole.to_bits(), "blocks of {block}");
     }
+}
+
+#[test]
+fn junctions_follow_their_weight_with_tau_g() {
+    // Encoding: A0 then B0 fire (step 61): A0 -> B0 potentiates from 0.5 to 0.525 and
+    // A1 -> B0 depresses to 0.49. Recall: B0 fires again in step 301 (plasticity off); its
+    // bAP leaves in step 302. Locked junctions carry the new weights; with tau_g = 10 ms
+    // each junction's weight is w + (0.5 - w) exp(-(302 - 61) dt / tau_g).
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 0.1,
+        eta_minus: 0.04,
+        window_ms: 20.0,
+    };
+    let currents = |tau_g_ms: f64| {
+        let mut spec = learning_net(rule, 1.0, vec![kick("b1", 1, 0, 30.0)]);
+        spec.projections[0].gap.as_mut().unwrap().tau_g_ms = tau_g_ms;
+        let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+        // No bAP at the first spike: the junctions carry nothing before the recall, so A's
+        // membranes are the same in every run.
+        let silent = Modulation {
+            bap_gain: 0.0,
+            ..Modulation::default()
+        };
+        sim.set_modulation(1, silent);
+        sim.set_plasticity(true);
+        sim.run(200, &mut NullSink).unwrap();
+        sim.set_plasticity(false);
+        sim.set_modulation(1, Modulation::default());
+        sim.run(104, &mut NullSink).unwrap();
+        let i = sim.stimulation_currents_pa();
+        (i[0], i[1])
+    };
+    let (lock0, lock1) = currents(0.0);
+    assert!(lock0 > 0.0 && lock1 > 0.0, "{lock0} {lock1}");
+    let k = (-(302.0 - 61.0) * 0.1 / 10.0f64).exp();
+    let (w0, w1) = (0.5 + 0.1 * 0.25, 0.5 - 0.04 * 0.25);
+    let (slow0, slow1) = currents(10.0);
+    let expect0 = lock0 * (w0 + (0.5 - w0) * k) / w0;
+    let expect1 = lock1 * (w1 + (0.5 - w1) * k) / w1;
+    // Weights are stored as f32: relative error ~1e-7 (one step of tau_g is 4e-5).
+    assert!(
+        (slow0 - expect0).abs() < 1e-6 * expect0,
+        "{slow0} vs {expect0}"
+    );
+    assert!(
+        (slow1 - expect1).abs() < 1e-6 * expect1,
+        "{slow1} vs {expect1}"
+    );
+    // Not yet settled: the potentiated junction lags below, the depressed one above.
+    assert!(slow0 < lock0 && slow1 > lock1);
 }

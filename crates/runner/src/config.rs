@@ -264,6 +264,9 @@ pub struct GapConfig {
     /// Decay of tags (ms). Default: no decay (`inf`).
     #[serde(default = "pos_inf")]
     pub tau_tag_ms: f64,
+    /// Time constant with which the coupling follows the weight (ms). Default 0: locked.
+    #[serde(default)]
+    pub tau_g_ms: f64,
 }
 
 fn default_one() -> f64 {
@@ -1180,6 +1183,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
                 c0: g.c0,
                 tag_window_ms: g.tag_window_ms,
                 tau_tag_ms: g.tau_tag_ms,
+                tau_g_ms: g.tau_g_ms,
             });
         }
     }
