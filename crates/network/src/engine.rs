@@ -257,6 +257,8 @@ struct Chunk {
     spikes: Vec<u32>,
     /// Scratch space for the network's spike list (used by worker 0).
     gather: Vec<u32>,
+    /// Scratch space for the sources (population indices) that spiked, per projection.
+    fired: Vec<u32>,
     /// Synaptic events delivered so far.
     syn_events: u64,
     /// Chunk-local ids of neurons whose bAP trace is above `BAP_EPS_MV`, ascending.
@@ -315,49 +317,52 @@ impl Chunk {
                 } else {
                     &mut self.ring_ex
                 };
+                self.fired.clear();
                 for list in ctx.prev_spikes {
                     let list: &[u32] = list;
                     let a = list.partition_point(|&g| g < lo);
                     let b = list.partition_point(|&g| g < hi);
-                    for &g in &list[a..b] {
-                        let s = (g - lo) as usize;
-                        let (e0, e1) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
-                        self.syn_events += (e1 - e0) as u64;
-                        match &csr.delays {
-                            Delays::Constant(dl) => {
-                                let base = ((sent + u64::from(*dl)) % d) as usize * n;
-                                let slot = &mut ring[base..base + n];
-                                let edges = csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]);
-                                if gain == 1.0 {
-                                    for (t, w) in edges {
-                                        slot[*t as usize] += f64::from(*w);
-                                    }
-                                } else {
-                                    for (t, w) in edges {
-                                        slot[*t as usize] += gain * f64::from(*w);
-                                    }
+                    self.fired.extend(list[a..b].iter().map(|&g| g - lo));
+                }
+                touch_rows(csr, &self.fired);
+                for &s in &self.fired {
+                    let s = s as usize;
+                    let (e0, e1) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
+                    self.syn_events += (e1 - e0) as u64;
+                    match &csr.delays {
+                        Delays::Constant(dl) => {
+                            let base = ((sent + u64::from(*dl)) % d) as usize * n;
+                            let slot = &mut ring[base..base + n];
+                            let edges = csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]);
+                            if gain == 1.0 {
+                                for (t, w) in edges {
+                                    slot[*t as usize] += f64::from(*w);
                                 }
-                            }
-                            Delays::PerEdge(dls) => {
-                                for e in e0..e1 {
-                                    let base = ((sent + u64::from(dls[e])) % d) as usize * n;
-                                    ring[base + csr.targets[e] as usize] +=
-                                        gain * f64::from(csr.weights[e]);
+                            } else {
+                                for (t, w) in edges {
+                                    slot[*t as usize] += gain * f64::from(*w);
                                 }
                             }
                         }
-                        if let Some(index) = &mut csr.gap {
-                            learn_at_pre_spike(
-                                ctx,
-                                info,
-                                index,
-                                &csr.targets[e0..e1],
-                                &mut csr.weights[e0..e1],
-                                e0,
-                                s,
-                                sent,
-                            );
+                        Delays::PerEdge(dls) => {
+                            for e in e0..e1 {
+                                let base = ((sent + u64::from(dls[e])) % d) as usize * n;
+                                ring[base + csr.targets[e] as usize] +=
+                                    gain * f64::from(csr.weights[e]);
+                            }
                         }
+                    }
+                    if let Some(index) = &mut csr.gap {
+                        learn_at_pre_spike(
+                            ctx,
+                            info,
+                            index,
+                            &csr.targets[e0..e1],
+                            &mut csr.weights[e0..e1],
+                            e0,
+                            s,
+                            sent,
+                        );
                     }
                 }
             }
@@ -632,6 +637,26 @@ impl Chunk {
             + (self.ring_ex.capacity() + self.ring_in.capacity()) * 8
             + self.csrs.iter().map(ChunkCsr::memory_bytes).sum::<usize>()
     }
+}
+
+/// Reads one word of every cache line of the synapses of the sources `fired`, and
+/// throws the result away. The rows of a step's spikes lie scattered over memory far larger
+/// than the caches; delivered one after the other, each row would wait for memory in turn.
+/// Read here first, in a loop with no other work, the loads overlap and the rows arrive
+/// in cache together (a prefetch written in safe code).
+fn touch_rows(csr: &ChunkCsr, fired: &[u32]) {
+    let mut sum = 0u32;
+    for &s in fired {
+        let (e0, e1) = (
+            csr.row_ptr[s as usize] as usize,
+            csr.row_ptr[s as usize + 1] as usize,
+        );
+        // A row need not start on a cache line: its last word may lie on one more line.
+        for e in (e0..e1).step_by(16).chain((e1 > e0).then(|| e1 - 1)) {
+            sum = sum.wrapping_add(csr.targets[e] ^ csr.weights[e].to_bits());
+        }
+    }
+    std::hint::black_box(sum);
 }
 
 /// Learning at the arrival of a presynaptic spike of source `s` (sent in step `sent`):
@@ -1702,6 +1727,7 @@ fn build_chunk(
         currents_next: 0,
         spikes: Vec::new(),
         gather: Vec::new(),
+        fired: Vec::new(),
         syn_events: 0,
         bap_active: Vec::new(),
         gap_out: Vec::new(),

@@ -418,7 +418,10 @@ impl LifPropagators {
                     if v[i] >= theta {
                         v[i] = self.v_reset;
                         refr[i] = self.ref_steps;
-                        bap[i] += jump;
+                        // Without a bAP the trace stays zero: leave its memory untouched.
+                        if self.a_bap > 0.0 {
+                            bap[i] += jump;
+                        }
                         spikes.push(offset + (start + i) as u32);
                     }
                 }
@@ -458,10 +461,13 @@ impl LifPropagators {
             } else {
                 self.p20 * (self.i_e + stim[i])
             };
-            let active = refr[i] == 0;
-            let v_next = drive + self.p21_ex * i_ex[i] + self.p21_in * i_in[i] + self.p22 * v[i];
-            v[i] = if active { v_next } else { v[i] };
-            refr[i] = if active { 0 } else { refr[i].wrapping_sub(1) };
+            let v_old = v[i];
+            let v_next = drive + self.p21_ex * i_ex[i] + self.p21_in * i_in[i] + self.p22 * v_old;
+            // A refractory neuron keeps `v_old + 0.0`, the same number (only -0.0 becomes
+            // +0.0): storing `v_old` itself lets the compiler skip the store for those
+            // lanes, which it does with a masked store (`vmaskmovpd`) that is slow on x86.
+            v[i] = if refr[i] == 0 { v_next } else { v_old + 0.0 };
+            refr[i] = refr[i].saturating_sub(1);
             i_ex[i] = self.p11_ex * i_ex[i] + ex[i];
             i_in[i] = self.p11_in * i_in[i] + inh[i];
             ex[i] = 0.0;
