@@ -815,9 +815,28 @@ fn only_tagged_junctions_conduct_when_c0_is_zero() {
     }
 }
 
+/// ACh effects: gap gain `A^2 / (A^2 + 0.4^2)` in every population, nothing else.
+fn gap_gain_k04() -> engram_cholinergic::Modulator {
+    use engram_cholinergic::{Effect, EffectParams, HillCurve};
+    EffectParams {
+        gap_gain: Some(Effect {
+            curve: HillCurve {
+                min: 0.0,
+                max: 1.0,
+                k: 0.4,
+                hill: 2.0,
+            },
+            populations: None,
+        }),
+        ..EffectParams::default()
+    }
+    .checked()
+    .unwrap()
+}
+
 #[test]
 fn acetylcholine_gates_the_gap_junctions() {
-    use engram_cholinergic::{AchParams, Effect, EffectParams, HillCurve};
+    use engram_cholinergic::AchParams;
     // Gap gain m = 0 + 1 * A^2 / (A^2 + K^2). A tonic level of K halves the current of
     // the ungated network; a tonic level of 0 blocks it.
     let rule = PlasticityRule::SoftBounded {
@@ -836,21 +855,7 @@ fn acetylcholine_gates_the_gap_junctions() {
             }
             .checked()
             .unwrap();
-            let effects = EffectParams {
-                gap_gain: Some(Effect {
-                    curve: HillCurve {
-                        min: 0.0,
-                        max: 1.0,
-                        k: 0.4,
-                        hill: 2.0,
-                    },
-                    populations: None,
-                }),
-                ..EffectParams::default()
-            }
-            .checked()
-            .unwrap();
-            sim.set_acetylcholine(ach.kinetics(0.1).unwrap(), effects);
+            sim.set_acetylcholine(ach.kinetics(0.1).unwrap(), gap_gain_k04());
         }
         sim.run(64, &mut NullSink).unwrap(); // B0 fires in step 61, current arrives in 63
         sim.stimulation_currents_pa()[0]
@@ -987,7 +992,7 @@ fn k_winners_take_all_keeps_the_first_k_to_fire() {
 
 #[test]
 fn acetylcholine_continues_across_runs() {
-    use engram_cholinergic::{AchParams, AchPulse, Effect, EffectParams, HillCurve};
+    use engram_cholinergic::{AchParams, AchPulse};
     // A pulse at 5 ms opens the junctions; B0's current reaches A0 in step 63. Running in
     // blocks of 7 steps must see the same concentration as one run of 64 steps.
     let rule = PlasticityRule::SoftBounded {
@@ -1009,21 +1014,7 @@ fn acetylcholine_continues_across_runs() {
     .unwrap();
     let run = |block: u64| {
         let mut sim = Simulation::build(&spec, 1, 1).unwrap();
-        let effects = EffectParams {
-            gap_gain: Some(Effect {
-                curve: HillCurve {
-                    min: 0.0,
-                    max: 1.0,
-                    k: 0.4,
-                    hill: 2.0,
-                },
-                populations: None,
-            }),
-            ..EffectParams::default()
-        }
-        .checked()
-        .unwrap();
-        sim.set_acetylcholine(params.kinetics(0.1).unwrap(), effects);
+        sim.set_acetylcholine(params.kinetics(0.1).unwrap(), gap_gain_k04());
         let mut done = 0;
         while done < 64 {
             let n = block.min(64 - done);

@@ -168,6 +168,27 @@ pub struct StimuliConfig {
     pub threshold: f64,
 }
 
+impl Default for StimuliConfig {
+    /// The defaults of an absent `[stimuli]` table (the same as serde's per field).
+    fn default() -> Self {
+        StimuliConfig {
+            kind: None,
+            path: None,
+            active: None,
+            overlap: 0.0,
+            width: default_side(),
+            height: default_side(),
+            thickness: default_thickness(),
+            encoding: Encoding::Poisson,
+            max_rate_hz: default_max_rate(),
+            min_rate_hz: 0.0,
+            window_ms: default_window(),
+            weight_pa: default_cue_weight(),
+            threshold: 0.0,
+        }
+    }
+}
+
 /// Stimulus generators.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -356,21 +377,7 @@ pub fn prepare(
     }
     let sensory = &e.layers[0];
     let pointer = e.layers.last().expect("two layers at least");
-    let default_stimuli = StimuliConfig {
-        kind: None,
-        path: None,
-        active: None,
-        overlap: 0.0,
-        width: default_side(),
-        height: default_side(),
-        thickness: default_thickness(),
-        encoding: Encoding::Poisson,
-        max_rate_hz: default_max_rate(),
-        min_rate_hz: 0.0,
-        window_ms: default_window(),
-        weight_pa: default_cue_weight(),
-        threshold: 0.0,
-    };
+    let default_stimuli = StimuliConfig::default();
     let s = s.unwrap_or(&default_stimuli);
     let kind = match (s.kind, &s.path) {
         (Some(StimulusKind::Images) | None, Some(_)) => StimulusKind::Images,
@@ -564,23 +571,15 @@ pub fn build(
         non_negative("experiment.ach_pulse.amplitude", p.amplitude)?;
         non_negative("experiment.ach_pulse.duration_ms", p.duration_ms)?;
     }
-    let default_stimuli_weight = default_cue_weight();
-    let (encoding, max_rate, min_rate, window, weight) = match s {
-        Some(s) => (
-            s.encoding,
-            s.max_rate_hz,
-            s.min_rate_hz,
-            s.window_ms,
-            s.weight_pa,
-        ),
-        None => (
-            Encoding::Poisson,
-            default_max_rate(),
-            0.0,
-            default_window(),
-            default_stimuli_weight,
-        ),
-    };
+    let default_stimuli = StimuliConfig::default();
+    let s = s.unwrap_or(&default_stimuli);
+    let (encoding, max_rate, min_rate, window, weight) = (
+        s.encoding,
+        s.max_rate_hz,
+        s.min_rate_hz,
+        s.window_ms,
+        s.weight_pa,
+    );
     positive("stimuli.weight_pa", weight)?;
     let layers: Vec<usize> = e
         .layers

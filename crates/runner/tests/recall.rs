@@ -1,28 +1,18 @@
 //! The recall experiment end to end: a small config recalls every memory in backward
 //! order, and its ablation (no ACh pulse) recalls nothing.
 
-use crate::common::{code, engram, repo_file, stderr, stdout};
+use crate::common::{self, code, engram, repo_file, stderr};
 
-fn run_json(extra: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
+/// Runs the small recall config on 2 threads with `--set` edits; returns the summary and
+/// the folder that holds the output.
+fn run_json(sets: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
     let tmp = tempfile::tempdir().expect("a temp dir");
     let out = tmp.path().join("recall.h5");
-    let config = repo_file("tests/configs/small_recall.toml");
-    let mut args: Vec<std::ffi::OsString> = vec![
-        "run".into(),
-        config.into(),
-        "-o".into(),
-        out.into(),
-        "--json".into(),
-        "--threads".into(),
-        "2".into(),
-    ];
-    for s in extra {
-        args.push("--set".into());
-        args.push((*s).into());
+    let mut extra = vec!["--threads", "2"];
+    for s in sets {
+        extra.extend(["--set", s]);
     }
-    let o = engram(args);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
+    let v = common::run_json(&repo_file("tests/configs/small_recall.toml"), &out, &extra);
     (v, tmp)
 }
 
