@@ -10,6 +10,10 @@ writes
     tests/images/digits/digit_0.pgm ... digit_9.pgm
         16 x 16, the digits 0-9 of a 5 x 7 bitmap font scaled by 2 (10 x 14) and centred
         (3 pixels left and right, 1 above and below); ink 255 on a 0 background.
+    tests/images/letters/letter_A.png ... letter_K.png
+        16 x 16 PNG, the letters A B C D E F G H J K of a 5 x 7 bitmap font scaled by 2 and
+        centred like the digits, then softened by a 3 x 3 box blur: grayscale edges, a
+        second folder (and file format) that the recall configs were never tuned on.
     tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
     tests/images/empty/README.txt
@@ -18,6 +22,8 @@ writes
 The output is deterministic: running the script again rewrites identical files.
 """
 
+import struct
+import zlib
 from pathlib import Path
 
 WIDTH = 16
@@ -38,6 +44,19 @@ FONT = {
     9: [" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "],
 }
 
+LETTERS = {
+    "A": [" ### ", "#   #", "#   #", "#####", "#   #", "#   #", "#   #"],
+    "B": ["#### ", "#   #", "#   #", "#### ", "#   #", "#   #", "#### "],
+    "C": [" ### ", "#   #", "#    ", "#    ", "#    ", "#   #", " ### "],
+    "D": ["#### ", "#   #", "#   #", "#   #", "#   #", "#   #", "#### "],
+    "E": ["#####", "#    ", "#    ", "#### ", "#    ", "#    ", "#####"],
+    "F": ["#####", "#    ", "#    ", "#### ", "#    ", "#    ", "#    "],
+    "G": [" ### ", "#   #", "#    ", "# ###", "#   #", "#   #", " ####"],
+    "H": ["#   #", "#   #", "#   #", "#####", "#   #", "#   #", "#   #"],
+    "J": ["  ###", "   # ", "   # ", "   # ", "   # ", "#  # ", " ##  "],
+    "K": ["#   #", "#  # ", "# #  ", "##   ", "# #  ", "#  # ", "#   #"],
+}
+
 
 def pgm(width, height, pixels):
     """A binary PGM (P5) file with maxval 255; pixels is a row-major list of 0..255."""
@@ -46,14 +65,53 @@ def pgm(width, height, pixels):
     return header + bytes(pixels)
 
 
+def png(width, height, pixels):
+    """A grayscale 8-bit PNG file; pixels is a row-major list of 0..255."""
+    assert len(pixels) == width * height
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(
+        b"\x00" + bytes(pixels[y * width : (y + 1) * width]) for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def blur(width, height, pixels):
+    """3 x 3 box blur (edges see only the pixels inside the image), rounded down."""
+    out = []
+    for y in range(height):
+        for x in range(width):
+            total = 0
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    xx, yy = x + dx, y + dy
+                    if 0 <= xx < width and 0 <= yy < height:
+                        total += pixels[yy * width + xx]
+            out.append(total // 9)
+    return out
+
+
 def digit_image(digit):
     """The digit drawn at SCALE, centred in a WIDTH x HEIGHT image."""
-    rows = FONT[digit]
+    return glyph_image(FONT[digit])
+
+
+def glyph_image(rows):
+    """A 5 x 7 glyph drawn at SCALE, centred in a WIDTH x HEIGHT image."""
     glyph_w, glyph_h = 5 * SCALE, 7 * SCALE
     x0, y0 = (WIDTH - glyph_w) // 2, (HEIGHT - glyph_h) // 2
     pixels = [0] * (WIDTH * HEIGHT)
     for gy, row in enumerate(rows):
-        assert len(row) == 5, (digit, row)
+        assert len(row) == 5, row
         for gx, ch in enumerate(row):
             if ch != "#":
                 continue
@@ -77,6 +135,12 @@ def main():
     digits.mkdir(parents=True, exist_ok=True)
     for d in range(10):
         (digits / f"digit_{d}.pgm").write_bytes(pgm(WIDTH, HEIGHT, digit_image(d)))
+
+    letters = root / "letters"
+    letters.mkdir(parents=True, exist_ok=True)
+    for name, rows in LETTERS.items():
+        image = blur(WIDTH, HEIGHT, glyph_image(rows))
+        (letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
     mismatched = root / "mismatched"
     mismatched.mkdir(parents=True, exist_ok=True)

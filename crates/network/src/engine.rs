@@ -505,8 +505,8 @@ impl Chunk {
     }
 
     /// Once a k-WTA population has its `k` winners (counted up to the previous step), the
-    /// other neurons' threshold crossings are suppressed: no spike, no bAP, no refractory
-    /// period; the membrane is left at the reset potential (an idealised fast inhibition).
+    /// other neurons' threshold crossings are suppressed: no spike, no bAP, no threshold
+    /// adaptation, no refractory period; the membrane is left at the reset potential (an idealised fast inhibition).
     /// The step in which the k-th winner fires lets all its spikes through, so a layer can
     /// end with a few more than `k` winners.
     fn suppress_losers(&mut self, ctx: &StepCtx<'_>) {
@@ -521,8 +521,9 @@ impl Chunk {
                 return true;
             }
             let i = (g - start) as usize;
-            let jump = ctx.props[kw.pop].a_bap * ctx.modulation[kw.pop].bap_gain;
-            state.bap[i] -= jump;
+            let props = &ctx.props[kw.pop];
+            state.bap[i] -= props.a_bap * ctx.modulation[kw.pop].bap_gain;
+            state.theta_adapt[i] -= props.theta_plus;
             state.refractory[i] = 0;
             false
         });
@@ -1329,6 +1330,15 @@ impl Simulation {
         let mut out = Vec::new();
         for c in &self.chunks {
             out.extend_from_slice(&lock(c).state.bap);
+        }
+        out
+    }
+
+    /// Adaptive threshold rise (mV above `V_th`) of every neuron, in global id order.
+    pub fn threshold_adaptation_mv(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        for c in &self.chunks {
+            out.extend_from_slice(&lock(c).state.theta_adapt);
         }
         out
     }

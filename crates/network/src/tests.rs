@@ -929,9 +929,18 @@ fn k_winners_take_all_keeps_the_first_k_to_fire() {
             },
         })
         .collect();
+    // Threshold adaptation on: a suppressed crossing must not raise the threshold.
+    let mut pop = lif("L", n, 5.0);
+    pop.params = LifParams {
+        theta_plus_mv: 0.5,
+        tau_theta_ms: 200.0,
+        ..*pop.params.get()
+    }
+    .checked()
+    .unwrap();
     let spec = NetworkSpec {
         dt_ms: 0.1,
-        populations: vec![lif("L", n, 5.0)],
+        populations: vec![pop],
         projections: vec![],
         inputs,
     };
@@ -948,6 +957,9 @@ fn k_winners_take_all_keeps_the_first_k_to_fire() {
         // A loser's crossings leave no bAP behind.
         let bap = sim.bap_traces_mv();
         assert!(bap[..25].iter().all(|&b| b == 0.0));
+        let adapt = sim.threshold_adaptation_mv();
+        assert!(adapt[..25].iter().all(|&a| a == 0.0), "{adapt:?}");
+        assert!(adapt[25..].iter().all(|&a| a > 0.0), "{adapt:?}");
         // A new episode with k = 10: the losers were held near reset, so the race starts
         // from their phases; ten distinct neurons win (one more per tie in the last step).
         sim.set_kwta(0, Some(10));

@@ -13,6 +13,7 @@
 //! dI_in/dt    = -I_in / tau_syn_in          (+ jump w at each inhibitory spike, w < 0)
 //! V >= V_th   -> spike; V = V_reset for t_ref; refractory neurons do not integrate
 //! db/dt       = -b / tau_bap                (+ jump A_bap * m_bap at each spike, mV)
+//! da/dt       = -a / tau_theta              (+ jump theta_plus at each spike, mV)
 //! ```
 //!
 //! The linear system is integrated with its exact propagator over one step `dt`
@@ -20,6 +21,11 @@
 //! and the only error left is that spike times are placed on the `dt` grid.
 //! `b` is the dendritic trace of the backpropagating action potential: the depolarisation
 //! that the spike leaves in the dendrite, which gap junctions carry backwards.
+//! `a` is an adaptive threshold (off by default): each spike raises the neuron's threshold
+//! to `V_th + a` by `theta_plus`, and the rise fades with `tau_theta` (the homeostatic
+//! threshold of Diehl and Cook, 2015; GLIF models call it the spike-induced threshold
+//! component). A neuron that has just fired a lot becomes harder to recruit, so a layer that
+//! selects its most strongly driven cells spreads successive inputs over different cells.
 //!
 //! # Parameters
 //!
@@ -36,8 +42,11 @@
 //! | `i_e_pa`         | 0       | pA   | I_e         | constant bias current                     |
 //! | `a_bap_mv`       | 0       | mV   | A_bap       | bAP jump of the dendritic trace per spike |
 //! | `tau_bap_ms`     | 5       | ms   | tau_bap     | decay of the dendritic bAP trace          |
+//! | `theta_plus_mv`  | 0       | mV   | theta_plus  | threshold rise per spike (adaptation)     |
+//! | `tau_theta_ms`   | 1000    | ms   | tau_theta   | decay of the threshold rise               |
 //!
-//! The defaults are NEST's `iaf_psc_exp` defaults; the bAP is off unless `a_bap_mv > 0`.
+//! The defaults are NEST's `iaf_psc_exp` defaults; the bAP is off unless `a_bap_mv > 0`,
+//! the adaptive threshold unless `theta_plus_mv > 0`.
 //!
 //! # Example
 //!
@@ -112,6 +121,10 @@ pub struct LifParams {
     pub a_bap_mv: f64,
     /// Decay time constant of the dendritic bAP trace (ms).
     pub tau_bap_ms: f64,
+    /// Rise of the adaptive threshold at each spike (mV); 0 turns adaptation off.
+    pub theta_plus_mv: f64,
+    /// Decay time constant of the adaptive threshold (ms).
+    pub tau_theta_ms: f64,
 }
 
 impl Default for LifParams {
@@ -128,6 +141,8 @@ impl Default for LifParams {
             i_e_pa: 0.0,
             a_bap_mv: 0.0,
             tau_bap_ms: 5.0,
+            theta_plus_mv: 0.0,
+            tau_theta_ms: 1000.0,
         }
     }
 }
@@ -156,6 +171,7 @@ impl LifParams {
         positive("tau_syn_ex_ms", self.tau_syn_ex_ms)?;
         positive("tau_syn_in_ms", self.tau_syn_in_ms)?;
         positive("tau_bap_ms", self.tau_bap_ms)?;
+        positive("tau_theta_ms", self.tau_theta_ms)?;
         finite("e_l_mv", self.e_l_mv)?;
         finite("v_th_mv", self.v_th_mv)?;
         finite("v_reset_mv", self.v_reset_mv)?;
@@ -171,6 +187,13 @@ impl LifParams {
             return Err(ParamError::new(
                 "a_bap_mv",
                 self.a_bap_mv,
+                "must be a finite number >= 0",
+            ));
+        }
+        if !(self.theta_plus_mv.is_finite() && self.theta_plus_mv >= 0.0) {
+            return Err(ParamError::new(
+                "theta_plus_mv",
+                self.theta_plus_mv,
                 "must be a finite number >= 0",
             ));
         }
@@ -219,6 +242,8 @@ impl ValidLifParams {
             p21_ex: propagator_31(p.tau_syn_ex_ms, p.tau_m_ms, p.c_m_pf, h),
             p21_in: propagator_31(p.tau_syn_in_ms, p.tau_m_ms, p.c_m_pf, h),
             p_bap: (-h / p.tau_bap_ms).exp(),
+            p_theta: (-h / p.tau_theta_ms).exp(),
+            theta_plus: p.theta_plus_mv,
             theta: p.v_th_mv - p.e_l_mv,
             v_reset: p.v_reset_mv - p.e_l_mv,
             i_e: p.i_e_pa,
@@ -266,6 +291,10 @@ pub struct LifPropagators {
     pub p21_in: f64,
     /// `e^{-dt/tau_bap}`: decay of the dendritic trace over one step.
     pub p_bap: f64,
+    /// `e^{-dt/tau_theta}`: decay of the adaptive threshold over one step.
+    pub p_theta: f64,
+    /// Rise of the adaptive threshold per spike (mV); 0 when adaptation is off.
+    pub theta_plus: f64,
     /// Threshold relative to rest (mV).
     pub theta: f64,
     /// Reset potential relative to rest (mV).
@@ -294,6 +323,8 @@ pub struct LifSlices<'a> {
     pub refractory: &'a mut [u32],
     /// Dendritic bAP trace (mV).
     pub bap: &'a mut [f64],
+    /// Adaptive threshold rise above `V_th` (mV).
+    pub theta_adapt: &'a mut [f64],
 }
 
 /// The inputs of one step for a range of neurons.
@@ -320,6 +351,8 @@ pub struct LifState {
     pub refractory: Vec<u32>,
     /// Dendritic bAP trace (mV).
     pub bap: Vec<f64>,
+    /// Adaptive threshold rise above `V_th` (mV); stays zero without adaptation.
+    pub theta_adapt: Vec<f64>,
 }
 
 impl LifState {
@@ -331,6 +364,7 @@ impl LifState {
             i_in: vec![0.0; n],
             refractory: vec![0; n],
             bap: vec![0.0; n],
+            theta_adapt: vec![0.0; n],
         }
     }
 
@@ -351,6 +385,7 @@ impl LifState {
         self.i_in.fill(0.0);
         self.refractory.fill(0);
         self.bap.fill(0.0);
+        self.theta_adapt.fill(0.0);
     }
 
     /// Mutable views on the neurons in `range`.
@@ -360,7 +395,8 @@ impl LifState {
             i_ex: &mut self.i_ex[range.clone()],
             i_in: &mut self.i_in[range.clone()],
             refractory: &mut self.refractory[range.clone()],
-            bap: &mut self.bap[range],
+            bap: &mut self.bap[range.clone()],
+            theta_adapt: &mut self.theta_adapt[range],
         }
     }
 }
@@ -372,9 +408,10 @@ impl LifPropagators {
     /// currents and the stimulation current of the step's start (refractory neurons stay
     /// clamped and count down), then the synaptic currents decay and take the jumps that
     /// arrive in this step (so a spike arriving now first moves V in the next step), then
-    /// neurons with `V >= V_th + theta_shift_mv` spike: V is reset, the refractory counter
-    /// set, the bAP trace jumps by `A_bap * bap_gain`, and `offset + i` is pushed to
-    /// `spikes`. The bAP trace of every neuron decays by `e^{-dt/tau_bap}` first.
+    /// neurons with `V >= V_th + theta_shift_mv + a` spike: V is reset, the refractory
+    /// counter set, the bAP trace jumps by `A_bap * bap_gain`, the adaptive threshold `a`
+    /// by `theta_plus`, and `offset + i` is pushed to `spikes`. The bAP trace and the
+    /// adaptive threshold of every neuron decay by one step first.
     ///
     /// `bap_active` tells whether any trace in `s` may be non-zero; when false, the trace
     /// decay is skipped (the event-driven path used while no neuron carries a bAP).
@@ -395,9 +432,17 @@ impl LifPropagators {
                 *b *= self.p_bap;
             }
         }
+        let adapt = self.theta_plus > 0.0;
+        if adapt {
+            for a in s.theta_adapt[..n].iter_mut() {
+                *a *= self.p_theta;
+            }
+        }
         // Blocks of BLOCK neurons: the linear update of a block is written without branches
         // so that it vectorises, and reports whether any neuron crossed threshold; only such
-        // blocks are scanned for spikes. A block stays in L1 between the two passes.
+        // blocks are scanned for spikes. A block stays in L1 between the two passes. The
+        // adaptive part of the threshold is never negative, so the block test against the
+        // fixed threshold finds every block that may hold a spike.
         const BLOCK: usize = 64;
         let mut start = 0;
         while start < n {
@@ -414,13 +459,17 @@ impl LifPropagators {
             };
             if crossed {
                 let bap = &mut s.bap[start..end];
+                let th = &mut s.theta_adapt[start..end];
                 for i in 0..v.len() {
-                    if v[i] >= theta {
+                    if v[i] >= theta && !(adapt && v[i] < theta + th[i]) {
                         v[i] = self.v_reset;
                         refr[i] = self.ref_steps;
                         // Without a bAP the trace stays zero: leave its memory untouched.
                         if self.a_bap > 0.0 {
                             bap[i] += jump;
+                        }
+                        if adapt {
+                            th[i] += self.theta_plus;
                         }
                         spikes.push(offset + (start + i) as u32);
                     }

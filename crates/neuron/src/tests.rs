@@ -205,6 +205,99 @@ fn bap_trace_jumps_and_decays_exponentially() {
 }
 
 #[test]
+fn adaptive_threshold_jumps_and_decays_exponentially() {
+    let p = LifParams {
+        theta_plus_mv: 3.0,
+        tau_theta_ms: 50.0,
+        ..LifParams::default()
+    };
+    let prop = p.checked().unwrap().propagators(DT).unwrap();
+    let mut state = LifState::new(1);
+    state.v_rel[0] = 100.0; // above threshold: spikes in the first step
+    let zeros = [0.0];
+    let mut spikes = Vec::new();
+    let step = |state: &mut LifState, spikes: &mut Vec<u32>| {
+        let (mut ex, mut inh) = ([0.0], [0.0]);
+        let input = StepInput {
+            ex: &mut ex,
+            inh: &mut inh,
+            i_stim: Some(&zeros),
+        };
+        prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, spikes);
+    };
+    for _ in 0..101 {
+        step(&mut state, &mut spikes);
+    }
+    assert_eq!(spikes, vec![0]);
+    // 100 steps of decay after the jump.
+    let a = 3.0 * (-100.0 * DT / 50.0_f64).exp();
+    assert_relative_eq!(state.theta_adapt[0], a, max_relative = 1e-12);
+    // The raised threshold: V between V_th and V_th + a (after this step's decay) stays
+    // silent; above it, the neuron fires and the threshold rises again.
+    let theta = p.v_th_mv - p.e_l_mv;
+    state.v_rel[0] = (theta + 0.5 * a) / prop.p22;
+    step(&mut state, &mut spikes);
+    assert_eq!(spikes.len(), 1, "V_th < V < V_th + a must not fire");
+    let a = a * prop.p_theta;
+    assert_relative_eq!(state.theta_adapt[0], a, max_relative = 1e-12);
+    state.v_rel[0] = (theta + a * prop.p_theta + 0.01) / prop.p22;
+    step(&mut state, &mut spikes);
+    assert_eq!(spikes.len(), 2, "V > V_th + a fires");
+    assert_relative_eq!(
+        state.theta_adapt[0],
+        a * prop.p_theta + 3.0,
+        max_relative = 1e-12
+    );
+}
+
+#[test]
+fn adaptation_lengthens_intervals_to_the_closed_form_steady_state() {
+    // Constant current I: between spikes V - E_L = R I (1 - e^{-s/tau_m}), s the time
+    // since the refractory period ended (V_reset = E_L), and the threshold is
+    // V_th + A e^{-t/tau_theta}, t the time since the spike, A the rise just after it. In
+    // the steady state A = theta_plus / (1 - e^{-T/tau_theta}) for the interval T, which
+    // solves  R I (1 - e^{-(T - t_ref)/tau_m}) = (V_th - E_L) + A e^{-T/tau_theta}.
+    let p = LifParams {
+        theta_plus_mv: 2.0,
+        tau_theta_ms: 30.0,
+        ..LifParams::default()
+    };
+    let i = 500.0;
+    let (_, spikes) = run_one(p, 20_000, i, &[]);
+    let (_, plain) = run_one(LifParams::default(), 20_000, i, &[]);
+    // The first spike comes at the same time; the adapted neuron then fires less.
+    assert_eq!(spikes[0], plain[0]);
+    assert!(
+        spikes.len() < plain.len(),
+        "{} vs {}",
+        spikes.len(),
+        plain.len()
+    );
+    let isi: Vec<usize> = spikes.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(isi.windows(2).take(5).all(|w| w[1] >= w[0]), "{isi:?}");
+    let r_i = p.tau_m_ms / p.c_m_pf * i;
+    let theta = p.v_th_mv - p.e_l_mv;
+    let gap = |t: f64| {
+        let a = p.theta_plus_mv / (1.0 - (-t / p.tau_theta_ms).exp());
+        r_i * (1.0 - (-(t - p.t_ref_ms) / p.tau_m_ms).exp())
+            - theta
+            - a * (-t / p.tau_theta_ms).exp()
+    };
+    let (mut lo, mut hi) = (p.t_ref_ms + 1e-9, 1000.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if gap(mid) < 0.0 { lo = mid } else { hi = mid }
+    }
+    let expected = lo;
+    let last = *isi.last().unwrap() as f64 * DT;
+    // Spike times fall on the grid: the interval is the closed form rounded up to dt.
+    assert!(
+        last >= expected - 1e-9 && last <= expected + DT + 1e-9,
+        "simulated {last} ms, closed form {expected} ms"
+    );
+}
+
+#[test]
 fn threshold_shift_moves_the_threshold() {
     let p = LifParams::default();
     let prop = p.checked().unwrap().propagators(DT).unwrap();
@@ -275,6 +368,20 @@ fn invalid_parameters_name_the_field() {
                 ..LifParams::default()
             },
             "tau_bap_ms",
+        ),
+        (
+            LifParams {
+                theta_plus_mv: -0.5,
+                ..LifParams::default()
+            },
+            "theta_plus_mv",
+        ),
+        (
+            LifParams {
+                tau_theta_ms: 0.0,
+                ..LifParams::default()
+            },
+            "tau_theta_ms",
         ),
     ];
     for (p, field) in cases {

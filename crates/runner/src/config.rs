@@ -146,6 +146,10 @@ pub struct NeuronConfig {
     pub a_bap_mv: Option<f64>,
     /// bAP trace decay (ms).
     pub tau_bap_ms: Option<f64>,
+    /// Adaptive threshold: rise per spike (mV).
+    pub theta_plus_mv: Option<f64>,
+    /// Adaptive threshold: decay (ms).
+    pub tau_theta_ms: Option<f64>,
     /// Initial membrane potential (mV): a number or a distribution. Default: E_L.
     pub v_init_mv: Option<DistConfig>,
 }
@@ -163,7 +167,9 @@ macro_rules! neuron_fields {
             v_reset_mv,
             i_e_pa,
             a_bap_mv,
-            tau_bap_ms
+            tau_bap_ms,
+            theta_plus_mv,
+            tau_theta_ms
         )
     };
 }

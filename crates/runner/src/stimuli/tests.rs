@@ -293,6 +293,38 @@ fn loads_the_ten_digits_in_file_order() {
 }
 
 #[test]
+fn loads_the_ten_blurred_letters_as_grayscale_png() {
+    let set = load_images(&images("letters")).unwrap();
+    assert_eq!((set.width, set.height), (16, 16));
+    let names: Vec<String> = set
+        .files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let expected: Vec<String> = "ABCDEFGHJK"
+        .chars()
+        .map(|c| format!("letter_{c}.png"))
+        .collect();
+    assert_eq!(names, expected);
+    // "H" is a 2x2-scaled glyph under a 3x3 box blur (integer division by 9): just left
+    // of the left stroke a pixel sees 3 of 9 ink pixels (85), inside the 2-pixel stroke 6
+    // (170), where the crossbar meets the stroke 8 (226); the corners stay black and no
+    // pixel keeps full ink.
+    let h = &set.patterns[7];
+    assert_eq!(at(h, 2, 5), 85.0 / 255.0);
+    assert_eq!(at(h, 3, 5), 170.0 / 255.0);
+    assert_eq!(at(h, 4, 7), 226.0 / 255.0);
+    assert_eq!(at(h, 0, 0), 0.0);
+    assert!(h.intensities().iter().all(|&v| v < 1.0));
+    let gray = h
+        .intensities()
+        .iter()
+        .filter(|&&v| v > 0.0 && v < 1.0)
+        .count();
+    assert!(gray > 40, "{gray} gray pixels");
+}
+
+#[test]
 fn missing_folder_is_an_error_naming_stimuli_path() {
     let dir = images("no_such_folder");
     let e = load_images(&dir).unwrap_err();
