@@ -3,6 +3,32 @@
 //! The binary (`src/main.rs`) is a thin layer over these modules: [`config`] turns a TOML
 //! file into a checked network description, [`output`] writes spikes and provenance.
 
+/// `println!` for the command's output on stdout, except that when stdout has been closed
+/// (`engram inspect OUT.h5 | head`) the process ends quietly with status 0 instead of
+/// panicking: everything the command had to write to files is complete by the time it
+/// prints.
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::print_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::print_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line to stdout; see [`outln!`].
+pub fn print_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{args}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        panic!("failed printing to stdout: {e}");
+    }
+}
+
 pub mod config;
 pub mod experiment;
 pub mod metrics;

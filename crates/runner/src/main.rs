@@ -191,7 +191,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
         RunError::Runtime(e) => Failure::Runtime(e),
     })?;
     if args.json {
-        println!(
+        engram::outln!(
             "{}",
             serde_json::to_string_pretty(&summary).expect("serialisable")
         );
@@ -204,28 +204,32 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
 fn check(path: &Path, sets: &[String], threads: usize) -> Result<(), Failure> {
     let model = config::load(path, sets, None)?;
     let spec = &model.spec;
-    println!("{}: ok", path.display());
-    println!("{:<16} {:>10}", "population", "neurons");
+    engram::outln!("{}: ok", path.display());
+    engram::outln!("{:<16} {:>10}", "population", "neurons");
     for p in &spec.populations {
-        println!("{:<16} {:>10}", p.name, p.n);
+        engram::outln!("{:<16} {:>10}", p.name, p.n);
     }
     let mut synapses = 0.0;
     for (i, p) in spec.projections.iter().enumerate() {
         let n = spec.expected_synapses(i);
         synapses += n;
-        println!(
+        engram::outln!(
             "projection {:<20} {} -> {}  ~{:.0} synapses",
-            p.name, spec.populations[p.source].name, spec.populations[p.target].name, n
+            p.name,
+            spec.populations[p.source].name,
+            spec.populations[p.target].name,
+            n
         );
     }
     let bytes = spec.estimate_memory_bytes(threads.max(1)) as f64;
-    println!("neurons           {:>14}", spec.n_neurons());
-    println!("synapses          {:>14.0}", synapses);
-    println!(
+    engram::outln!("neurons           {:>14}", spec.n_neurons());
+    engram::outln!("synapses          {:>14.0}", synapses);
+    engram::outln!(
         "steps             {:>14}  (dt = {} ms)",
-        model.steps, spec.dt_ms
+        model.steps,
+        spec.dt_ms
     );
-    println!("memory estimate   {:>12.1} MiB", bytes / (1024.0 * 1024.0));
+    engram::outln!("memory estimate   {:>12.1} MiB", bytes / (1024.0 * 1024.0));
     Ok(())
 }
 
@@ -260,36 +264,43 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
         let provenance: serde_json::Map<String, serde_json::Value> =
             prov.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         let out = json!({ "file": path.display().to_string(), "populations": populations, "provenance": provenance, "config": if show_config { config } else { None } });
-        println!(
+        engram::outln!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
         );
         return Ok(());
     }
-    println!("{}", path.display());
-    println!(
+    engram::outln!("{}", path.display());
+    engram::outln!(
         "{:<16} {:>10} {:>12} {:>10}  first..last spike (ms)",
-        "population", "neurons", "spikes", "rate (Hz)"
+        "population",
+        "neurons",
+        "spikes",
+        "rate (Hz)"
     );
     for p in &pops {
         let r = rate(p).map_or("-".to_string(), |r| format!("{r:.3}"));
         let t = p
             .t_range_ms
             .map_or("-".to_string(), |(a, b)| format!("{a:.1}..{b:.1}"));
-        println!(
+        engram::outln!(
             "{:<16} {:>10} {:>12} {:>10}  {}",
-            p.name, p.n, p.spikes, r, t
+            p.name,
+            p.n,
+            p.spikes,
+            r,
+            t
         );
     }
     if !prov.is_empty() {
-        println!();
+        engram::outln!();
         for (k, v) in &prov {
-            println!("{k:<16} {v}");
+            engram::outln!("{k:<16} {v}");
         }
     }
     if show_config {
         if let Some(c) = config {
-            println!("\n# config\n{c}");
+            engram::outln!("\n# config\n{c}");
         }
     }
     Ok(())
@@ -312,7 +323,7 @@ fn plot(file: &Path, dir: Option<&Path>, metric: Option<&str>) -> Result<(), Fai
         PlotError::Render(_) => Failure::Runtime(e.into()),
     })?;
     for path in written {
-        println!("{}", path.display());
+        engram::outln!("{}", path.display());
     }
     Ok(())
 }

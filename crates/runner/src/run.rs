@@ -351,13 +351,16 @@ fn summary(
 /// Prints a run summary as the table `engram run` shows.
 pub fn print_summary(summary: &Value) {
     let f = |k: &str| summary[k].as_f64().unwrap_or(0.0);
-    println!(
+    outln!(
         "{:<16} {:>10} {:>12} {:>10}",
-        "population", "neurons", "spikes", "rate (Hz)"
+        "population",
+        "neurons",
+        "spikes",
+        "rate (Hz)"
     );
     if let Some(pops) = summary["populations"].as_object() {
         for (name, p) in pops {
-            println!(
+            outln!(
                 "{:<16} {:>10} {:>12} {:>10.3}",
                 name,
                 p["n"].as_u64().unwrap_or(0),
@@ -366,25 +369,25 @@ pub fn print_summary(summary: &Value) {
             );
         }
     }
-    println!();
-    println!("synapses          {:>14}", summary["n_synapses"]);
-    println!(
+    outln!();
+    outln!("synapses          {:>14}", summary["n_synapses"]);
+    outln!(
         "synaptic events   {:>14}  ({:.3e} per s of wall time)",
         summary["syn_events"],
         f("events_per_s")
     );
-    println!("build             {:>12.3} s", f("build_s"));
-    println!(
+    outln!("build             {:>12.3} s", f("build_s"));
+    outln!(
         "simulate          {:>12.3} s  ({:.2}x realtime, {} threads)",
         f("sim_s"),
         f("realtime_factor"),
         summary["threads"]
     );
-    println!("total             {:>12.3} s", f("wall_s"));
+    outln!("total             {:>12.3} s", f("wall_s"));
     if let Some(mb) = summary["peak_rss_mb"].as_f64() {
-        println!("peak memory       {:>12.1} MiB", mb);
+        outln!("peak memory       {:>12.1} MiB", mb);
     }
-    println!(
+    outln!(
         "output            {}",
         summary["output"].as_str().unwrap_or("")
     );
@@ -398,30 +401,30 @@ fn print_recall(summary: &Value) {
     let r = &summary["recall"];
     let n = r["n_memories"].as_u64().unwrap_or(0);
     let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3}"));
-    println!();
-    println!("recall of {n} memories");
-    println!(
+    outln!();
+    outln!("recall of {n} memories");
+    outln!(
         "  identification accuracy  {:>7}   (chance {:.3})",
         f(&r["identification_accuracy"]),
         1.0 / n.max(1) as f64
     );
-    println!(
+    outln!(
         "  fidelity, sensory        {:>7}   Pearson;  cosine {}",
         f(&r["fidelity_mean"]),
         f(&r["fidelity_cosine_mean"])
     );
-    println!(
+    outln!(
         "  specificity              {:>7}",
         f(&r["specificity_mean"])
     );
-    println!(
+    outln!(
         "  Jaccard overlap          {:>7}   (chance {})",
         f(&r["jaccard_mean"]),
         f(&r["jaccard_chance"])
     );
     if let Some(layers) = summary["layers"].as_array() {
         for l in layers {
-            println!(
+            outln!(
                 "  layer {:<12}       fidelity {}  identification {}",
                 l["population"].as_str().unwrap_or("?"),
                 f(&l["fidelity_mean"]),
@@ -447,12 +450,12 @@ fn print_recall(summary: &Value) {
         } else {
             "NOT in backward order"
         };
-        println!(
+        outln!(
             "  first spike after cue    {}   ({ordered})",
             parts.join(" < ")
         );
     }
-    println!(
+    outln!(
         "  naming accuracy          {:>7}",
         f(&summary["naming"]["accuracy"])
     );

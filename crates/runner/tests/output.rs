@@ -227,3 +227,21 @@ fn inspect_rejects_missing_and_foreign_files() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("foreign.h5"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    // `engram inspect OUT.h5 | head -1`: the reader is gone before the command prints.
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = run_small(dir.path());
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_engram"))
+        .arg("inspect")
+        .arg(&file)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

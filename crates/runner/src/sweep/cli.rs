@@ -230,12 +230,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
             "jobs": jobs,
             "wall_s": started.elapsed().as_secs_f64(),
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
         );
     } else if !args.quiet {
-        println!(
+        outln!(
             "{}: {} point(s), {} done ({} already), {} failed, in {:.1} s with {jobs} job(s)",
             dir.display(),
             selected.len(),
@@ -245,10 +245,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
             started.elapsed().as_secs_f64()
         );
         for p in &written {
-            println!("  {}", p.display());
+            outln!("  {}", p.display());
         }
         if shard.is_some() {
-            println!("  when every shard is done: engram merge {}", dir.display());
+            outln!("  when every shard is done: engram merge {}", dir.display());
         }
     }
     if failed.is_empty() {
@@ -296,7 +296,7 @@ fn print_points(sweep: &Sweep, selected: &[usize], as_json: bool) {
             })
             .collect();
         let out = json!({ "sweep": sweep.spec.file.display().to_string(), "base": sweep.spec.base.display().to_string(), "points": points });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
         );
@@ -337,9 +337,9 @@ fn print_points(sweep: &Sweep, selected: &[usize], as_json: bool) {
             .zip(&widths)
             .map(|(cell, w)| format!("{cell:>w$}"))
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        outln!("{}", line.join("  ").trim_end());
     }
-    println!(
+    outln!(
         "{} of {} points; base {}",
         selected.len(),
         sweep.points.len(),
@@ -487,12 +487,12 @@ pub fn merge(dir: &Path, as_json: bool, quiet: bool) -> Result<(), SweepError> {
             "missing": missing,
             "summary": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
         );
     } else if !quiet {
-        println!(
+        outln!(
             "{}: {} points, {} done, {} failed, {} missing",
             dir.display(),
             rows.len(),
@@ -501,7 +501,7 @@ pub fn merge(dir: &Path, as_json: bool, quiet: bool) -> Result<(), SweepError> {
             missing.len()
         );
         for p in &written {
-            println!("  {}", p.display());
+            outln!("  {}", p.display());
         }
     }
     if failed.is_empty() && missing.is_empty() {
