@@ -906,12 +906,15 @@ fn draw_ach_panel(panel: &Area<'_>, ach: &AchTrace, data: &RunData) -> Result<()
         .axis_desc_style(font(16.0))
         .draw()
         .map_err(render_err)?;
+    // A filled area under a 1-pixel line: plotters draws lines wider than one pixel out
+    // of the plotting area where the data turns sharply (plotters issue #549), and every
+    // ACh pulse does.
     let points = decimate(&t, &c, 2000);
+    let brown = RGBColor(120, 60, 0);
     chart
-        .draw_series(LineSeries::new(
-            points,
-            RGBColor(120, 60, 0).stroke_width(2),
-        ))
+        .draw_series(
+            AreaSeries::new(points, min, brown.mix(0.25)).border_style(brown.stroke_width(1)),
+        )
         .map_err(render_err)?;
     frame(panel, &chart.plotting_area().get_pixel_range())
 }
@@ -1025,7 +1028,8 @@ fn draw_rates(data: &RunData, path: &Path) -> Result<(), PlotError> {
         for (i, (name, pts)) in series.into_iter().enumerate() {
             let colour = pop_colour(i);
             chart
-                .draw_series(LineSeries::new(pts, colour.stroke_width(2)))
+                // One pixel wide: wider lines leave the plotting area at sharp turns.
+                .draw_series(LineSeries::new(pts, colour.stroke_width(1)))
                 .map_err(render_err)?
                 .label(name)
                 .legend(move |(x, y)| {
