@@ -93,6 +93,9 @@ def parse_args(argv=None):
                    help="run Brian2 and NEST only (no cargo build, no engram)")
     p.add_argument("--simulators", default="engram,brian2,nest",
                    help="comma-separated subset of engram,brian2,nest")
+    p.add_argument("--nest-max-n", type=int, default=None,
+                   help="run NEST only up to this size (its pairwise_bernoulli connect "
+                        "grows as N^2: minutes per run at N = 100000)")
     p.add_argument("--venv", default=str(REPO / ".venv-bench"),
                    help="virtualenv for the peers (default .venv-bench in the repo root)")
     p.add_argument("--no-build", action="store_true",
@@ -391,7 +394,11 @@ def write_markdown(path, data):
              + (" --peers-only" if "engram" not in cfg["simulators"] else "")
              + f" --sizes {','.join(map(str, cfg['sizes']))}"
              + f" --threads {','.join(map(str, cfg['threads']))}"
-             + f" --seeds {','.join(map(str, cfg['seeds']))}`.")
+             + f" --seeds {','.join(map(str, cfg['seeds']))}"
+             + (f" --nest-max-n {cfg['nest_max_n']}" if cfg.get("nest_max_n") else "")
+             + "`."
+             + (f" NEST runs only up to N = {cfg['nest_max_n']:,}: its pairwise_bernoulli "
+                "connect grows as N^2." if cfg.get("nest_max_n") else ""))
     L.append("")
     L.append("## Machine")
     L.append("")
@@ -528,6 +535,8 @@ def main(argv=None):
                     order = args.sims[k:] + args.sims[:k]
                     round_no += 1
                     for sim in order:
+                        if sim == "nest" and args.nest_max_n is not None and n > args.nest_max_n:
+                            continue
                         log(f"{sim:7s} N={n:<7d} threads={t} seed={seed}")
                         rec = {"sim": sim, "n": n, "threads": t, "seed": seed,
                                "loadavg_before": round(os.getloadavg()[0], 2)}
@@ -564,7 +573,8 @@ def main(argv=None):
         "machine": info,
         "versions": versions,
         "config": {"sizes": args.sizes, "threads": args.threads, "seeds": args.seeds,
-                   "simulators": args.sims, "mean_degree": MEAN_DEGREE},
+                   "simulators": args.sims, "mean_degree": MEAN_DEGREE,
+                   "nest_max_n": args.nest_max_n},
         "summary": rows,
         "ratios": ratios(rows),
         "runs": runs,
