@@ -1325,6 +1325,43 @@ impl Simulation {
         out
     }
 
+    /// The encoding tags of projection `proj`'s junctions at the current step, as
+    /// `(source index, target index, e)` in the order of [`Simulation::weights`]: `e` is 1
+    /// when the tag was set (decaying with `tau_tag` since), 0 for an untagged junction. The
+    /// junction conducts with `c = c0 + (1 - c0) e`. `None` without gap junctions.
+    pub fn tags(&self, proj: usize) -> Option<Vec<(u32, u32, f32)>> {
+        let k = self.proj_info[proj].gap?;
+        let decay = self.gap_projs[k].tag_decay_per_step;
+        let now = self.step;
+        let mut out = Vec::new();
+        for c in &self.chunks {
+            let c = lock(c);
+            for csr in c.csrs.iter().filter(|x| x.proj == proj) {
+                let index = csr.gap.as_ref()?;
+                for s in 0..csr.row_ptr.len() - 1 {
+                    for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                        let tag = match index.tag_step[e] {
+                            u32::MAX => 0.0,
+                            _ if decay == 0.0 => 1.0,
+                            at => (-(now.saturating_sub(u64::from(at)) as f64) * decay).exp(),
+                        };
+                        out.push((s as u32, c.range.start + csr.targets[e], tag as f32));
+                    }
+                }
+            }
+        }
+        for x in &mut out {
+            let r = self
+                .pop_ranges
+                .iter()
+                .find(|r| r.contains(&x.1))
+                .expect("target in a population");
+            x.1 -= r.start;
+        }
+        out.sort_by_key(|x| (x.0, x.1));
+        Some(out)
+    }
+
     /// Dendritic bAP trace (mV) of every neuron, in global id order.
     pub fn bap_traces_mv(&self) -> Vec<f64> {
         let mut out = Vec::new();

@@ -280,7 +280,8 @@ fn recall_value(r: &crate::experiment::RecallResults) -> Value {
 }
 
 /// Writes `/weights/<projection>/{source, target, weight_pa}` (indices within the
-/// populations, sorted by source then target).
+/// populations, sorted by source then target) and, for projections with gap junctions,
+/// `tag`: each junction's encoding tag `e` in [0, 1] at the end of the run.
 fn write_weights(file: &hdf5::File, model: &Model, sim: &Simulation) -> hdf5::Result<()> {
     let g = file.create_group("weights")?;
     for (i, p) in model.spec.projections.iter().enumerate() {
@@ -294,6 +295,10 @@ fn write_weights(file: &hdf5::File, model: &Model, sim: &Simulation) -> hdf5::Re
         pg.new_dataset_builder()
             .with_data(&val)
             .create("weight_pa")?;
+        if let Some(tags) = sim.tags(i) {
+            let tag: Vec<f32> = tags.iter().map(|x| x.2).collect();
+            pg.new_dataset_builder().with_data(&tag).create("tag")?;
+        }
     }
     Ok(())
 }

@@ -125,3 +125,55 @@ fn recall_is_identical_for_one_and_two_threads() {
     }
     assert_eq!(spikes[0], spikes[1]);
 }
+
+#[test]
+fn weight_and_tag_snapshots_mark_the_encoded_paths() {
+    let (v, _tmp) = run_json(&["output.weights=true"]);
+    let file = hdf5::File::open(v["output"].as_str().unwrap()).unwrap();
+    let read_u32 = |p: &str| -> Vec<u32> { file.dataset(p).unwrap().read_raw().unwrap() };
+    let read_f32 = |p: &str| -> Vec<f32> { file.dataset(p).unwrap().read_raw().unwrap() };
+    let counts = |p: &str| -> Vec<Vec<f64>> {
+        let a = file.dataset(p).unwrap().read_2d::<f64>().unwrap();
+        a.outer_iter().map(|r| r.to_vec()).collect()
+    };
+    let sensory = counts("analysis/sensory/encoded_counts");
+    let cortex = counts("analysis/cortex/encoded_counts");
+    let g = "weights/sensory_to_cortex";
+    let src = read_u32(&format!("{g}/source"));
+    let tgt = read_u32(&format!("{g}/target"));
+    let w = read_f32(&format!("{g}/weight_pa"));
+    let tag = read_f32(&format!("{g}/tag"));
+    assert_eq!(src.len(), 100 * 100, "all to all");
+    assert_eq!(
+        (tgt.len(), w.len(), tag.len()),
+        (src.len(), src.len(), src.len())
+    );
+    assert!(src.windows(2).all(|p| p[0] <= p[1]), "sorted by source");
+    assert!(tag.iter().all(|&e| (0.0..=1.0).contains(&e)));
+    let tagged: Vec<usize> = (0..tag.len()).filter(|&e| tag[e] > 0.0).collect();
+    assert!(
+        !tagged.is_empty() && tagged.len() < tag.len() / 2,
+        "{} of {} tagged",
+        tagged.len(),
+        tag.len()
+    );
+    // A tag needs the source to fire before the target in one encoding episode: both
+    // fired while the same memory was encoded.
+    for &e in &tagged {
+        let (s, t) = (src[e] as usize, tgt[e] as usize);
+        assert!(
+            (0..sensory.len()).any(|m| sensory[m][s] > 0.0 && cortex[m][t] > 0.0),
+            "junction {s} -> {t} is tagged but never fired in one episode"
+        );
+    }
+    // And the tagged synapses are the potentiated ones.
+    let mean = |idx: &mut dyn Iterator<Item = usize>| {
+        let v: Vec<f64> = idx.map(|e| f64::from(w[e])).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let on = mean(&mut tagged.iter().copied());
+    let off = mean(&mut (0..tag.len()).filter(|&e| tag[e] == 0.0));
+    assert!(on > 2.0 * off, "tagged {on} pA, untagged {off} pA");
+    // Both projections have gap junctions, so both have tags.
+    assert!(file.link_exists("weights/cortex_to_mtl/tag"));
+}
