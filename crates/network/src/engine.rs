@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::NetworkError;
-use crate::connect::{ChunkCsr, ConnectJob, Delays};
+use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch, Delays};
 use crate::rng::{Purpose, stream};
 use crate::spec::{InputKind, NetworkSpec, ValueDist};
 
@@ -1588,6 +1588,7 @@ fn build_chunk(
         });
     }
     let mut csrs = Vec::new();
+    let mut scratch = ConnectScratch::default();
     for (i, proj) in spec.projections.iter().enumerate() {
         let tr = &pop_ranges[proj.target];
         if tr.end <= range.start || tr.start >= range.end {
@@ -1605,7 +1606,7 @@ fn build_chunk(
             n_tgt: tr.end - tr.start,
             chunk: range.clone(),
         };
-        let mut csr = job.build();
+        let mut csr = job.build(&mut scratch);
         if proj.gap.is_some() || proj.plasticity.is_some() {
             let mut index = crate::connect::GapIndex::new(&csr, n);
             if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
