@@ -24,6 +24,35 @@ pub(crate) enum Delays {
     PerEdge(Vec<u16>),
 }
 
+/// Synaptic weights of one projection (pA).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Weights {
+    /// All synapses share one weight, which never changes (no plasticity, no junctions).
+    Constant(f32),
+    /// One weight per synapse, in CSR order.
+    PerEdge(Vec<f32>),
+}
+
+impl Weights {
+    /// Weight of edge `e`.
+    #[inline]
+    pub fn get(&self, e: usize) -> f32 {
+        match self {
+            Weights::Constant(w) => *w,
+            Weights::PerEdge(w) => w[e],
+        }
+    }
+
+    /// The weights of a projection that learns or has junctions: those are always stored
+    /// per edge.
+    pub fn per_edge_mut(&mut self) -> &mut [f32] {
+        match self {
+            Weights::PerEdge(w) => w,
+            Weights::Constant(_) => unreachable!("learning projections keep per-edge weights"),
+        }
+    }
+}
+
 /// The synapses of one projection onto the neurons of one chunk, in CSR over sources.
 #[derive(Debug, Clone)]
 pub(crate) struct ChunkCsr {
@@ -36,7 +65,7 @@ pub(crate) struct ChunkCsr {
     /// Target of each synapse, as an index local to the chunk.
     pub targets: Vec<u32>,
     /// Weight of each synapse (pA).
-    pub weights: Vec<f32>,
+    pub weights: Weights,
     /// Delay of each synapse (steps >= 1).
     pub delays: Delays,
     /// True for an inhibitory projection (weights <= 0).
@@ -152,7 +181,10 @@ impl ChunkCsr {
     pub fn memory_bytes(&self) -> usize {
         self.row_ptr.capacity() * 8
             + self.targets.capacity() * 4
-            + self.weights.capacity() * 4
+            + match &self.weights {
+                Weights::Constant(_) => 0,
+                Weights::PerEdge(w) => w.capacity() * 4,
+            }
             + match &self.delays {
                 Delays::Constant(_) => 0,
                 Delays::PerEdge(d) => d.capacity() * 2,
@@ -299,6 +331,8 @@ impl ConnectJob<'_> {
             _ => None,
         };
         let constant_weight = constant_weight(&self.proj.weight_pa);
+        // Weights that learn, or that junctions follow, are stored per edge.
+        let learns = self.proj.gap.is_some() || self.proj.plasticity.is_some();
         let shift = block_shift(self.chunk.len() as u32);
         let n_blocks = (self.n_src as usize).div_ceil(1 << shift);
         if scratch.blocks.len() < n_blocks {
@@ -338,6 +372,7 @@ impl ConnectJob<'_> {
             shift,
             self.n_src,
             constant_weight,
+            learns,
             constant_delay,
             &mut scratch.next,
         );
@@ -498,12 +533,14 @@ fn draw_indices(rng: &mut impl Rng, avail: u32, k: u32, multapses: bool, out: &m
 }
 
 /// Turns edges split by blocks of sources into CSR over sources: per block, a stable
-/// counting sort by source into that block's part of the arrays.
+/// counting sort by source into that block's part of the arrays. A constant weight is
+/// stored once, unless `weights_per_edge`.
 fn blocks_to_csr(
     blocks: &[EdgeBlock],
     shift: u32,
     n_src: u32,
     constant_weight: Option<f32>,
+    weights_per_edge: bool,
     constant_delay: Option<u16>,
     next: &mut Vec<usize>,
 ) -> ChunkCsr {
@@ -512,7 +549,8 @@ fn blocks_to_csr(
     let mut row_ptr = vec![0u64; n_src as usize + 1];
     let mut targets = vec![0u32; m];
     let mut weights = match constant_weight {
-        Some(w) => vec![w; m],
+        Some(w) if weights_per_edge => vec![w; m],
+        Some(_) => Vec::new(),
         None => vec![0f32; m],
     };
     let mut delays = if constant_delay.is_some() {
@@ -553,7 +591,10 @@ fn blocks_to_csr(
         src_start: 0,
         row_ptr,
         targets,
-        weights,
+        weights: match constant_weight {
+            Some(w) if !weights_per_edge => Weights::Constant(w),
+            _ => Weights::PerEdge(weights),
+        },
         delays: match constant_delay {
             Some(d) => Delays::Constant(if m == 0 { 0 } else { d }),
             None => Delays::PerEdge(delays),
@@ -634,10 +675,14 @@ mod tests {
             for &(s, t, w, d) in &edges {
                 sink.push(s, t, w, d);
             }
-            let csr = blocks_to_csr(&blocks, shift, n_src, None, None, &mut Vec::new());
+            let csr = blocks_to_csr(&blocks, shift, n_src, None, false, None, &mut Vec::new());
             assert_eq!(csr.row_ptr, row_ptr, "shift {shift}");
             assert_eq!(csr.targets, targets, "shift {shift}");
-            assert_eq!(csr.weights, weights, "shift {shift}");
+            assert_eq!(
+                csr.weights,
+                Weights::PerEdge(weights.clone()),
+                "shift {shift}"
+            );
             assert_eq!(csr.delays, Delays::PerEdge(delays.clone()), "shift {shift}");
         }
     }
@@ -710,7 +755,10 @@ mod tests {
                     let csr = job.build(&mut ConnectScratch::default());
                     assert_eq!(csr.row_ptr, row_ptr, "{rule:?}");
                     assert_eq!(csr.targets, targets, "{rule:?}");
-                    assert_eq!(csr.weights, weights, "{rule:?}");
+                    let built: Vec<f32> = (0..csr.len()).map(|e| csr.weights.get(e)).collect();
+                    assert_eq!(built, weights, "{rule:?}");
+                    let constant = matches!(proj.weight_pa, ValueDist::Constant(_));
+                    assert_eq!(matches!(csr.weights, Weights::Constant(_)), constant);
                     match csr.delays {
                         Delays::Constant(c) => assert!(delays.iter().all(|&d| d == c)),
                         Delays::PerEdge(d) => assert_eq!(d, delays, "{rule:?}"),

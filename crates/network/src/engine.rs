@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::NetworkError;
-use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch, Delays};
+use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch, Delays, Weights};
 use crate::rng::{Purpose, stream};
 use crate::spec::{InputKind, NetworkSpec, ValueDist};
 
@@ -338,14 +338,29 @@ impl Chunk {
                         Delays::Constant(dl) => {
                             let base = start + ((sent + u64::from(*dl)) % d) as usize * stride;
                             let slot = &mut ring[base..base + n];
-                            let edges = csr.targets[e0..e1].iter().zip(&csr.weights[e0..e1]);
-                            if gain == 1.0 {
-                                for (t, w) in edges {
-                                    slot[*t as usize] += f64::from(*w);
+                            let targets = &csr.targets[e0..e1];
+                            match &csr.weights {
+                                Weights::Constant(w) => {
+                                    let x = if gain == 1.0 {
+                                        f64::from(*w)
+                                    } else {
+                                        gain * f64::from(*w)
+                                    };
+                                    for t in targets {
+                                        slot[*t as usize] += x;
+                                    }
                                 }
-                            } else {
-                                for (t, w) in edges {
-                                    slot[*t as usize] += gain * f64::from(*w);
+                                Weights::PerEdge(ws) => {
+                                    let edges = targets.iter().zip(&ws[e0..e1]);
+                                    if gain == 1.0 {
+                                        for (t, w) in edges {
+                                            slot[*t as usize] += f64::from(*w);
+                                        }
+                                    } else {
+                                        for (t, w) in edges {
+                                            slot[*t as usize] += gain * f64::from(*w);
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -354,7 +369,7 @@ impl Chunk {
                                 let base =
                                     start + ((sent + u64::from(dls[e])) % d) as usize * stride;
                                 ring[base + csr.targets[e] as usize] +=
-                                    gain * f64::from(csr.weights[e]);
+                                    gain * f64::from(csr.weights.get(e));
                             }
                         }
                     }
@@ -364,7 +379,7 @@ impl Chunk {
                             info,
                             index,
                             &csr.targets[e0..e1],
-                            &mut csr.weights[e0..e1],
+                            &mut csr.weights.per_edge_mut()[e0..e1],
                             e0,
                             s,
                             sent,
@@ -478,7 +493,7 @@ impl Chunk {
                     ctx,
                     info,
                     index,
-                    &mut csr.weights,
+                    csr.weights.per_edge_mut(),
                     &self.spikes,
                     start,
                     csr.src_start,
@@ -621,7 +636,7 @@ impl Chunk {
                     if c == 0.0 {
                         continue;
                     }
-                    let mut w = f64::from(csr.weights[e]) * gp.inv_weight_unit;
+                    let mut w = f64::from(csr.weights.get(e)) * gp.inv_weight_unit;
                     if gp.g_decay_per_step > 0.0 {
                         w = index.settle(e, ctx.step, w, gp.g_decay_per_step);
                     }
@@ -732,7 +747,10 @@ fn touch_rows(csr: &ChunkCsr, fired: &[u32]) {
         );
         // A row need not start on a cache line: its last word may lie on one more line.
         for e in (e0..e1).step_by(16).chain((e1 > e0).then(|| e1 - 1)) {
-            sum = sum.wrapping_add(csr.targets[e] ^ csr.weights[e].to_bits());
+            sum = sum.wrapping_add(csr.targets[e]);
+            if let Weights::PerEdge(w) = &csr.weights {
+                sum ^= w[e].to_bits();
+            }
         }
     }
     std::hint::black_box(sum);
@@ -1383,7 +1401,7 @@ impl Simulation {
                 for s in 0..csr.row_ptr.len() - 1 {
                     for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                         let g = c.range.start + csr.targets[e];
-                        out.push((s as u32, g, csr.weights[e]));
+                        out.push((s as u32, g, csr.weights.get(e)));
                     }
                 }
             }
@@ -1599,7 +1617,7 @@ fn check_gap_stability(
                 continue;
             };
             for (j, &e) in index.in_edges.iter().enumerate() {
-                let w = (f64::from(csr.weights[e as usize]) * gp.inv_weight_unit).max(0.0);
+                let w = (f64::from(csr.weights.get(e as usize)) * gp.inv_weight_unit).max(0.0);
                 let pre = index.in_src[j] as usize;
                 sum_g[pre] += gp.kappa_ns * w;
                 owner[pre] = Some(gp.proj);
@@ -1687,7 +1705,7 @@ fn build_chunk(
         if proj.gap.is_some() || proj.plasticity.is_some() {
             let mut index = crate::connect::GapIndex::new(&csr, n);
             if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
-                index.track_weights(&csr.weights, 1.0 / g.weight_unit_pa);
+                index.track_weights(csr.weights.per_edge_mut(), 1.0 / g.weight_unit_pa);
             }
             csr.gap = Some(index);
         }
