@@ -14,6 +14,8 @@ writes
         16 x 16 PNG, the letters A B C D E F G H J K of a 5 x 7 bitmap font scaled by 2 and
         centred like the digits, then softened by a 3 x 3 box blur: grayscale edges, a
         second folder (and file format) that the recall configs were never tuned on.
+    tests/images/letters2/letter_L.png ... letter_Y.png
+        the same, for L M N P R S T U V Y: a second held-out folder.
     tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
     tests/images/empty/README.txt
@@ -55,6 +57,19 @@ LETTERS = {
     "H": ["#   #", "#   #", "#   #", "#####", "#   #", "#   #", "#   #"],
     "J": ["  ###", "   # ", "   # ", "   # ", "   # ", "#  # ", " ##  "],
     "K": ["#   #", "#  # ", "# #  ", "##   ", "# #  ", "#  # ", "#   #"],
+}
+
+LETTERS2 = {
+    "L": ["#    ", "#    ", "#    ", "#    ", "#    ", "#    ", "#####"],
+    "M": ["#   #", "## ##", "# # #", "# # #", "#   #", "#   #", "#   #"],
+    "N": ["#   #", "#   #", "##  #", "# # #", "#  ##", "#   #", "#   #"],
+    "P": ["#### ", "#   #", "#   #", "#### ", "#    ", "#    ", "#    "],
+    "R": ["#### ", "#   #", "#   #", "#### ", "# #  ", "#  # ", "#   #"],
+    "S": [" ####", "#    ", "#    ", " ### ", "    #", "    #", "#### "],
+    "T": ["#####", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  "],
+    "U": ["#   #", "#   #", "#   #", "#   #", "#   #", "#   #", " ### "],
+    "V": ["#   #", "#   #", "#   #", "#   #", "#   #", " # # ", "  #  "],
+    "Y": ["#   #", "#   #", " # # ", "  #  ", "  #  ", "  #  ", "  #  "],
 }
 
 
@@ -136,11 +151,12 @@ def main():
     for d in range(10):
         (digits / f"digit_{d}.pgm").write_bytes(pgm(WIDTH, HEIGHT, digit_image(d)))
 
-    letters = root / "letters"
-    letters.mkdir(parents=True, exist_ok=True)
-    for name, rows in LETTERS.items():
-        image = blur(WIDTH, HEIGHT, glyph_image(rows))
-        (letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
+    for folder, glyphs in (("letters", LETTERS), ("letters2", LETTERS2)):
+        letters = root / folder
+        letters.mkdir(parents=True, exist_ok=True)
+        for name, rows in glyphs.items():
+            image = blur(WIDTH, HEIGHT, glyph_image(rows))
+            (letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
     mismatched = root / "mismatched"
     mismatched.mkdir(parents=True, exist_ok=True)

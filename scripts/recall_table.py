@@ -22,6 +22,7 @@ RUNS = [
     ("recall-images.toml", ["stimuli.path=tests/images/letters"]),
     ("recall-images.toml", ["stimuli.path=tests/images/letters", "simulation.seed=2"]),
     ("recall-images.toml", ["stimuli.path=tests/images/letters", "simulation.seed=3"]),
+    ("recall-images.toml", ["stimuli.path=tests/images/letters2"]),
     ("recall.toml", TAGS_OFF),
     ("recall.toml", TAGS_OFF + ["experiment.memories=30"]),
     ("recall.toml", OHMIC),

@@ -316,6 +316,12 @@ fn loads_the_ten_blurred_letters_as_grayscale_png() {
     assert_eq!(at(h, 4, 7), 226.0 / 255.0);
     assert_eq!(at(h, 0, 0), 0.0);
     assert!(h.intensities().iter().all(|&v| v < 1.0));
+    // The second held-out folder: the same style, ten other letters.
+    let set2 = load_images(&images("letters2")).unwrap();
+    assert_eq!((set2.width, set2.height, set2.patterns.len()), (16, 16, 10));
+    for (a, b) in set.patterns.iter().zip(&set2.patterns) {
+        assert_ne!(a, b);
+    }
     let gray = h
         .intensities()
         .iter()
