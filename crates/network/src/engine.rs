@@ -1395,6 +1395,38 @@ impl Simulation {
     /// The synapses of projection `proj` as `(source index, target index, weight in pA)`,
     /// indices within their populations, sorted by source then target.
     pub fn weights(&self, proj: usize) -> Vec<(u32, u32, f32)> {
+        self.per_synapse(proj, |csr, e| csr.weights.get(e))
+    }
+
+    /// The encoding tags of projection `proj`'s junctions at the current step, as
+    /// `(source index, target index, e)` in the order of [`Simulation::weights`]: `e` is 1
+    /// when the tag was set (decaying with `tau_tag` since), 0 for an untagged junction. The
+    /// junction conducts with `c = c0 + (1 - c0) e`. `None` without gap junctions.
+    pub fn tags(&self, proj: usize) -> Option<Vec<(u32, u32, f32)>> {
+        let k = self.proj_info[proj].gap?;
+        let decay = self.gap_projs[k].tag_decay_per_step;
+        let now = self.step;
+        Some(self.per_synapse(proj, |csr, e| {
+            let index = csr
+                .gap
+                .as_ref()
+                .expect("a gap projection has a junction index");
+            match index.tag_step[e] {
+                u32::MAX => 0.0,
+                _ if decay == 0.0 => 1.0,
+                at => (-(now.saturating_sub(u64::from(at)) as f64) * decay).exp() as f32,
+            }
+        }))
+    }
+
+    /// `value(csr, edge)` for every synapse of projection `proj`, as `(source index,
+    /// target index, value)` with indices within their populations, sorted by source then
+    /// target (synapses between the same pair keep their generation order).
+    fn per_synapse(
+        &self,
+        proj: usize,
+        value: impl Fn(&ChunkCsr, usize) -> f32,
+    ) -> Vec<(u32, u32, f32)> {
         let mut out = Vec::new();
         for c in &self.chunks {
             let c = lock(c);
@@ -1402,7 +1434,7 @@ impl Simulation {
                 for s in 0..csr.row_ptr.len() - 1 {
                     for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                         let g = c.range.start + csr.targets[e];
-                        out.push((s as u32, g, csr.weights.get(e)));
+                        out.push((s as u32, g, value(csr, e)));
                     }
                 }
             }
@@ -1418,43 +1450,6 @@ impl Simulation {
         }
         out.sort_by_key(|x| (x.0, x.1));
         out
-    }
-
-    /// The encoding tags of projection `proj`'s junctions at the current step, as
-    /// `(source index, target index, e)` in the order of [`Simulation::weights`]: `e` is 1
-    /// when the tag was set (decaying with `tau_tag` since), 0 for an untagged junction. The
-    /// junction conducts with `c = c0 + (1 - c0) e`. `None` without gap junctions.
-    pub fn tags(&self, proj: usize) -> Option<Vec<(u32, u32, f32)>> {
-        let k = self.proj_info[proj].gap?;
-        let decay = self.gap_projs[k].tag_decay_per_step;
-        let now = self.step;
-        let mut out = Vec::new();
-        for c in &self.chunks {
-            let c = lock(c);
-            for csr in c.csrs.iter().filter(|x| x.proj == proj) {
-                let index = csr.gap.as_ref()?;
-                for s in 0..csr.row_ptr.len() - 1 {
-                    for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                        let tag = match index.tag_step[e] {
-                            u32::MAX => 0.0,
-                            _ if decay == 0.0 => 1.0,
-                            at => (-(now.saturating_sub(u64::from(at)) as f64) * decay).exp(),
-                        };
-                        out.push((s as u32, c.range.start + csr.targets[e], tag as f32));
-                    }
-                }
-            }
-        }
-        for x in &mut out {
-            let r = self
-                .pop_ranges
-                .iter()
-                .find(|r| r.contains(&x.1))
-                .expect("target in a population");
-            x.1 -= r.start;
-        }
-        out.sort_by_key(|x| (x.0, x.1));
-        Some(out)
     }
 
     /// Dendritic bAP trace (mV) of every neuron, in global id order.

@@ -176,6 +176,17 @@ fn refractory_neuron_is_clamped_for_t_ref() {
     assert!(trace[first + 21] > reset);
 }
 
+/// One step of one neuron without input; spikes are pushed to `spikes` as id 0.
+fn step_alone(prop: &LifPropagators, state: &mut LifState, bap_gain: f64, spikes: &mut Vec<u32>) {
+    let (mut ex, mut inh) = ([0.0], [0.0]);
+    let input = StepInput {
+        ex: &mut ex,
+        inh: &mut inh,
+        i_stim: Some(&[0.0]),
+    };
+    prop.step(state.slices_mut(0..1), input, bap_gain, 0.0, 0, spikes);
+}
+
 #[test]
 fn bap_trace_jumps_and_decays_exponentially() {
     let p = LifParams {
@@ -186,17 +197,10 @@ fn bap_trace_jumps_and_decays_exponentially() {
     let prop = p.checked().unwrap().propagators(DT).unwrap();
     let mut state = LifState::new(1);
     state.v_rel[0] = 100.0; // above threshold: spikes in the first step
-    let zeros = [0.0];
     let mut spikes = Vec::new();
     let gain = 0.5;
     for _ in 0..101 {
-        let (mut ex, mut inh) = ([0.0], [0.0]);
-        let input = StepInput {
-            ex: &mut ex,
-            inh: &mut inh,
-            i_stim: Some(&zeros),
-        };
-        prop.step(state.slices_mut(0..1), input, gain, 0.0, 0, &mut spikes);
+        step_alone(&prop, &mut state, gain, &mut spikes);
     }
     assert_eq!(spikes, vec![0]);
     // 100 steps of decay after the jump of A * gain.
@@ -214,17 +218,8 @@ fn adaptive_threshold_jumps_and_decays_exponentially() {
     let prop = p.checked().unwrap().propagators(DT).unwrap();
     let mut state = LifState::new(1);
     state.v_rel[0] = 100.0; // above threshold: spikes in the first step
-    let zeros = [0.0];
     let mut spikes = Vec::new();
-    let step = |state: &mut LifState, spikes: &mut Vec<u32>| {
-        let (mut ex, mut inh) = ([0.0], [0.0]);
-        let input = StepInput {
-            ex: &mut ex,
-            inh: &mut inh,
-            i_stim: Some(&zeros),
-        };
-        prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, spikes);
-    };
+    let step = |state: &mut LifState, spikes: &mut Vec<u32>| step_alone(&prop, state, 1.0, spikes);
     for _ in 0..101 {
         step(&mut state, &mut spikes);
     }
