@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! /                            attrs magic = 0x0A7A (u32), version = [0, 1] (u32)
-//! /spikes/<population>         attr sorting = by_time (HDF5 enum, int8 base), n_nodes (u64)
+//! /spikes/<population>         attr sorting = by_time (HDF5 enum, int8 base), n_nodes (u64),
+//!                              population_index (u64, its place in the config)
 //! /spikes/<population>/timestamps   f64, ms, attr units = "ms"
 //! /spikes/<population>/node_ids     u64, index in the population
 //! /engram                      attrs: version, seed, dt_ms, duration_ms, threads, wall
@@ -147,6 +148,8 @@ impl SpikeWriter {
             }
             let g = spikes.create_group(name)?;
             scalar_attr(&g, "sorting", Sorting::by_time)?;
+            // HDF5 lists groups by name; readers restore the config's order from this.
+            scalar_attr(&g, "population_index", i as u64)?;
             scalar_attr(
                 &g,
                 "n_nodes",
@@ -295,12 +298,34 @@ pub struct FileSummary {
     pub config: Option<String>,
 }
 
+/// The population groups under `/spikes` in the order of the config that wrote them
+/// (their `population_index` attributes), or by name when a group has none.
+pub fn population_names(spikes: &hdf5::Group) -> hdf5::Result<Vec<String>> {
+    let mut names = spikes.member_names()?;
+    let index: Option<Vec<u64>> = names
+        .iter()
+        .map(|n| {
+            spikes
+                .group(n)
+                .and_then(|g| g.attr("population_index"))
+                .and_then(|a| a.read_scalar::<u64>())
+                .ok()
+        })
+        .collect();
+    if let Some(index) = index {
+        let mut pairs: Vec<(u64, String)> = index.into_iter().zip(names).collect();
+        pairs.sort();
+        names = pairs.into_iter().map(|p| p.1).collect();
+    }
+    Ok(names)
+}
+
 /// Reads the spike groups and provenance of a file.
 pub fn inspect(path: &Path) -> hdf5::Result<FileSummary> {
     let file = File::open(path)?;
     let spikes = file.group("spikes")?;
     let mut pops = Vec::new();
-    for name in spikes.member_names()? {
+    for name in population_names(&spikes)? {
         let g = spikes.group(&name)?;
         let n = g
             .attr("n_nodes")

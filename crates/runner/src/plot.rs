@@ -432,8 +432,7 @@ impl RunData {
             return Err(not_spikes());
         }
         let spikes = file.group("spikes").map_err(|_| not_spikes())?;
-        let names = spikes
-            .member_names()
+        let names = crate::output::population_names(&spikes)
             .map_err(|e| input(format!("{}: cannot list /spikes ({e})", path.display())))?;
         if names.is_empty() {
             return Err(input(format!(

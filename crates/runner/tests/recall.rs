@@ -177,3 +177,16 @@ fn weight_and_tag_snapshots_mark_the_encoded_paths() {
     // Both projections have gap junctions, so both have tags.
     assert!(file.link_exists("weights/cortex_to_mtl/tag"));
 }
+
+#[test]
+fn populations_are_listed_in_config_order() {
+    // The config declares sensory, cortex, mtl: not alphabetical.
+    let (v, _tmp) = run_json(&[]);
+    let keys: Vec<&String> = v["populations"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["sensory", "cortex", "mtl"]);
+    let out = engram(["inspect", v["output"].as_str().unwrap(), "--json"]);
+    common::assert_ok(&out, "inspect");
+    let info: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
+    let keys: Vec<&String> = info["populations"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["sensory", "cortex", "mtl"]);
+}
