@@ -341,11 +341,7 @@ impl Chunk {
                             let targets = &csr.targets[e0..e1];
                             match &csr.weights {
                                 Weights::Constant(w) => {
-                                    let x = if gain == 1.0 {
-                                        f64::from(*w)
-                                    } else {
-                                        gain * f64::from(*w)
-                                    };
+                                    let x = gain * f64::from(*w);
                                     for t in targets {
                                         slot[*t as usize] += x;
                                     }
@@ -528,7 +524,8 @@ impl Chunk {
 
     /// Once a k-WTA population has its `k` winners (counted up to the previous step), the
     /// other neurons' threshold crossings are suppressed: no spike, no bAP, no threshold
-    /// adaptation, no refractory period; the membrane is left at the reset potential (an idealised fast inhibition).
+    /// adaptation, no refractory period; the membrane is left at the reset potential (an
+    /// idealised fast inhibition).
     /// The step in which the k-th winner fires lets all its spikes through, so a layer can
     /// end with a few more than `k` winners.
     fn suppress_losers(&mut self, ctx: &StepCtx<'_>) {
@@ -628,9 +625,7 @@ impl Chunk {
                         u32::MAX => gp.c0,
                         _ if gp.tag_decay_per_step == 0.0 => 1.0,
                         at => {
-                            let e_tag = (-((ctx.step - u64::from(at)) as f64)
-                                * gp.tag_decay_per_step)
-                                .exp();
+                            let e_tag = tag_decay(at, ctx.step, gp.tag_decay_per_step);
                             gp.c0 + (1.0 - gp.c0) * e_tag
                         }
                     };
@@ -678,6 +673,13 @@ impl Chunk {
             + (self.ring_ex.capacity() + self.ring_in.capacity()) * 8
             + self.csrs.iter().map(ChunkCsr::memory_bytes).sum::<usize>()
     }
+}
+
+/// The encoding tag `e` at step `now` of a junction tagged at step `at`: 1 then, decaying
+/// by `decay_per_step` (`dt / tau_tag`, 0 when tags do not decay) per step since.
+#[inline]
+fn tag_decay(at: u32, now: u64, decay_per_step: f64) -> f64 {
+    (-((now - u64::from(at)) as f64) * decay_per_step).exp()
 }
 
 /// Bytes in a page, and the period of the cache's set index.
@@ -1384,10 +1386,15 @@ impl Simulation {
     /// Stimulation current (pA) of every neuron in the last step: current inputs plus gap
     /// junctions, in global id order.
     pub fn stimulation_currents_pa(&self) -> Vec<f64> {
+        self.per_neuron(|c| if c.total_used { &c.i_total } else { &c.i_stim })
+    }
+
+    /// The chunks' slices `field(chunk)` one after the other: a per-neuron quantity in
+    /// global id order.
+    fn per_neuron(&self, field: impl Fn(&Chunk) -> &[f64]) -> Vec<f64> {
         let mut out = Vec::new();
         for c in &self.chunks {
-            let c = lock(c);
-            out.extend_from_slice(if c.total_used { &c.i_total } else { &c.i_stim });
+            out.extend_from_slice(field(&lock(c)));
         }
         out
     }
@@ -1413,8 +1420,7 @@ impl Simulation {
                 .expect("a gap projection has a junction index");
             match index.tag_step[e] {
                 u32::MAX => 0.0,
-                _ if decay == 0.0 => 1.0,
-                at => (-(now.saturating_sub(u64::from(at)) as f64) * decay).exp() as f32,
+                at => tag_decay(at, now, decay) as f32,
             }
         }))
     }
@@ -1454,20 +1460,12 @@ impl Simulation {
 
     /// Dendritic bAP trace (mV) of every neuron, in global id order.
     pub fn bap_traces_mv(&self) -> Vec<f64> {
-        let mut out = Vec::new();
-        for c in &self.chunks {
-            out.extend_from_slice(&lock(c).state.bap);
-        }
-        out
+        self.per_neuron(|c| &c.state.bap)
     }
 
     /// Adaptive threshold rise (mV above `V_th`) of every neuron, in global id order.
     pub fn threshold_adaptation_mv(&self) -> Vec<f64> {
-        let mut out = Vec::new();
-        for c in &self.chunks {
-            out.extend_from_slice(&lock(c).state.theta_adapt);
-        }
-        out
+        self.per_neuron(|c| &c.state.theta_adapt)
     }
 
     /// Sets membrane potentials (mV, absolute) of the neurons `first..first + v.len()` of

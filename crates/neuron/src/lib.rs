@@ -155,6 +155,18 @@ fn positive(field: &'static str, value: f64) -> Result<(), ParamError> {
     }
 }
 
+fn non_negative(field: &'static str, value: f64) -> Result<(), ParamError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(ParamError::new(
+            field,
+            value,
+            "must be a finite number >= 0",
+        ))
+    }
+}
+
 fn finite(field: &'static str, value: f64) -> Result<(), ParamError> {
     if value.is_finite() {
         Ok(())
@@ -176,27 +188,9 @@ impl LifParams {
         finite("v_th_mv", self.v_th_mv)?;
         finite("v_reset_mv", self.v_reset_mv)?;
         finite("i_e_pa", self.i_e_pa)?;
-        if !(self.t_ref_ms.is_finite() && self.t_ref_ms >= 0.0) {
-            return Err(ParamError::new(
-                "t_ref_ms",
-                self.t_ref_ms,
-                "must be a finite number >= 0",
-            ));
-        }
-        if !(self.a_bap_mv.is_finite() && self.a_bap_mv >= 0.0) {
-            return Err(ParamError::new(
-                "a_bap_mv",
-                self.a_bap_mv,
-                "must be a finite number >= 0",
-            ));
-        }
-        if !(self.theta_plus_mv.is_finite() && self.theta_plus_mv >= 0.0) {
-            return Err(ParamError::new(
-                "theta_plus_mv",
-                self.theta_plus_mv,
-                "must be a finite number >= 0",
-            ));
-        }
+        non_negative("t_ref_ms", self.t_ref_ms)?;
+        non_negative("a_bap_mv", self.a_bap_mv)?;
+        non_negative("theta_plus_mv", self.theta_plus_mv)?;
         if self.v_reset_mv >= self.v_th_mv {
             return Err(ParamError::new(
                 "v_reset_mv",
@@ -413,8 +407,8 @@ impl LifPropagators {
     /// by `theta_plus`, and `offset + i` is pushed to `spikes`. The bAP trace and the
     /// adaptive threshold of every neuron decay by one step first.
     ///
-    /// `bap_active` tells whether any trace in `s` may be non-zero; when false, the trace
-    /// decay is skipped (the event-driven path used while no neuron carries a bAP).
+    /// Without a bAP (`A_bap = 0`) the trace is left alone, and without adaptation
+    /// (`theta_plus = 0`) so is the threshold rise: both stay zero.
     pub fn step(
         &self,
         s: LifSlices<'_>,
@@ -461,7 +455,8 @@ impl LifPropagators {
                 let bap = &mut s.bap[start..end];
                 let th = &mut s.theta_adapt[start..end];
                 for i in 0..v.len() {
-                    if v[i] >= theta && !(adapt && v[i] < theta + th[i]) {
+                    // `th[i]` is zero without adaptation.
+                    if v[i] >= theta + th[i] {
                         v[i] = self.v_reset;
                         refr[i] = self.ref_steps;
                         // Without a bAP the trace stays zero: leave its memory untouched.

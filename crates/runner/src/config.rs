@@ -100,7 +100,7 @@ fn default_duration() -> f64 {
 fn default_seed() -> u64 {
     1
 }
-fn default_true() -> bool {
+pub(crate) fn default_true() -> bool {
     true
 }
 fn default_delay() -> DistConfig {

@@ -72,7 +72,7 @@ pub struct ExperimentConfig {
     #[serde(default)]
     pub kwta: IndexMap<String, u32>,
     /// Whether to test naming after recall. Default true.
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::config::default_true")]
     pub naming: bool,
     /// Presentation of each stimulus while naming (ms). Default 50.
     #[serde(default = "default_naming")]
@@ -233,9 +233,6 @@ fn default_lead() -> f64 {
 }
 fn default_teacher() -> f64 {
     600.0
-}
-fn default_true() -> bool {
-    true
 }
 fn default_naming() -> f64 {
     50.0
