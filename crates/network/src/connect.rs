@@ -100,6 +100,9 @@ pub(crate) struct GapIndex {
     pub w_gap: Vec<f64>,
     /// Step at which each `w_gap` was last brought up to date.
     pub w_gap_step: Vec<u64>,
+    /// Sum of each chunk-local target's incoming weights (pA) as built, which synaptic
+    /// normalization restores; empty when the projection does not normalize.
+    pub in_total: Vec<f64>,
 }
 
 impl GapIndex {
@@ -125,6 +128,21 @@ impl GapIndex {
 }
 
 impl GapIndex {
+    /// Records each target's total incoming weight (`weights` in pA, by edge id): the sum
+    /// that synaptic normalization keeps.
+    pub fn record_totals(&mut self, weights: &[f32]) {
+        self.in_total = self
+            .in_ptr
+            .windows(2)
+            .map(|r| {
+                self.in_edges[r[0] as usize..r[1] as usize]
+                    .iter()
+                    .map(|&e| f64::from(weights[e as usize]))
+                    .sum()
+            })
+            .collect();
+    }
+
     /// Builds the index from a CSR over sources; `n_local` is the chunk size.
     pub fn new(csr: &ChunkCsr, n_local: usize) -> GapIndex {
         let m = csr.targets.len();
@@ -159,6 +177,7 @@ impl GapIndex {
             y_step: vec![0; n_local],
             w_gap: Vec::new(),
             w_gap_step: Vec::new(),
+            in_total: Vec::new(),
         }
     }
 }
@@ -198,7 +217,8 @@ impl ChunkCsr {
                     + (g.last_pre.capacity()
                         + g.x_pre.capacity()
                         + g.y_post.capacity()
-                        + g.y_step.capacity())
+                        + g.y_step.capacity()
+                        + g.in_total.capacity())
                         * 8
             })
     }

@@ -881,11 +881,37 @@ fn learn_at_post_spikes(
                 None => {}
             }
         }
+        if ctx.plasticity_on && m_plast > 0.0 && !index.in_total.is_empty() {
+            normalize_incoming(
+                weights,
+                &index.in_edges[e0..e1],
+                index.in_total[p],
+                info.rule,
+            );
+        }
         if let Some(Rule::PairTrace { decay_minus, .. }) = info.rule {
             let y = index.y_post[p] * (-((now - index.y_step[p]) as f64) * decay_minus).exp();
             index.y_post[p] = y + 1.0;
             index.y_step[p] = now;
         }
+    }
+}
+
+/// Synaptic normalization of one neuron: scales its incoming weights (`edges`) by one
+/// factor so that they sum to `total` (pA) again, each kept at most one weight unit.
+fn normalize_incoming(weights: &mut [f32], edges: &[u32], total: f64, rule: Option<Rule>) {
+    let unit = match rule {
+        Some(Rule::SoftBounded { unit_pa, .. } | Rule::PairTrace { unit_pa, .. }) => unit_pa,
+        None => return,
+    };
+    let sum: f64 = edges.iter().map(|&e| f64::from(weights[e as usize])).sum();
+    if sum <= 0.0 {
+        return;
+    }
+    let scale = total / sum;
+    for &e in edges {
+        let w = &mut weights[e as usize];
+        *w = (f64::from(*w) * scale).min(unit) as f32;
     }
 }
 
@@ -1746,6 +1772,9 @@ fn build_chunk(
             let mut index = crate::connect::GapIndex::new(&csr, n);
             if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
                 index.track_weights(csr.weights.per_edge_mut(), 1.0 / g.weight_unit_pa);
+            }
+            if proj.plasticity.is_some_and(|pl| pl.normalize) {
+                index.record_totals(csr.weights.per_edge_mut());
             }
             csr.gap = Some(index);
         }

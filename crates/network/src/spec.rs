@@ -218,6 +218,13 @@ pub struct PlasticitySpec {
     pub rule: PlasticityRule,
     /// The weight that counts as `w = 1` (pA).
     pub weight_unit_pa: f64,
+    /// Synaptic normalization (von der Malsburg 1973; Diehl and Cook 2015): after every
+    /// update at a postsynaptic spike, the neuron's incoming weights of this projection are
+    /// scaled by one common factor so that their sum is again what it was when the network
+    /// was built (a weight pushed above `w = 1` by the scaling is clipped to 1, the sum then
+    /// falls short). Potentiating some inputs thereby weakens the others: a neuron's
+    /// weights follow what it learned last instead of piling up every pattern it ever saw.
+    pub normalize: bool,
 }
 
 /// How a gap junction passes current.

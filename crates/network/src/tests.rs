@@ -725,6 +725,7 @@ fn learning_net(rule: PlasticityRule, c0: f64, extra_kicks: Vec<InputSpec>) -> N
             plasticity: Some(PlasticitySpec {
                 rule,
                 weight_unit_pa: 1.0,
+                normalize: false,
             }),
         }],
         inputs,
@@ -758,6 +759,66 @@ fn soft_bounded_stdp_potentiates_causal_and_depresses_other_synapses() {
             }
         }
     }
+}
+
+/// The learning net with both weights at `w` and synaptic normalization on.
+fn normalized_net(rule: PlasticityRule, w: f64) -> NetworkSpec {
+    let mut spec = learning_net(rule, 1.0, vec![]);
+    let p = &mut spec.projections[0];
+    p.weight_pa = ValueDist::Constant(w);
+    p.plasticity.as_mut().expect("plastic").normalize = true;
+    spec
+}
+
+#[test]
+fn normalization_restores_each_neurons_total_incoming_weight() {
+    // One post spike: the rule moves the two weights 0.5 -> 0.525 and 0.49 (sum 1.015);
+    // normalization scales both by 1 / 1.015, so the sum is the built 1.0 again.
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 0.1,
+        eta_minus: 0.04,
+        window_ms: 20.0,
+    };
+    let spec = normalized_net(rule, 0.5);
+    let learned = [0.5 + 0.1 * 0.25, 0.5 - 0.04 * 0.25];
+    let sum: f64 = learned.iter().sum();
+    for threads in [1, 2] {
+        let mut sim = Simulation::build(&spec, 1, threads).unwrap();
+        sim.set_plasticity(true);
+        sim.run(200, &mut NullSink).unwrap();
+        let w: Vec<f64> = sim.weights(0).iter().map(|s| f64::from(s.2)).collect();
+        for k in 0..2 {
+            let expected = learned[k] / sum;
+            assert!((w[k] - expected).abs() < 1e-6, "{w:?}, expected {expected}");
+        }
+        assert!((w[0] + w[1] - 1.0).abs() < 1e-6, "{w:?}");
+        // Without plasticity nothing is learned, so nothing is rescaled either.
+        let mut sim = Simulation::build(&spec, 1, threads).unwrap();
+        sim.run(200, &mut NullSink).unwrap();
+        assert!(sim.weights(0).iter().all(|s| s.2 == 0.5));
+    }
+}
+
+#[test]
+fn normalization_clips_at_one_weight_unit() {
+    // Built weights 0.8 + 0.8 = 1.6. The rule gives 0.8 + 1 * 0.16 = 0.96 and
+    // 0.8 - 4 * 0.16 = 0.16 (sum 1.12); the common factor 1.6 / 1.12 would lift the first
+    // to 1.37 > 1: it stops at 1, the second is 0.16 * 1.6 / 1.12.
+    let rule = PlasticityRule::SoftBounded {
+        eta_plus: 1.0,
+        eta_minus: 4.0,
+        window_ms: 20.0,
+    };
+    let mut sim = Simulation::build(&normalized_net(rule, 0.8), 1, 1).unwrap();
+    sim.set_plasticity(true);
+    sim.run(200, &mut NullSink).unwrap();
+    let w = sim.weights(0);
+    assert_eq!(w[0].2, 1.0, "{w:?}");
+    let expected = 0.16 * 1.6 / 1.12;
+    assert!(
+        (f64::from(w[1].2) - expected).abs() < 1e-6,
+        "{w:?} vs {expected}"
+    );
 }
 
 #[test]

@@ -311,6 +311,10 @@ pub enum PlasticityConfig {
         window_ms: f64,
         /// The weight that counts as w = 1 (pA). Default: the largest initial weight.
         weight_unit_pa: Option<f64>,
+        /// Synaptic normalization: at every postsynaptic spike, after the rule's update,
+        /// the neuron's incoming weights are scaled to their built sum. Default false.
+        #[serde(default)]
+        normalize: bool,
     },
     /// Pair-based additive STDP with traces.
     PairTrace {
@@ -326,6 +330,10 @@ pub enum PlasticityConfig {
         tau_minus_ms: f64,
         /// The weight that counts as w = 1 (pA). Default: the largest initial weight.
         weight_unit_pa: Option<f64>,
+        /// Synaptic normalization: at every postsynaptic spike, after the rule's update,
+        /// the neuron's incoming weights are scaled to their built sum. Default false.
+        #[serde(default)]
+        normalize: bool,
     },
 }
 
@@ -1138,6 +1146,10 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
                 weight_unit_pa.unwrap_or(largest)
             }
         });
+        let normalize = p.plasticity.is_some_and(|pl| match pl {
+            PlasticityConfig::SoftBounded { normalize, .. }
+            | PlasticityConfig::PairTrace { normalize, .. } => normalize,
+        });
         if let Some(pl) = p.plasticity {
             let weight_unit_pa = plastic_unit.unwrap_or(1.0);
             if weight_unit_pa.is_nan() || weight_unit_pa <= 0.0 {
@@ -1175,6 +1187,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             proj.plasticity = Some(PlasticitySpec {
                 rule,
                 weight_unit_pa,
+                normalize,
             });
         }
         if let Some(g) = p.gap {
