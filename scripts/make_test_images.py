@@ -16,6 +16,14 @@ writes
         second folder (and file format) that the recall configs were never tuned on.
     tests/images/letters2/letter_L.png ... letter_Y.png
         the same, for L M N P R S T U V Y: a second held-out folder.
+    tests/images/lowercase/letter_a.png ... letter_s.png
+        16 x 16 PNG, the lowercase letters a b d e g h k n p s of a 5 x 7 bitmap font,
+        scaled by 2, centred and blurred like the letters: a third held-out folder, made
+        after the recall-images config was settled and run on it only to measure.
+    tests/images/digits3x5/digit_0.png ... digit_9.png
+        16 x 16 PNG, the digits of a 3 x 5 bitmap font scaled by 3 (9 x 15, strokes 3
+        pixels wide), centred, ink 200, not blurred: a fourth held-out folder, made
+        with the third.
     tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
     tests/images/empty/README.txt
@@ -72,6 +80,33 @@ LETTERS2 = {
     "Y": ["#   #", "#   #", " # # ", "  #  ", "  #  ", "  #  ", "  #  "],
 }
 
+LOWERCASE = {
+    "a": ["     ", "     ", " ### ", "    #", " ####", "#   #", " ####"],
+    "b": ["#    ", "#    ", "# ## ", "##  #", "#   #", "#   #", "#### "],
+    "d": ["    #", "    #", " ## #", "#  ##", "#   #", "#   #", " ####"],
+    "e": ["     ", "     ", " ### ", "#   #", "#####", "#    ", " ### "],
+    "g": ["     ", " ####", "#   #", "#   #", " ####", "    #", " ### "],
+    "h": ["#    ", "#    ", "# ## ", "##  #", "#   #", "#   #", "#   #"],
+    "k": ["#    ", "#    ", "#  # ", "# #  ", "##   ", "# #  ", "#  # "],
+    "n": ["     ", "     ", "# ## ", "##  #", "#   #", "#   #", "#   #"],
+    "p": ["     ", "     ", "#### ", "#   #", "#### ", "#    ", "#    "],
+    "s": ["     ", "     ", " ### ", "#    ", " ### ", "    #", "#### "],
+}
+
+# 3 x 5 bitmap font.
+SMALL_DIGITS = {
+    0: ["###", "# #", "# #", "# #", "###"],
+    1: [" # ", "## ", " # ", " # ", "###"],
+    2: ["###", "  #", "###", "#  ", "###"],
+    3: ["###", "  #", " ##", "  #", "###"],
+    4: ["# #", "# #", "###", "  #", "  #"],
+    5: ["###", "#  ", "###", "  #", "###"],
+    6: ["###", "#  ", "###", "# #", "###"],
+    7: ["###", "  #", " # ", " # ", " # "],
+    8: ["###", "# #", "###", "# #", "###"],
+    9: ["###", "# #", "###", "  #", "###"],
+}
+
 
 def pgm(width, height, pixels):
     """A binary PGM (P5) file with maxval 255; pixels is a row-major list of 0..255."""
@@ -120,21 +155,22 @@ def digit_image(digit):
     return glyph_image(FONT[digit])
 
 
-def glyph_image(rows):
-    """A 5 x 7 glyph drawn at SCALE, centred in a WIDTH x HEIGHT image."""
-    glyph_w, glyph_h = 5 * SCALE, 7 * SCALE
+def glyph_image(rows, scale=SCALE, ink=255):
+    """A bitmap glyph (rows of '#' and ' ') drawn at `scale`, centred in a WIDTH x HEIGHT
+    image."""
+    glyph_w, glyph_h = len(rows[0]) * scale, len(rows) * scale
     x0, y0 = (WIDTH - glyph_w) // 2, (HEIGHT - glyph_h) // 2
     pixels = [0] * (WIDTH * HEIGHT)
     for gy, row in enumerate(rows):
-        assert len(row) == 5, row
+        assert len(row) == len(rows[0]), row
         for gx, ch in enumerate(row):
             if ch != "#":
                 continue
-            for dy in range(SCALE):
-                for dx in range(SCALE):
-                    x = x0 + gx * SCALE + dx
-                    y = y0 + gy * SCALE + dy
-                    pixels[y * WIDTH + x] = 255
+            for dy in range(scale):
+                for dx in range(scale):
+                    x = x0 + gx * scale + dx
+                    y = y0 + gy * scale + dy
+                    pixels[y * WIDTH + x] = ink
     return pixels
 
 
@@ -151,12 +187,22 @@ def main():
     for d in range(10):
         (digits / f"digit_{d}.pgm").write_bytes(pgm(WIDTH, HEIGHT, digit_image(d)))
 
-    for folder, glyphs in (("letters", LETTERS), ("letters2", LETTERS2)):
+    for folder, glyphs in (
+        ("letters", LETTERS),
+        ("letters2", LETTERS2),
+        ("lowercase", LOWERCASE),
+    ):
         letters = root / folder
         letters.mkdir(parents=True, exist_ok=True)
         for name, rows in glyphs.items():
             image = blur(WIDTH, HEIGHT, glyph_image(rows))
             (letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
+
+    small = root / "digits3x5"
+    small.mkdir(parents=True, exist_ok=True)
+    for d, rows in SMALL_DIGITS.items():
+        image = glyph_image(rows, scale=3, ink=200)
+        (small / f"digit_{d}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
     mismatched = root / "mismatched"
     mismatched.mkdir(parents=True, exist_ok=True)
