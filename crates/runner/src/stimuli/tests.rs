@@ -267,13 +267,8 @@ fn loads_the_ten_digits_in_file_order() {
     let set = load_images(&images("digits")).unwrap();
     assert_eq!((set.width, set.height), (16, 16));
     assert_eq!(set.patterns.len(), 10);
-    let names: Vec<String> = set
-        .files
-        .iter()
-        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
     let expected: Vec<String> = (0..10).map(|d| format!("digit_{d}.pgm")).collect();
-    assert_eq!(names, expected);
+    assert_eq!(file_names(&set), expected);
     for p in &set.patterns {
         assert_eq!(p.shape(), Some((16, 16)));
         assert_eq!(p.len(), 256);
@@ -296,16 +291,11 @@ fn loads_the_ten_digits_in_file_order() {
 fn loads_the_ten_blurred_letters_as_grayscale_png() {
     let set = load_images(&images("letters")).unwrap();
     assert_eq!((set.width, set.height), (16, 16));
-    let names: Vec<String> = set
-        .files
-        .iter()
-        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
     let expected: Vec<String> = "ABCDEFGHJK"
         .chars()
         .map(|c| format!("letter_{c}.png"))
         .collect();
-    assert_eq!(names, expected);
+    assert_eq!(file_names(&set), expected);
     // "H" is a 2x2-scaled glyph under a 3x3 box blur (integer division by 9): just left
     // of the left stroke a pixel sees 3 of 9 ink pixels (85), inside the 2-pixel stroke 6
     // (170), where the crossbar meets the stroke 8 (226); the corners stay black and no
@@ -328,6 +318,40 @@ fn loads_the_ten_blurred_letters_as_grayscale_png() {
         .filter(|&&v| v > 0.0 && v < 1.0)
         .count();
     assert!(gray > 40, "{gray} gray pixels");
+}
+
+fn file_names(set: &ImageSet) -> Vec<String> {
+    set.files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn loads_the_lowercase_letters_and_the_3x5_digits() {
+    let lower = load_images(&images("lowercase")).unwrap();
+    assert_eq!((lower.width, lower.height), (16, 16));
+    let expected: Vec<String> = "abdeghknps"
+        .chars()
+        .map(|c| format!("letter_{c}.png"))
+        .collect();
+    assert_eq!(file_names(&lower), expected);
+    let small = load_images(&images("digits3x5")).unwrap();
+    let expected: Vec<String> = (0..10).map(|d| format!("digit_{d}.png")).collect();
+    assert_eq!(file_names(&small), expected);
+    // "8" of the 3 x 5 font at scale 3 starts at column 3, row 0, in ink 200; its upper
+    // hole is the glyph cell (1, 1): columns 6-8, rows 3-5.
+    let eight = &small.patterns[8];
+    assert_eq!(at(eight, 3, 0), 200.0 / 255.0);
+    assert_eq!(at(eight, 11, 14), 200.0 / 255.0);
+    assert_eq!(at(eight, 7, 4), 0.0);
+    assert_eq!(at(eight, 12, 0), 0.0);
+    assert!(
+        eight
+            .intensities()
+            .iter()
+            .all(|&v| v == 0.0 || v == 200.0 / 255.0)
+    );
 }
 
 #[test]
