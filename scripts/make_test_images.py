@@ -24,6 +24,11 @@ writes
         16 x 16 PNG, the digits of a 3 x 5 bitmap font scaled by 3 (9 x 15, strokes 3
         pixels wide), centred, ink 200, not blurred: a fourth held-out folder, made
         with the third.
+    tests/images/letters3x5/letter_A.png ... letter_U.png
+        16 x 16 PNG, the letters A C E F H K L P T U of a 3 x 5 bitmap font scaled by 3,
+        centred, full ink, not blurred: a fifth held-out folder, made before the
+        ACh-suppressed adaptation of recall-images.toml was tried and run on it only to
+        measure.
     tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
     tests/images/empty/README.txt
@@ -105,6 +110,19 @@ SMALL_DIGITS = {
     7: ["###", "  #", " # ", " # ", " # "],
     8: ["###", "# #", "###", "# #", "###"],
     9: ["###", "# #", "###", "  #", "###"],
+}
+
+SMALL_LETTERS = {
+    "A": [" # ", "# #", "###", "# #", "# #"],
+    "C": ["###", "#  ", "#  ", "#  ", "###"],
+    "E": ["###", "#  ", "## ", "#  ", "###"],
+    "F": ["###", "#  ", "## ", "#  ", "#  "],
+    "H": ["# #", "# #", "###", "# #", "# #"],
+    "K": ["# #", "# #", "## ", "# #", "# #"],
+    "L": ["#  ", "#  ", "#  ", "#  ", "###"],
+    "P": ["## ", "# #", "## ", "#  ", "#  "],
+    "T": ["###", " # ", " # ", " # ", " # "],
+    "U": ["# #", "# #", "# #", "# #", "###"],
 }
 
 
@@ -203,6 +221,12 @@ def main():
     for d, rows in SMALL_DIGITS.items():
         image = glyph_image(rows, scale=3, ink=200)
         (small / f"digit_{d}.png").write_bytes(png(WIDTH, HEIGHT, image))
+
+    small_letters = root / "letters3x5"
+    small_letters.mkdir(parents=True, exist_ok=True)
+    for name, rows in SMALL_LETTERS.items():
+        image = glyph_image(rows, scale=3)
+        (small_letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
     mismatched = root / "mismatched"
     mismatched.mkdir(parents=True, exist_ok=True)
