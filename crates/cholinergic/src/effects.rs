@@ -17,16 +17,20 @@ pub enum Target {
     PlasticityRate,
     /// Shift added to the spike threshold (mV, neutral 0).
     ThresholdShift,
+    /// Gain on the adaptive threshold rise (dimensionless, neutral 1): muscarinic
+    /// suppression of the slow afterhyperpolarization makes cells adapt less under ACh.
+    AdaptationGain,
 }
 
 impl Target {
     /// Every target, in the order used for field paths and error checks.
-    pub const ALL: [Target; 5] = [
+    pub const ALL: [Target; 6] = [
         Target::BapGain,
         Target::GapGain,
         Target::ForwardGain,
         Target::PlasticityRate,
         Target::ThresholdShift,
+        Target::AdaptationGain,
     ];
 
     /// The field name of the target in configs and error paths (`gap_gain`,
@@ -38,6 +42,7 @@ impl Target {
             Target::ForwardGain => "forward_gain",
             Target::PlasticityRate => "plasticity_rate",
             Target::ThresholdShift => "threshold_shift_mv",
+            Target::AdaptationGain => "adaptation_gain",
         }
     }
 
@@ -50,7 +55,7 @@ impl Target {
     fn is_gain(self) -> bool {
         matches!(
             self,
-            Target::BapGain | Target::GapGain | Target::ForwardGain
+            Target::BapGain | Target::GapGain | Target::ForwardGain | Target::AdaptationGain
         )
     }
 
@@ -185,6 +190,8 @@ pub struct EffectParams {
     pub plasticity_rate: Option<Effect>,
     /// Effect on the threshold shift (mV).
     pub threshold_shift_mv: Option<Effect>,
+    /// Effect on the gain of the adaptive threshold.
+    pub adaptation_gain: Option<Effect>,
 }
 
 impl EffectParams {
@@ -196,6 +203,7 @@ impl EffectParams {
             Target::ForwardGain => self.forward_gain.as_ref(),
             Target::PlasticityRate => self.plasticity_rate.as_ref(),
             Target::ThresholdShift => self.threshold_shift_mv.as_ref(),
+            Target::AdaptationGain => self.adaptation_gain.as_ref(),
         }
     }
 
@@ -204,10 +212,11 @@ impl EffectParams {
     /// Field paths start with `effects.` (this struct's place beside the kinetics
     /// parameters): `effects.gap_gain.k`, `effects.forward_gain.min`,
     /// `effects.bap_gain.populations`. Curves must be valid ([`HillCurve::checked`]); the
-    /// gains (`bap_gain`, `gap_gain`, `forward_gain`) must also have `min, max >= 0`; a
+    /// gains (`bap_gain`, `gap_gain`, `forward_gain`, `adaptation_gain`) must also have
+    /// `min, max >= 0`; a
     /// population list must not be empty (leave it out to target every population).
     pub fn checked(self) -> Result<Modulator, AchError> {
-        let mut effects: [Option<ValidEffect>; 5] = Default::default();
+        let mut effects: [Option<ValidEffect>; Target::ALL.len()] = Default::default();
         for target in Target::ALL {
             let Some(effect) = self.get(target) else {
                 continue;
@@ -244,7 +253,7 @@ impl EffectParams {
 /// Validated effects: maps a concentration to the [`Factors`] of each population.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Modulator {
-    effects: [Option<ValidEffect>; 5],
+    effects: [Option<ValidEffect>; Target::ALL.len()],
 }
 
 impl Modulator {
@@ -337,6 +346,8 @@ pub struct Factors {
     pub plasticity_rate: f64,
     /// Shift of the spike threshold (mV).
     pub threshold_shift_mv: f64,
+    /// Gain on the adaptive threshold rise (dimensionless).
+    pub adaptation_gain: f64,
 }
 
 impl Factors {
@@ -347,6 +358,7 @@ impl Factors {
         forward_gain: 1.0,
         plasticity_rate: 1.0,
         threshold_shift_mv: 0.0,
+        adaptation_gain: 1.0,
     };
 
     /// The factor for `target`.
@@ -357,6 +369,7 @@ impl Factors {
             Target::ForwardGain => self.forward_gain,
             Target::PlasticityRate => self.plasticity_rate,
             Target::ThresholdShift => self.threshold_shift_mv,
+            Target::AdaptationGain => self.adaptation_gain,
         }
     }
 
@@ -367,6 +380,7 @@ impl Factors {
             Target::ForwardGain => self.forward_gain = value,
             Target::PlasticityRate => self.plasticity_rate = value,
             Target::ThresholdShift => self.threshold_shift_mv = value,
+            Target::AdaptationGain => self.adaptation_gain = value,
         }
     }
 }

@@ -48,6 +48,7 @@
 //! | `forward_gain`            | 1       | 1    | chemical (forward) synaptic weights     |
 //! | `plasticity_rate`         | 1       | 1    | STDP learning rate (may be negative)    |
 //! | `threshold_shift_mv`      | 0       | mV   | added to the spike threshold            |
+//! | `adaptation_gain`         | 1       | 1    | adaptive threshold rise (ACh suppresses the slow AHP) |
 //!
 //! # Parameters
 //!
@@ -65,8 +66,8 @@
 //! | `effects.<target>.populations` | all   | index |         | populations the curve applies to                   |
 //!
 //! The defaults are a model time scale, not a measurement: with no pulses `A` stays at 0,
-//! and every effect stays at its `min`. Gains (`bap_gain`, `gap_gain`, `forward_gain`) must
-//! have `min, max >= 0`; `plasticity_rate` and `threshold_shift_mv` may have any finite
+//! and every effect stays at its `min`. Gains (`bap_gain`, `gap_gain`, `forward_gain`,
+//! `adaptation_gain`) must have `min, max >= 0`; `plasticity_rate` and `threshold_shift_mv` may have any finite
 //! bounds.
 //!
 //! # Example

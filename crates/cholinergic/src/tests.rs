@@ -406,6 +406,7 @@ fn each_target_sets_its_own_factor() {
             Target::ForwardGain => p.forward_gain = e,
             Target::PlasticityRate => p.plasticity_rate = e,
             Target::ThresholdShift => p.threshold_shift_mv = e,
+            Target::AdaptationGain => p.adaptation_gain = e,
         }
         let m = p.checked().unwrap();
         let f = m.factors(0.5, 0);
@@ -503,6 +504,13 @@ fn invalid_effects_name_the_field() {
                 ..EffectParams::default()
             },
             "effects.threshold_shift_mv.max",
+        ),
+        (
+            EffectParams {
+                adaptation_gain: bad_curve(1.0, -0.1, 0.3, 2.0),
+                ..EffectParams::default()
+            },
+            "effects.adaptation_gain.max",
         ),
         (
             EffectParams {

@@ -72,6 +72,8 @@ pub struct Modulation {
     pub forward_gain: f64,
     /// Factor on the plasticity rates of projections onto this population.
     pub plasticity_rate: f64,
+    /// Gain on the adaptive threshold rise (dimensionless).
+    pub adaptation_gain: f64,
 }
 
 impl Default for Modulation {
@@ -82,6 +84,7 @@ impl Default for Modulation {
             gap_gain: 1.0,
             forward_gain: 1.0,
             plasticity_rate: 1.0,
+            adaptation_gain: 1.0,
         }
     }
 }
@@ -94,6 +97,7 @@ impl From<engram_cholinergic::Factors> for Modulation {
             gap_gain: f.gap_gain,
             forward_gain: f.forward_gain,
             plasticity_rate: f.plasticity_rate,
+            adaptation_gain: f.adaptation_gain,
         }
     }
 }
@@ -468,8 +472,11 @@ impl Chunk {
             ctx.props[seg.pop].step(
                 self.state.slices_mut(r),
                 input,
-                m.bap_gain,
-                m.theta_shift_mv,
+                engram_neuron::StepModulation {
+                    bap_gain: m.bap_gain,
+                    theta_shift_mv: m.theta_shift_mv,
+                    adaptation_gain: m.adaptation_gain,
+                },
                 seg.global_start,
                 &mut self.spikes,
             );

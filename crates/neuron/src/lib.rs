@@ -51,7 +51,7 @@
 //! # Example
 //!
 //! ```
-//! use engram_neuron::{LifParams, LifState, StepInput};
+//! use engram_neuron::{LifParams, LifState, StepInput, StepModulation};
 //!
 //! let params = LifParams { i_e_pa: 400.0, ..LifParams::default() }.checked()?;
 //! let prop = params.propagators(0.1)?;
@@ -63,7 +63,7 @@
 //!     let mut ex = [0.0];
 //!     let mut inh = [0.0];
 //!     let input = StepInput { ex: &mut ex, inh: &mut inh, i_stim: Some(&zeros) };
-//!     prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, &mut spikes);
+//!     prop.step(state.slices_mut(0..1), input, StepModulation::NEUTRAL, 0, &mut spikes);
 //! }
 //! assert!(!spikes.is_empty(), "400 pA drives the default neuron above threshold");
 //! # Ok::<(), engram_neuron::ParamError>(())
@@ -332,6 +332,36 @@ pub struct StepInput<'a> {
     pub i_stim: Option<&'a [f64]>,
 }
 
+/// Neuromodulation of one step, shared by the neurons of a population.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepModulation {
+    /// Gain on the bAP jump (dimensionless, neutral 1).
+    pub bap_gain: f64,
+    /// Shift added to the threshold (mV, neutral 0).
+    pub theta_shift_mv: f64,
+    /// Gain on the adaptive threshold rise `a` (dimensionless, >= 0, neutral 1): the
+    /// threshold is `V_th + theta_shift_mv + adaptation_gain * a`. `a` itself keeps
+    /// accumulating and decaying as without modulation; the gain scales how much of it
+    /// the cell feels (acetylcholine suppresses the slow afterhyperpolarization that
+    /// adaptation stands for).
+    pub adaptation_gain: f64,
+}
+
+impl StepModulation {
+    /// No modulation.
+    pub const NEUTRAL: StepModulation = StepModulation {
+        bap_gain: 1.0,
+        theta_shift_mv: 0.0,
+        adaptation_gain: 1.0,
+    };
+}
+
+impl Default for StepModulation {
+    fn default() -> Self {
+        StepModulation::NEUTRAL
+    }
+}
+
 /// State of a set of neurons, as a structure of arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LifState {
@@ -402,9 +432,10 @@ impl LifPropagators {
     /// currents and the stimulation current of the step's start (refractory neurons stay
     /// clamped and count down), then the synaptic currents decay and take the jumps that
     /// arrive in this step (so a spike arriving now first moves V in the next step), then
-    /// neurons with `V >= V_th + theta_shift_mv + a` spike: V is reset, the refractory
-    /// counter set, the bAP trace jumps by `A_bap * bap_gain`, the adaptive threshold `a`
-    /// by `theta_plus`, and `offset + i` is pushed to `spikes`. The bAP trace and the
+    /// neurons with `V >= V_th + theta_shift_mv + adaptation_gain * a` spike (the terms of
+    /// `m`): V is reset, the refractory counter set, the bAP trace jumps by
+    /// `A_bap * bap_gain`, the adaptive threshold `a` by `theta_plus`, and `offset + i` is
+    /// pushed to `spikes`. The bAP trace and the
     /// adaptive threshold of every neuron decay by one step first.
     ///
     /// Without a bAP (`A_bap = 0`) the trace is left alone, and without adaptation
@@ -413,14 +444,14 @@ impl LifPropagators {
         &self,
         s: LifSlices<'_>,
         input: StepInput<'_>,
-        bap_gain: f64,
-        theta_shift_mv: f64,
+        m: StepModulation,
         offset: u32,
         spikes: &mut Vec<u32>,
     ) {
         let n = s.v_rel.len();
-        let theta = self.theta + theta_shift_mv;
-        let jump = self.a_bap * bap_gain;
+        let theta = self.theta + m.theta_shift_mv;
+        let jump = self.a_bap * m.bap_gain;
+        let gain = m.adaptation_gain;
         if self.a_bap > 0.0 {
             for b in s.bap[..n].iter_mut() {
                 *b *= self.p_bap;
@@ -435,8 +466,8 @@ impl LifPropagators {
         // Blocks of BLOCK neurons: the linear update of a block is written without branches
         // so that it vectorises, and reports whether any neuron crossed threshold; only such
         // blocks are scanned for spikes. A block stays in L1 between the two passes. The
-        // adaptive part of the threshold is never negative, so the block test against the
-        // fixed threshold finds every block that may hold a spike.
+        // adaptive part of the threshold is never negative (nor is its gain), so the block
+        // test against the fixed threshold finds every block that may hold a spike.
         const BLOCK: usize = 64;
         let mut start = 0;
         while start < n {
@@ -456,7 +487,7 @@ impl LifPropagators {
                 let th = &mut s.theta_adapt[start..end];
                 for i in 0..v.len() {
                     // `th[i]` is zero without adaptation.
-                    if v[i] >= theta + th[i] {
+                    if v[i] >= theta + gain * th[i] {
                         v[i] = self.v_reset;
                         refr[i] = self.ref_steps;
                         // Without a bAP the trace stays zero: leave its memory untouched.

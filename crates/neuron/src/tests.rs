@@ -35,7 +35,13 @@ fn run_one(
             inh: &mut inh,
             i_stim: Some(&stim),
         };
-        prop.step(state.slices_mut(0..1), input, 1.0, 0.0, 0, &mut spikes);
+        prop.step(
+            state.slices_mut(0..1),
+            input,
+            StepModulation::NEUTRAL,
+            0,
+            &mut spikes,
+        );
         if !spikes.is_empty() {
             spike_steps.push(step);
         }
@@ -184,7 +190,11 @@ fn step_alone(prop: &LifPropagators, state: &mut LifState, bap_gain: f64, spikes
         inh: &mut inh,
         i_stim: Some(&[0.0]),
     };
-    prop.step(state.slices_mut(0..1), input, bap_gain, 0.0, 0, spikes);
+    let m = StepModulation {
+        bap_gain,
+        ..StepModulation::NEUTRAL
+    };
+    prop.step(state.slices_mut(0..1), input, m, 0, spikes);
 }
 
 #[test]
@@ -243,6 +253,41 @@ fn adaptive_threshold_jumps_and_decays_exponentially() {
         a * prop.p_theta + 3.0,
         max_relative = 1e-12
     );
+}
+
+#[test]
+fn adaptation_gain_scales_the_felt_threshold_rise_not_the_rise_itself() {
+    // A neuron carrying a = 4 mV (after this step's decay) at V = V_th + 1.5 mV: silent
+    // with the full rise (gain 1) and with half of it (gain 0.5: V_th + 2 mV); fires when
+    // a quarter is felt (gain 0.25: V_th + 1 mV) or none (gain 0). `a` decays and jumps
+    // by theta_plus as without modulation.
+    let p = LifParams {
+        theta_plus_mv: 3.0,
+        tau_theta_ms: 50.0,
+        ..LifParams::default()
+    };
+    let prop = p.checked().unwrap().propagators(DT).unwrap();
+    let theta = p.v_th_mv - p.e_l_mv;
+    for (gain, fires) in [(1.0, false), (0.5, false), (0.25, true), (0.0, true)] {
+        let mut state = LifState::new(1);
+        state.theta_adapt[0] = 4.0 / prop.p_theta;
+        state.v_rel[0] = (theta + 1.5) / prop.p22;
+        let (mut ex, mut inh) = ([0.0], [0.0]);
+        let input = StepInput {
+            ex: &mut ex,
+            inh: &mut inh,
+            i_stim: Some(&[0.0]),
+        };
+        let m = StepModulation {
+            adaptation_gain: gain,
+            ..StepModulation::NEUTRAL
+        };
+        let mut spikes = Vec::new();
+        prop.step(state.slices_mut(0..1), input, m, 0, &mut spikes);
+        assert_eq!(!spikes.is_empty(), fires, "gain {gain}");
+        let a = if fires { 4.0 + 3.0 } else { 4.0 };
+        assert_relative_eq!(state.theta_adapt[0], a, max_relative = 1e-12);
+    }
 }
 
 #[test]
@@ -308,7 +353,11 @@ fn threshold_shift_moves_the_threshold() {
         inh: &mut inh,
         i_stim: Some(&zeros),
     };
-    prop.step(state.slices_mut(0..2), input, 1.0, -2.0, 7, &mut spikes);
+    let m = StepModulation {
+        theta_shift_mv: -2.0,
+        ..StepModulation::NEUTRAL
+    };
+    prop.step(state.slices_mut(0..2), input, m, 7, &mut spikes);
     assert_eq!(spikes, vec![7, 8]);
 }
 

@@ -394,6 +394,8 @@ pub struct AchEffectsConfig {
     pub plasticity_rate: Option<EffectConfig>,
     /// Threshold shift (mV).
     pub threshold_shift_mv: Option<EffectConfig>,
+    /// Gain on the adaptive threshold rise.
+    pub adaptation_gain: Option<EffectConfig>,
 }
 
 /// A Hill curve `min + (max - min) A^h / (A^h + k^h)` and the populations it applies to.
@@ -953,6 +955,7 @@ fn ach_of(
         forward_gain: effect("forward_gain", &e.forward_gain)?,
         plasticity_rate: effect("plasticity_rate", &e.plasticity_rate)?,
         threshold_shift_mv: effect("threshold_shift_mv", &e.threshold_shift_mv)?,
+        adaptation_gain: effect("adaptation_gain", &e.adaptation_gain)?,
     };
     let modulator = effects.checked().map_err(ach_err)?;
     Ok((valid, modulator))
