@@ -29,6 +29,8 @@ writes
         centred, full ink, not blurred: a fifth held-out folder, made before the
         ACh-suppressed adaptation of recall-images.toml was tried and run on it only to
         measure.
+    tests/images/letters3x5b/letter_B.png ... letter_Y.png
+        the same font and style for B D G J M N O R S Y: a sixth held-out folder.
     tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
     tests/images/empty/README.txt
@@ -123,6 +125,19 @@ SMALL_LETTERS = {
     "P": ["## ", "# #", "## ", "#  ", "#  "],
     "T": ["###", " # ", " # ", " # ", " # "],
     "U": ["# #", "# #", "# #", "# #", "###"],
+}
+
+SMALL_LETTERS_B = {
+    "B": ["## ", "# #", "## ", "# #", "## "],
+    "D": ["## ", "# #", "# #", "# #", "## "],
+    "G": [" ##", "#  ", "# #", "# #", " ##"],
+    "J": ["  #", "  #", "  #", "# #", " # "],
+    "M": ["# #", "###", "###", "# #", "# #"],
+    "N": ["## ", "# #", "# #", "# #", "# #"],
+    "O": [" # ", "# #", "# #", "# #", " # "],
+    "R": ["## ", "# #", "## ", "# #", "# #"],
+    "S": [" ##", "#  ", " # ", "  #", "## "],
+    "Y": ["# #", "# #", " # ", " # ", " # "],
 }
 
 
@@ -222,11 +237,12 @@ def main():
         image = glyph_image(rows, scale=3, ink=200)
         (small / f"digit_{d}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
-    small_letters = root / "letters3x5"
-    small_letters.mkdir(parents=True, exist_ok=True)
-    for name, rows in SMALL_LETTERS.items():
-        image = glyph_image(rows, scale=3)
-        (small_letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
+    for folder, glyphs in (("letters3x5", SMALL_LETTERS), ("letters3x5b", SMALL_LETTERS_B)):
+        small_letters = root / folder
+        small_letters.mkdir(parents=True, exist_ok=True)
+        for name, rows in glyphs.items():
+            image = glyph_image(rows, scale=3)
+            (small_letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
     mismatched = root / "mismatched"
     mismatched.mkdir(parents=True, exist_ok=True)
