@@ -27,6 +27,8 @@ RUNS = [
     ("recall-images.toml", ["stimuli.path=tests/images/digits3x5"]),
     ("recall-images.toml", ["stimuli.path=tests/images/digits3x5", "simulation.seed=2"]),
     ("recall-images.toml", ["stimuli.path=tests/images/digits3x5", "simulation.seed=3"]),
+    ("recall-images.toml", ["stimuli.path=tests/images/letters3x5"]),
+    ("recall-images.toml", ["stimuli.path=tests/images/letters3x5b"]),
     ("recall.toml", TAGS_OFF),
     ("recall.toml", TAGS_OFF + ["experiment.memories=30"]),
     ("recall.toml", OHMIC),

@@ -328,7 +328,7 @@ fn file_names(set: &ImageSet) -> Vec<String> {
 }
 
 #[test]
-fn loads_the_lowercase_letters_and_the_3x5_digits() {
+fn loads_the_lowercase_letters_and_the_3x5_font() {
     let lower = load_images(&images("lowercase")).unwrap();
     assert_eq!((lower.width, lower.height), (16, 16));
     let expected: Vec<String> = "abdeghknps"
@@ -352,6 +352,18 @@ fn loads_the_lowercase_letters_and_the_3x5_digits() {
             .iter()
             .all(|&v| v == 0.0 || v == 200.0 / 255.0)
     );
+    for (folder, letters) in [("letters3x5", "ACEFHKLPTU"), ("letters3x5b", "BDGJMNORSY")] {
+        let set = load_images(&images(folder)).unwrap();
+        let expected: Vec<String> = letters.chars().map(|c| format!("letter_{c}.png")).collect();
+        assert_eq!(file_names(&set), expected, "{folder}");
+        // Full ink, sharp: every pixel is 0 or 1.
+        for p in &set.patterns {
+            assert!(p.intensities().iter().all(|&v| v == 0.0 || v == 1.0));
+        }
+    }
+    // "T": a 9-pixel bar, 3 rows high, over a 3-pixel stem, 12 rows high.
+    let t = &load_images(&images("letters3x5")).unwrap().patterns[8];
+    assert_eq!(t.n_active(), 9 * 3 + 3 * 12);
 }
 
 #[test]
