@@ -31,6 +31,9 @@ writes
         measure.
     tests/images/letters3x5b/letter_B.png ... letter_Y.png
         the same font and style for B D G J M N O R S Y: a sixth held-out folder.
+    tests/images/letters4x5/letter_A.png ... letter_W.png
+        16 x 16 PNG, the letters A B D E G K M N R W of a 4 x 5 bitmap font scaled by 3
+        (12 x 15), centred, full ink, not blurred: a seventh held-out folder.
     tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
     tests/images/empty/README.txt
@@ -140,6 +143,19 @@ SMALL_LETTERS_B = {
     "Y": ["# #", "# #", " # ", " # ", " # "],
 }
 
+LETTERS_4X5 = {
+    "A": [" ## ", "#  #", "####", "#  #", "#  #"],
+    "B": ["### ", "#  #", "### ", "#  #", "### "],
+    "D": ["### ", "#  #", "#  #", "#  #", "### "],
+    "E": ["####", "#   ", "### ", "#   ", "####"],
+    "G": [" ###", "#   ", "# ##", "#  #", " ###"],
+    "K": ["#  #", "# # ", "##  ", "# # ", "#  #"],
+    "M": ["#  #", "####", "####", "#  #", "#  #"],
+    "N": ["#  #", "## #", "# ##", "#  #", "#  #"],
+    "R": ["### ", "#  #", "### ", "# # ", "#  #"],
+    "W": ["#  #", "#  #", "####", "####", "#  #"],
+}
+
 
 def pgm(width, height, pixels):
     """A binary PGM (P5) file with maxval 255; pixels is a row-major list of 0..255."""
@@ -237,7 +253,11 @@ def main():
         image = glyph_image(rows, scale=3, ink=200)
         (small / f"digit_{d}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
-    for folder, glyphs in (("letters3x5", SMALL_LETTERS), ("letters3x5b", SMALL_LETTERS_B)):
+    for folder, glyphs in (
+        ("letters3x5", SMALL_LETTERS),
+        ("letters3x5b", SMALL_LETTERS_B),
+        ("letters4x5", LETTERS_4X5),
+    ):
         small_letters = root / folder
         small_letters.mkdir(parents=True, exist_ok=True)
         for name, rows in glyphs.items():
