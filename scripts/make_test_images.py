@@ -34,6 +34,11 @@ writes
     tests/images/letters4x5/letter_A.png ... letter_W.png
         16 x 16 PNG, the letters A B D E G K M N R W of a 4 x 5 bitmap font scaled by 3
         (12 x 15), centred, full ink, not blurred: a seventh held-out folder.
+    tests/images/digits4x5/digit_0.png ... digit_9.png
+        the digits of a 4 x 5 bitmap font in the same style: an eighth held-out folder.
+    tests/images/lowercase2/letter_c.png ... letter_z.png
+        the lowercase letters c f m o r t u w x z of the 5 x 7 font, blurred like the
+        letters: a ninth held-out folder.
     tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
     tests/images/empty/README.txt
@@ -156,6 +161,32 @@ LETTERS_4X5 = {
     "W": ["#  #", "#  #", "####", "####", "#  #"],
 }
 
+DIGITS_4X5 = {
+    0: [" ## ", "#  #", "#  #", "#  #", " ## "],
+    1: ["  # ", " ## ", "  # ", "  # ", " ###"],
+    2: ["### ", "   #", " ## ", "#   ", "####"],
+    3: ["### ", "   #", " ## ", "   #", "### "],
+    4: ["#  #", "#  #", "####", "   #", "   #"],
+    5: ["####", "#   ", "### ", "   #", "### "],
+    6: [" ## ", "#   ", "### ", "#  #", " ## "],
+    7: ["####", "   #", "  # ", " #  ", " #  "],
+    8: [" ## ", "#  #", " ## ", "#  #", " ## "],
+    9: [" ## ", "#  #", " ###", "   #", " ## "],
+}
+
+LOWERCASE2 = {
+    "c": ["     ", "     ", " ### ", "#    ", "#    ", "#   #", " ### "],
+    "f": ["  ## ", " #  #", " #   ", "###  ", " #   ", " #   ", " #   "],
+    "m": ["     ", "     ", "## # ", "# # #", "# # #", "#   #", "#   #"],
+    "o": ["     ", "     ", " ### ", "#   #", "#   #", "#   #", " ### "],
+    "r": ["     ", "     ", "# ## ", "##  #", "#    ", "#    ", "#    "],
+    "t": [" #   ", " #   ", "###  ", " #   ", " #   ", " #  #", "  ## "],
+    "u": ["     ", "     ", "#   #", "#   #", "#   #", "#  ##", " ## #"],
+    "w": ["     ", "     ", "#   #", "#   #", "# # #", "# # #", " # # "],
+    "x": ["     ", "     ", "#   #", " # # ", "  #  ", " # # ", "#   #"],
+    "z": ["     ", "     ", "#####", "   # ", "  #  ", " #   ", "#####"],
+}
+
 
 def pgm(width, height, pixels):
     """A binary PGM (P5) file with maxval 255; pixels is a row-major list of 0..255."""
@@ -240,6 +271,7 @@ def main():
         ("letters", LETTERS),
         ("letters2", LETTERS2),
         ("lowercase", LOWERCASE),
+        ("lowercase2", LOWERCASE2),
     ):
         letters = root / folder
         letters.mkdir(parents=True, exist_ok=True)
@@ -257,12 +289,14 @@ def main():
         ("letters3x5", SMALL_LETTERS),
         ("letters3x5b", SMALL_LETTERS_B),
         ("letters4x5", LETTERS_4X5),
+        ("digits4x5", DIGITS_4X5),
     ):
         small_letters = root / folder
         small_letters.mkdir(parents=True, exist_ok=True)
         for name, rows in glyphs.items():
             image = glyph_image(rows, scale=3)
-            (small_letters / f"letter_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
+            kind = "digit" if isinstance(name, int) else "letter"
+            (small_letters / f"{kind}_{name}.png").write_bytes(png(WIDTH, HEIGHT, image))
 
     mismatched = root / "mismatched"
     mismatched.mkdir(parents=True, exist_ok=True)
