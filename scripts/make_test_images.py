@@ -1,50 +1,41 @@
 #!/usr/bin/env python3
 """Write the small grayscale test images under tests/images/.
 
-Standard library only: the images are binary PGM (P5) files written by hand.
+Standard library only: the images are binary PGM (P5) and grayscale PNG files written by
+hand.
 
     python3 scripts/make_test_images.py
 
-writes
+writes ten folders of ten 16 x 16 images (one image per memory for recall-images.toml)
 
-    tests/images/digits/digit_0.pgm ... digit_9.pgm
-        16 x 16, the digits 0-9 of a 5 x 7 bitmap font scaled by 2 (10 x 14) and centred
-        (3 pixels left and right, 1 above and below); ink 255 on a 0 background.
-    tests/images/letters/letter_A.png ... letter_K.png
-        16 x 16 PNG, the letters A B C D E F G H J K of a 5 x 7 bitmap font scaled by 2 and
-        centred like the digits, then softened by a 3 x 3 box blur: grayscale edges, a
-        second folder (and file format) that the recall configs were never tuned on.
-    tests/images/letters2/letter_L.png ... letter_Y.png
-        the same, for L M N P R S T U V Y: a second held-out folder.
-    tests/images/lowercase/letter_a.png ... letter_s.png
-        16 x 16 PNG, the lowercase letters a b d e g h k n p s of a 5 x 7 bitmap font,
-        scaled by 2, centred and blurred like the letters: a third held-out folder, made
-        after the recall-images config was settled and run on it only to measure.
-    tests/images/digits3x5/digit_0.png ... digit_9.png
-        16 x 16 PNG, the digits of a 3 x 5 bitmap font scaled by 3 (9 x 15, strokes 3
-        pixels wide), centred, ink 200, not blurred: a fourth held-out folder, made
-        with the third.
-    tests/images/letters3x5/letter_A.png ... letter_U.png
-        16 x 16 PNG, the letters A C E F H K L P T U of a 3 x 5 bitmap font scaled by 3,
-        centred, full ink, not blurred: a fifth held-out folder, made before the
-        ACh-suppressed adaptation of recall-images.toml was tried and run on it only to
-        measure.
-    tests/images/letters3x5b/letter_B.png ... letter_Y.png
-        the same font and style for B D G J M N O R S Y: a sixth held-out folder.
-    tests/images/letters4x5/letter_A.png ... letter_W.png
-        16 x 16 PNG, the letters A B D E G K M N R W of a 4 x 5 bitmap font scaled by 3
-        (12 x 15), centred, full ink, not blurred: a seventh held-out folder.
-    tests/images/digits4x5/digit_0.png ... digit_9.png
-        the digits of a 4 x 5 bitmap font in the same style: an eighth held-out folder.
-    tests/images/lowercase2/letter_c.png ... letter_z.png
-        the lowercase letters c f m o r t u w x z of the 5 x 7 font, blurred like the
-        letters: a ninth held-out folder.
-    tests/images/mismatched/a_16x16.pgm, b_8x8.pgm
+    digits/digit_0.pgm ... digit_9.pgm
+        the digits of a 5 x 7 bitmap font scaled by 2 (10 x 14) and centred (3 pixels left
+        and right, 1 above and below); ink 255 on a 0 background.
+    letters/letter_A.png ... letter_K.png      A B C D E F G H J K
+    letters2/letter_L.png ... letter_Y.png     L M N P R S T U V Y
+    lowercase/letter_a.png ... letter_s.png    a b d e g h k n p s
+    lowercase2/letter_c.png ... letter_z.png   c f m o r t u w x z
+        the 5 x 7 font scaled by 2 and centred like the digits, then softened by a 3 x 3
+        box blur (grayscale edges; the 2-pixel strokes dim to 2/3 of full ink).
+    digits3x5/digit_0.png ... digit_9.png
+        a 3 x 5 font scaled by 3 (9 x 15, strokes 3 pixels wide), centred, ink 200, sharp.
+    letters3x5/letter_A.png ... letter_U.png   A C E F H K L P T U
+    letters3x5b/letter_B.png ... letter_Y.png  B D G J M N O R S Y
+        the 3 x 5 font scaled by 3, full ink, sharp.
+    letters4x5/letter_A.png ... letter_W.png   A B D E G K M N R W
+    digits4x5/digit_0.png ... digit_9.png
+        a 4 x 5 font scaled by 3 (12 x 15), full ink, sharp.
+
+and two folders for the loader's errors
+
+    mismatched/a_16x16.pgm, b_8x8.pgm
         two images of different sizes (loading the folder must fail and name b_8x8.pgm).
-    tests/images/empty/README.txt
+    empty/README.txt
         a folder with no image in it (loading it must fail).
 
-The output is deterministic: running the script again rewrites identical files.
+Which folders the recall-images config was chosen on and which were only measured is
+told in the README (Held-out images). The output is deterministic: running the script
+again rewrites identical files.
 """
 
 import struct

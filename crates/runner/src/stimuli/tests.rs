@@ -328,7 +328,7 @@ fn file_names(set: &ImageSet) -> Vec<String> {
 }
 
 #[test]
-fn loads_the_lowercase_letters_and_the_3x5_font() {
+fn loads_the_other_fonts_in_file_order() {
     let lower = load_images(&images("lowercase")).unwrap();
     assert_eq!((lower.width, lower.height), (16, 16));
     let expected: Vec<String> = "abdeghknps"
@@ -352,7 +352,11 @@ fn loads_the_lowercase_letters_and_the_3x5_font() {
             .iter()
             .all(|&v| v == 0.0 || v == 200.0 / 255.0)
     );
-    for (folder, letters) in [("letters3x5", "ACEFHKLPTU"), ("letters3x5b", "BDGJMNORSY")] {
+    for (folder, letters) in [
+        ("letters3x5", "ACEFHKLPTU"),
+        ("letters3x5b", "BDGJMNORSY"),
+        ("letters4x5", "ABDEGKMNRW"),
+    ] {
         let set = load_images(&images(folder)).unwrap();
         let expected: Vec<String> = letters.chars().map(|c| format!("letter_{c}.png")).collect();
         assert_eq!(file_names(&set), expected, "{folder}");
@@ -361,6 +365,15 @@ fn loads_the_lowercase_letters_and_the_3x5_font() {
             assert!(p.intensities().iter().all(|&v| v == 0.0 || v == 1.0));
         }
     }
+    let digits = load_images(&images("digits4x5")).unwrap();
+    let expected: Vec<String> = (0..10).map(|d| format!("digit_{d}.png")).collect();
+    assert_eq!(file_names(&digits), expected);
+    let lower2 = load_images(&images("lowercase2")).unwrap();
+    let expected: Vec<String> = "cfmortuwxz"
+        .chars()
+        .map(|c| format!("letter_{c}.png"))
+        .collect();
+    assert_eq!(file_names(&lower2), expected);
     // "T": a 9-pixel bar, 3 rows high, over a 3-pixel stem, 12 rows high.
     let t = &load_images(&images("letters3x5")).unwrap().patterns[8];
     assert_eq!(t.n_active(), 9 * 3 + 3 * 12);
