@@ -451,7 +451,6 @@ impl LifPropagators {
         let n = s.v_rel.len();
         let theta = self.theta + m.theta_shift_mv;
         let jump = self.a_bap * m.bap_gain;
-        let gain = m.adaptation_gain;
         if self.a_bap > 0.0 {
             for b in s.bap[..n].iter_mut() {
                 *b *= self.p_bap;
@@ -485,6 +484,7 @@ impl LifPropagators {
             if crossed {
                 let bap = &mut s.bap[start..end];
                 let th = &mut s.theta_adapt[start..end];
+                let gain = m.adaptation_gain;
                 for i in 0..v.len() {
                     // `th[i]` is zero without adaptation.
                     if v[i] >= theta + gain * th[i] {
