@@ -213,8 +213,8 @@ impl EffectParams {
     /// parameters): `effects.gap_gain.k`, `effects.forward_gain.min`,
     /// `effects.bap_gain.populations`. Curves must be valid ([`HillCurve::checked`]); the
     /// gains (`bap_gain`, `gap_gain`, `forward_gain`, `adaptation_gain`) must also have
-    /// `min, max >= 0`; a
-    /// population list must not be empty (leave it out to target every population).
+    /// `min, max >= 0`; a population list must not be empty (leave it out to target every
+    /// population).
     pub fn checked(self) -> Result<Modulator, AchError> {
         let mut effects: [Option<ValidEffect>; Target::ALL.len()] = Default::default();
         for target in Target::ALL {

@@ -67,8 +67,8 @@
 //!
 //! The defaults are a model time scale, not a measurement: with no pulses `A` stays at 0,
 //! and every effect stays at its `min`. Gains (`bap_gain`, `gap_gain`, `forward_gain`,
-//! `adaptation_gain`) must have `min, max >= 0`; `plasticity_rate` and `threshold_shift_mv` may have any finite
-//! bounds.
+//! `adaptation_gain`) must have `min, max >= 0`; `plasticity_rate` and
+//! `threshold_shift_mv` may have any finite bounds.
 //!
 //! # Example
 //!

@@ -435,8 +435,8 @@ impl LifPropagators {
     /// neurons with `V >= V_th + theta_shift_mv + adaptation_gain * a` spike (the terms of
     /// `m`): V is reset, the refractory counter set, the bAP trace jumps by
     /// `A_bap * bap_gain`, the adaptive threshold `a` by `theta_plus`, and `offset + i` is
-    /// pushed to `spikes`. The bAP trace and the
-    /// adaptive threshold of every neuron decay by one step first.
+    /// pushed to `spikes`. The bAP trace and the adaptive threshold of every neuron decay
+    /// by one step first.
     ///
     /// Without a bAP (`A_bap = 0`) the trace is left alone, and without adaptation
     /// (`theta_plus = 0`) so is the threshold rise: both stay zero.

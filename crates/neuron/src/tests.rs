@@ -183,16 +183,17 @@ fn refractory_neuron_is_clamped_for_t_ref() {
 }
 
 /// One step of one neuron without input; spikes are pushed to `spikes` as id 0.
-fn step_alone(prop: &LifPropagators, state: &mut LifState, bap_gain: f64, spikes: &mut Vec<u32>) {
+fn step_alone(
+    prop: &LifPropagators,
+    state: &mut LifState,
+    m: StepModulation,
+    spikes: &mut Vec<u32>,
+) {
     let (mut ex, mut inh) = ([0.0], [0.0]);
     let input = StepInput {
         ex: &mut ex,
         inh: &mut inh,
         i_stim: Some(&[0.0]),
-    };
-    let m = StepModulation {
-        bap_gain,
-        ..StepModulation::NEUTRAL
     };
     prop.step(state.slices_mut(0..1), input, m, 0, spikes);
 }
@@ -209,8 +210,12 @@ fn bap_trace_jumps_and_decays_exponentially() {
     state.v_rel[0] = 100.0; // above threshold: spikes in the first step
     let mut spikes = Vec::new();
     let gain = 0.5;
+    let m = StepModulation {
+        bap_gain: gain,
+        ..StepModulation::NEUTRAL
+    };
     for _ in 0..101 {
-        step_alone(&prop, &mut state, gain, &mut spikes);
+        step_alone(&prop, &mut state, m, &mut spikes);
     }
     assert_eq!(spikes, vec![0]);
     // 100 steps of decay after the jump of A * gain.
@@ -229,7 +234,9 @@ fn adaptive_threshold_jumps_and_decays_exponentially() {
     let mut state = LifState::new(1);
     state.v_rel[0] = 100.0; // above threshold: spikes in the first step
     let mut spikes = Vec::new();
-    let step = |state: &mut LifState, spikes: &mut Vec<u32>| step_alone(&prop, state, 1.0, spikes);
+    let step = |state: &mut LifState, spikes: &mut Vec<u32>| {
+        step_alone(&prop, state, StepModulation::NEUTRAL, spikes)
+    };
     for _ in 0..101 {
         step(&mut state, &mut spikes);
     }
@@ -272,18 +279,12 @@ fn adaptation_gain_scales_the_felt_threshold_rise_not_the_rise_itself() {
         let mut state = LifState::new(1);
         state.theta_adapt[0] = 4.0 / prop.p_theta;
         state.v_rel[0] = (theta + 1.5) / prop.p22;
-        let (mut ex, mut inh) = ([0.0], [0.0]);
-        let input = StepInput {
-            ex: &mut ex,
-            inh: &mut inh,
-            i_stim: Some(&[0.0]),
-        };
         let m = StepModulation {
             adaptation_gain: gain,
             ..StepModulation::NEUTRAL
         };
         let mut spikes = Vec::new();
-        prop.step(state.slices_mut(0..1), input, m, 0, &mut spikes);
+        step_alone(&prop, &mut state, m, &mut spikes);
         assert_eq!(!spikes.is_empty(), fires, "gain {gain}");
         let a = if fires { 4.0 + 3.0 } else { 4.0 };
         assert_relative_eq!(state.theta_adapt[0], a, max_relative = 1e-12);

@@ -1149,10 +1149,6 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
                 weight_unit_pa.unwrap_or(largest)
             }
         });
-        let normalize = p.plasticity.is_some_and(|pl| match pl {
-            PlasticityConfig::SoftBounded { normalize, .. }
-            | PlasticityConfig::PairTrace { normalize, .. } => normalize,
-        });
         if let Some(pl) = p.plasticity {
             let weight_unit_pa = plastic_unit.unwrap_or(1.0);
             if weight_unit_pa.is_nan() || weight_unit_pa <= 0.0 {
@@ -1163,29 +1159,37 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
                     ),
                 ));
             }
-            let rule = match pl {
+            let (rule, normalize) = match pl {
                 PlasticityConfig::SoftBounded {
                     eta_plus,
                     eta_minus,
                     window_ms,
+                    normalize,
                     ..
-                } => PlasticityRule::SoftBounded {
-                    eta_plus,
-                    eta_minus,
-                    window_ms,
-                },
+                } => (
+                    PlasticityRule::SoftBounded {
+                        eta_plus,
+                        eta_minus,
+                        window_ms,
+                    },
+                    normalize,
+                ),
                 PlasticityConfig::PairTrace {
                     a_plus,
                     a_minus,
                     tau_plus_ms,
                     tau_minus_ms,
+                    normalize,
                     ..
-                } => PlasticityRule::PairTrace {
-                    a_plus,
-                    a_minus,
-                    tau_plus_ms,
-                    tau_minus_ms,
-                },
+                } => (
+                    PlasticityRule::PairTrace {
+                        a_plus,
+                        a_minus,
+                        tau_plus_ms,
+                        tau_minus_ms,
+                    },
+                    normalize,
+                ),
             };
             proj.plasticity = Some(PlasticitySpec {
                 rule,

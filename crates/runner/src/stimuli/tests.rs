@@ -267,8 +267,7 @@ fn loads_the_ten_digits_in_file_order() {
     let set = load_images(&images("digits")).unwrap();
     assert_eq!((set.width, set.height), (16, 16));
     assert_eq!(set.patterns.len(), 10);
-    let expected: Vec<String> = (0..10).map(|d| format!("digit_{d}.pgm")).collect();
-    assert_eq!(file_names(&set), expected);
+    assert_eq!(file_names(&set), digit_files("pgm"));
     for p in &set.patterns {
         assert_eq!(p.shape(), Some((16, 16)));
         assert_eq!(p.len(), 256);
@@ -291,11 +290,7 @@ fn loads_the_ten_digits_in_file_order() {
 fn loads_the_ten_blurred_letters_as_grayscale_png() {
     let set = load_images(&images("letters")).unwrap();
     assert_eq!((set.width, set.height), (16, 16));
-    let expected: Vec<String> = "ABCDEFGHJK"
-        .chars()
-        .map(|c| format!("letter_{c}.png"))
-        .collect();
-    assert_eq!(file_names(&set), expected);
+    assert_eq!(file_names(&set), letter_files("ABCDEFGHJK"));
     // "H" is a 2x2-scaled glyph under a 3x3 box blur (integer division by 9): just left
     // of the left stroke a pixel sees 3 of 9 ink pixels (85), inside the 2-pixel stroke 6
     // (170), where the crossbar meets the stroke 8 (226); the corners stay black and no
@@ -320,6 +315,16 @@ fn loads_the_ten_blurred_letters_as_grayscale_png() {
     assert!(gray > 40, "{gray} gray pixels");
 }
 
+/// `letter_X.png` for each letter X of `letters`, in order.
+fn letter_files(letters: &str) -> Vec<String> {
+    letters.chars().map(|c| format!("letter_{c}.png")).collect()
+}
+
+/// `digit_0.EXT` ... `digit_9.EXT`.
+fn digit_files(ext: &str) -> Vec<String> {
+    (0..10).map(|d| format!("digit_{d}.{ext}")).collect()
+}
+
 fn file_names(set: &ImageSet) -> Vec<String> {
     set.files
         .iter()
@@ -331,14 +336,9 @@ fn file_names(set: &ImageSet) -> Vec<String> {
 fn loads_the_other_fonts_in_file_order() {
     let lower = load_images(&images("lowercase")).unwrap();
     assert_eq!((lower.width, lower.height), (16, 16));
-    let expected: Vec<String> = "abdeghknps"
-        .chars()
-        .map(|c| format!("letter_{c}.png"))
-        .collect();
-    assert_eq!(file_names(&lower), expected);
+    assert_eq!(file_names(&lower), letter_files("abdeghknps"));
     let small = load_images(&images("digits3x5")).unwrap();
-    let expected: Vec<String> = (0..10).map(|d| format!("digit_{d}.png")).collect();
-    assert_eq!(file_names(&small), expected);
+    assert_eq!(file_names(&small), digit_files("png"));
     // "8" of the 3 x 5 font at scale 3 starts at column 3, row 0, in ink 200; its upper
     // hole is the glyph cell (1, 1): columns 6-8, rows 3-5.
     let eight = &small.patterns[8];
@@ -358,22 +358,16 @@ fn loads_the_other_fonts_in_file_order() {
         ("letters4x5", "ABDEGKMNRW"),
     ] {
         let set = load_images(&images(folder)).unwrap();
-        let expected: Vec<String> = letters.chars().map(|c| format!("letter_{c}.png")).collect();
-        assert_eq!(file_names(&set), expected, "{folder}");
+        assert_eq!(file_names(&set), letter_files(letters), "{folder}");
         // Full ink, sharp: every pixel is 0 or 1.
         for p in &set.patterns {
             assert!(p.intensities().iter().all(|&v| v == 0.0 || v == 1.0));
         }
     }
     let digits = load_images(&images("digits4x5")).unwrap();
-    let expected: Vec<String> = (0..10).map(|d| format!("digit_{d}.png")).collect();
-    assert_eq!(file_names(&digits), expected);
+    assert_eq!(file_names(&digits), digit_files("png"));
     let lower2 = load_images(&images("lowercase2")).unwrap();
-    let expected: Vec<String> = "cfmortuwxz"
-        .chars()
-        .map(|c| format!("letter_{c}.png"))
-        .collect();
-    assert_eq!(file_names(&lower2), expected);
+    assert_eq!(file_names(&lower2), letter_files("cfmortuwxz"));
     // "T": a 9-pixel bar, 3 rows high, over a 3-pixel stem, 12 rows high.
     let t = &load_images(&images("letters3x5")).unwrap().patterns[8];
     assert_eq!(t.n_active(), 9 * 3 + 3 * 12);
