@@ -6,6 +6,7 @@ mod bad_configs;
 mod common;
 mod configs;
 mod determinism;
+mod golden;
 mod output;
 mod plot;
 mod rates;
