@@ -1,74 +1,8 @@
 //! Receptor effect curves: concentration -> modulation factors per population.
 
-use std::fmt;
+pub use engram_core::{Modulation, Target};
 
 use crate::{AchError, finite, positive};
-
-/// A quantity that acetylcholine modulates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Target {
-    /// Gain on the bAP jump of the dendritic trace (dimensionless, neutral 1).
-    BapGain,
-    /// Gain on gap-junction conductances (dimensionless, neutral 1).
-    GapGain,
-    /// Gain on chemical, forward synaptic transmission (dimensionless, neutral 1).
-    ForwardGain,
-    /// Factor on the plasticity (STDP) rate (dimensionless, neutral 1).
-    PlasticityRate,
-    /// Shift added to the spike threshold (mV, neutral 0).
-    ThresholdShift,
-    /// Gain on the adaptive threshold rise (dimensionless, neutral 1): muscarinic
-    /// suppression of the slow afterhyperpolarization makes cells adapt less under ACh.
-    AdaptationGain,
-}
-
-impl Target {
-    /// Every target, in the order used for field paths and error checks.
-    pub const ALL: [Target; 6] = [
-        Target::BapGain,
-        Target::GapGain,
-        Target::ForwardGain,
-        Target::PlasticityRate,
-        Target::ThresholdShift,
-        Target::AdaptationGain,
-    ];
-
-    /// The field name of the target in configs and error paths (`gap_gain`,
-    /// `threshold_shift_mv`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::BapGain => "bap_gain",
-            Target::GapGain => "gap_gain",
-            Target::ForwardGain => "forward_gain",
-            Target::PlasticityRate => "plasticity_rate",
-            Target::ThresholdShift => "threshold_shift_mv",
-            Target::AdaptationGain => "adaptation_gain",
-        }
-    }
-
-    /// The value when no curve applies: 1 for gains and rates, 0 for the threshold shift.
-    pub fn neutral(self) -> f64 {
-        Factors::NEUTRAL.get(self)
-    }
-
-    /// True if the target is a gain, whose curve must stay >= 0.
-    fn is_gain(self) -> bool {
-        matches!(
-            self,
-            Target::BapGain | Target::GapGain | Target::ForwardGain | Target::AdaptationGain
-        )
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A Hill curve `m(A) = min + (max - min) A^h / (A^h + K^h)`.
 ///
@@ -250,14 +184,14 @@ impl EffectParams {
     }
 }
 
-/// Validated effects: maps a concentration to the [`Factors`] of each population.
+/// Validated effects: maps a concentration to the [`Modulation`] of each population.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Modulator {
     effects: [Option<ValidEffect>; Target::ALL.len()],
 }
 
 impl Modulator {
-    /// A modulator without effects: every population always gets [`Factors::NEUTRAL`].
+    /// A modulator without effects: every population always gets [`Modulation::NEUTRAL`].
     pub fn neutral() -> Self {
         Modulator::default()
     }
@@ -296,8 +230,8 @@ impl Modulator {
     }
 
     /// The factors of population `population` at concentration `ach`.
-    pub fn factors(&self, ach: f64, population: usize) -> Factors {
-        let mut factors = Factors::NEUTRAL;
+    pub fn factors(&self, ach: f64, population: usize) -> Modulation {
+        let mut factors = Modulation::NEUTRAL;
         for target in Target::ALL {
             match self.effect(target) {
                 Some(effect) if effect.applies_to(population) => {
@@ -312,8 +246,8 @@ impl Modulator {
     /// Writes the factors of every population at concentration `ach`: `out[i]` for
     /// population `i`. Each curve is evaluated once. Indices in a population list that are
     /// `>= out.len()` are ignored (see [`Modulator::validate_populations`]).
-    pub fn fill_factors(&self, ach: f64, out: &mut [Factors]) {
-        out.fill(Factors::NEUTRAL);
+    pub fn fill_factors(&self, ach: f64, out: &mut [Modulation]) {
+        out.fill(Modulation::NEUTRAL);
         for target in Target::ALL {
             let Some(effect) = self.effect(target) else {
                 continue;
@@ -330,63 +264,5 @@ impl Modulator {
                 }
             }
         }
-    }
-}
-
-/// The modulation factors of one population at one instant.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Factors {
-    /// Gain on the bAP jump (dimensionless).
-    pub bap_gain: f64,
-    /// Gain on gap-junction conductances (dimensionless).
-    pub gap_gain: f64,
-    /// Gain on forward chemical transmission (dimensionless).
-    pub forward_gain: f64,
-    /// Factor on the plasticity rate (dimensionless).
-    pub plasticity_rate: f64,
-    /// Shift of the spike threshold (mV).
-    pub threshold_shift_mv: f64,
-    /// Gain on the adaptive threshold rise (dimensionless).
-    pub adaptation_gain: f64,
-}
-
-impl Factors {
-    /// No modulation: gains and rate 1, threshold shift 0 mV.
-    pub const NEUTRAL: Factors = Factors {
-        bap_gain: 1.0,
-        gap_gain: 1.0,
-        forward_gain: 1.0,
-        plasticity_rate: 1.0,
-        threshold_shift_mv: 0.0,
-        adaptation_gain: 1.0,
-    };
-
-    /// The factor for `target`.
-    pub fn get(&self, target: Target) -> f64 {
-        match target {
-            Target::BapGain => self.bap_gain,
-            Target::GapGain => self.gap_gain,
-            Target::ForwardGain => self.forward_gain,
-            Target::PlasticityRate => self.plasticity_rate,
-            Target::ThresholdShift => self.threshold_shift_mv,
-            Target::AdaptationGain => self.adaptation_gain,
-        }
-    }
-
-    fn set(&mut self, target: Target, value: f64) {
-        match target {
-            Target::BapGain => self.bap_gain = value,
-            Target::GapGain => self.gap_gain = value,
-            Target::ForwardGain => self.forward_gain = value,
-            Target::PlasticityRate => self.plasticity_rate = value,
-            Target::ThresholdShift => self.threshold_shift_mv = value,
-            Target::AdaptationGain => self.adaptation_gain = value,
-        }
-    }
-}
-
-impl Default for Factors {
-    fn default() -> Self {
-        Factors::NEUTRAL
     }
 }

@@ -39,7 +39,7 @@
 //! `max_x < min_x` is allowed and gives an effect that falls with ACh (forward transmission
 //! suppressed during recall). Each [`Target`] may have one curve, applied to every
 //! population or to a list of population indices; a target without a curve, or a
-//! population outside its list, gets the neutral value (see [`Factors::NEUTRAL`]).
+//! population outside its list, gets the neutral value (see [`Modulation::NEUTRAL`]).
 //!
 //! | target (`effects.<name>`) | neutral | unit | what it scales                          |
 //! |---------------------------|---------|------|-----------------------------------------|
@@ -100,9 +100,9 @@
 //! modulator.validate_populations(3)?;
 //!
 //! let at_peak = modulator.factors(peak, 1);
-//! assert!(at_peak.gap_gain > 0.9 && at_peak.forward_gain < 0.3);
-//! assert_eq!(modulator.factors(peak, 0).forward_gain, 1.0); // population 0 not targeted
-//! assert!(modulator.factors(a[0], 1).gap_gain < 0.01); // tonic level: junctions nearly shut
+//! assert!(at_peak.gap_gain() > 0.9 && at_peak.forward_gain() < 0.3);
+//! assert_eq!(modulator.factors(peak, 0).forward_gain(), 1.0); // population 0 not targeted
+//! assert!(modulator.factors(a[0], 1).gap_gain() < 0.01); // tonic level: junctions nearly shut
 //! # Ok::<(), engram_cholinergic::AchError>(())
 //! ```
 
@@ -110,7 +110,7 @@ mod effects;
 mod kinetics;
 
 pub use effects::{
-    Effect, EffectParams, Factors, HillCurve, Modulator, Target, ValidEffect, ValidHillCurve,
+    Effect, EffectParams, HillCurve, Modulation, Modulator, Target, ValidEffect, ValidHillCurve,
 };
 pub use kinetics::{AchKinetics, AchParams, AchPulse, ValidAchParams, trace};
 

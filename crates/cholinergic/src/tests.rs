@@ -381,10 +381,10 @@ fn neutral_modulator_gives_neutral_factors() {
     assert_eq!(m, Modulator::neutral());
     for a in [0.0, 0.5, 100.0] {
         for pop in 0..3 {
-            assert_eq!(m.factors(a, pop), Factors::NEUTRAL);
+            assert_eq!(m.factors(a, pop), Modulation::NEUTRAL);
         }
     }
-    assert_eq!(Factors::default(), Factors::NEUTRAL);
+    assert_eq!(Modulation::default(), Modulation::NEUTRAL);
     for t in Target::ALL {
         let expected = if t == Target::ThresholdShift {
             0.0
@@ -436,17 +436,17 @@ fn a_curve_restricted_to_one_population_leaves_the_others_neutral() {
     let f0 = m.factors(a, 0);
     let f1 = m.factors(a, 1);
     let f2 = m.factors(a, 2);
-    assert_eq!(f0.gap_gain, 1.0);
-    assert_eq!(f0.forward_gain, 1.0);
-    assert!(f1.gap_gain < 1.0 && f1.gap_gain > 0.9);
-    assert!(f1.forward_gain < 0.3);
-    assert_eq!(f2.gap_gain, 1.0);
-    assert_eq!(f2.forward_gain, f1.forward_gain);
+    assert_eq!(f0.gap_gain(), 1.0);
+    assert_eq!(f0.forward_gain(), 1.0);
+    assert!(f1.gap_gain() < 1.0 && f1.gap_gain() > 0.9);
+    assert!(f1.forward_gain() < 0.3);
+    assert_eq!(f2.gap_gain(), 1.0);
+    assert_eq!(f2.forward_gain(), f1.forward_gain());
     for f in [f0, f1, f2] {
-        assert_eq!(f.bap_gain, f1.bap_gain);
+        assert_eq!(f.bap_gain(), f1.bap_gain());
     }
     // fill_factors agrees with factors, and ignores indices beyond the slice.
-    let mut out = [Factors::NEUTRAL; 2];
+    let mut out = [Modulation::NEUTRAL; 2];
     m.fill_factors(a, &mut out);
     assert_eq!(out, [f0, f1]);
     assert!(m.effect(Target::GapGain).unwrap().applies_to(1));
@@ -540,7 +540,7 @@ fn invalid_effects_name_the_field() {
     }
     .checked()
     .unwrap();
-    assert_relative_eq!(ok.factors(0.5, 0).threshold_shift_mv, -2.0);
+    assert_relative_eq!(ok.factors(0.5, 0).threshold_shift_mv(), -2.0);
     assert_eq!(HillCurve::default().checked().unwrap().get().k, 0.5);
 }
 
@@ -577,7 +577,7 @@ proptest! {
         .unwrap();
         let f = m.factors(ach, 0);
         let (lo, hi) = (min.min(max), min.max(max));
-        for v in [f.threshold_shift_mv, f.plasticity_rate] {
+        for v in [f.threshold_shift_mv(), f.plasticity_rate()] {
             prop_assert!(v >= lo && v <= hi, "{} outside [{}, {}]", v, lo, hi);
         }
     }

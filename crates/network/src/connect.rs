@@ -12,8 +12,9 @@
 use rand::Rng;
 use std::ops::Range;
 
-use crate::rng::{Purpose, stream};
 use crate::spec::{ConnRule, ProjectionSpec, ValueDist};
+use engram_core::rng::{Purpose, stream};
+use engram_core::time::delay_steps;
 
 /// Axonal delays of one projection, in steps.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,11 +223,6 @@ impl ChunkCsr {
                         * 8
             })
     }
-}
-
-/// Delay in steps for a delay in ms: rounded, at least one step.
-pub(crate) fn delay_steps(delay_ms: f64, dt_ms: f64) -> u16 {
-    ((delay_ms / dt_ms).round().max(1.0)).min(f64::from(u16::MAX)) as u16
 }
 
 /// Everything needed to build one projection's synapses for one chunk.

@@ -22,85 +22,10 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::NetworkError;
 use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch, Delays, Weights};
-use crate::rng::{Purpose, stream};
 use crate::spec::{InputKind, NetworkSpec, ValueDist};
-
-/// Receives the spikes of every step, in global neuron ids, ascending.
-pub trait SpikeSink {
-    /// What can go wrong while recording (I/O).
-    type Error;
-    /// The spikes emitted in step `step`, at time `time_ms` (the end of the step).
-    fn record(&mut self, step: u64, time_ms: f64, spikes: &[u32]) -> Result<(), Self::Error>;
-}
-
-/// A sink that drops every spike (counts are still kept by the simulation).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NullSink;
-
-impl SpikeSink for NullSink {
-    type Error = std::convert::Infallible;
-    fn record(&mut self, _: u64, _: f64, _: &[u32]) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
-/// A sink that keeps every spike as `(step, global id)`; for tests and small runs.
-#[derive(Debug, Default, Clone)]
-pub struct VecSink {
-    /// Recorded spikes, in order.
-    pub spikes: Vec<(u64, u32)>,
-}
-
-impl SpikeSink for VecSink {
-    type Error = std::convert::Infallible;
-    fn record(&mut self, step: u64, _: f64, spikes: &[u32]) -> Result<(), Self::Error> {
-        self.spikes.extend(spikes.iter().map(|&g| (step, g)));
-        Ok(())
-    }
-}
-
-/// Per-population modulation applied in every step until changed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Modulation {
-    /// Gain on the bAP jump (dimensionless).
-    pub bap_gain: f64,
-    /// Shift of the threshold (mV).
-    pub theta_shift_mv: f64,
-    /// Gain on the gap junctions onto this population's dendrites (dimensionless).
-    pub gap_gain: f64,
-    /// Gain on chemical transmission onto this population (dimensionless).
-    pub forward_gain: f64,
-    /// Factor on the plasticity rates of projections onto this population.
-    pub plasticity_rate: f64,
-    /// Gain on the adaptive threshold rise (dimensionless).
-    pub adaptation_gain: f64,
-}
-
-impl Default for Modulation {
-    fn default() -> Self {
-        Modulation {
-            bap_gain: 1.0,
-            theta_shift_mv: 0.0,
-            gap_gain: 1.0,
-            forward_gain: 1.0,
-            plasticity_rate: 1.0,
-            adaptation_gain: 1.0,
-        }
-    }
-}
-
-impl From<engram_cholinergic::Factors> for Modulation {
-    fn from(f: engram_cholinergic::Factors) -> Self {
-        Modulation {
-            bap_gain: f.bap_gain,
-            theta_shift_mv: f.threshold_shift_mv,
-            gap_gain: f.gap_gain,
-            forward_gain: f.forward_gain,
-            plasticity_rate: f.plasticity_rate,
-            adaptation_gain: f.adaptation_gain,
-        }
-    }
-}
+use engram_core::rng::{Purpose, stream};
+use engram_core::time::step_of;
+use engram_core::{Modulation, SpikeSink};
 
 /// A run of neurons of one population inside a chunk.
 #[derive(Debug, Clone)]
@@ -317,7 +242,7 @@ impl Chunk {
             let sent = ctx.step - 1;
             for csr in &mut self.csrs {
                 let info = &ctx.proj_info[csr.proj];
-                let gain = ctx.modulation[info.target_pop].forward_gain;
+                let gain = ctx.modulation[info.target_pop].forward_gain();
                 let lo = csr.src_start;
                 let hi = lo + (csr.row_ptr.len() as u32 - 1);
                 let (ring, start) = if csr.inhibitory {
@@ -468,15 +393,10 @@ impl Chunk {
                 inh: &mut self.ring_in[slot_in + r.start..slot_in + r.end],
                 i_stim: stim.map(|s| &s[r.clone()]),
             };
-            let m = ctx.modulation[seg.pop];
             ctx.props[seg.pop].step(
                 self.state.slices_mut(r),
                 input,
-                engram_neuron::StepModulation {
-                    bap_gain: m.bap_gain,
-                    theta_shift_mv: m.theta_shift_mv,
-                    adaptation_gain: m.adaptation_gain,
-                },
+                &ctx.modulation[seg.pop],
                 seg.global_start,
                 &mut self.spikes,
             );
@@ -548,7 +468,7 @@ impl Chunk {
             }
             let i = (g - start) as usize;
             let props = &ctx.props[kw.pop];
-            state.bap[i] -= props.a_bap * ctx.modulation[kw.pop].bap_gain;
+            state.bap[i] -= props.a_bap * ctx.modulation[kw.pop].bap_gain();
             state.theta_adapt[i] -= props.theta_plus;
             state.refractory[i] = 0;
             false
@@ -612,7 +532,7 @@ impl Chunk {
                 continue;
             };
             let gp = ctx.gap_projs[k];
-            let m_gap = ctx.modulation[gp.target_pop].gap_gain;
+            let m_gap = ctx.modulation[gp.target_pop].gap_gain();
             if m_gap == 0.0 || gp.kappa_ns == 0.0 {
                 continue;
             }
@@ -793,7 +713,7 @@ fn learn_at_pre_spike(
             at => index.x_pre[s] * (-((sent - at) as f64) * decay_plus).exp(),
         };
         index.x_pre[s] = x + 1.0;
-        let rate = a_minus * ctx.modulation[info.target_pop].plasticity_rate;
+        let rate = a_minus * ctx.modulation[info.target_pop].plasticity_rate();
         if ctx.plasticity_on && rate != 0.0 {
             for (k, (t, w)) in targets.iter().zip(weights.iter_mut()).enumerate() {
                 if let Some((inv_unit, decay)) = info.track {
@@ -822,7 +742,7 @@ fn learn_at_post_spikes(
 ) {
     let now = ctx.step;
     let n_local = index.in_ptr.len() - 1;
-    let m_plast = ctx.modulation[info.target_pop].plasticity_rate;
+    let m_plast = ctx.modulation[info.target_pop].plasticity_rate();
     for &g in spikes {
         let p = (g - chunk_start) as usize;
         if p >= n_local {
@@ -926,11 +846,6 @@ fn normalize_incoming(weights: &mut [f32], edges: &[u32], total: f64, rule: Opti
 fn exponential_ms(rng: &mut ChaCha8Rng, rate_per_ms: f64) -> f64 {
     let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
     -u.ln() / rate_per_ms
-}
-
-/// Step index of a time on the grid (nearest step).
-fn step_of(t_ms: f64, dt_ms: f64) -> u64 {
-    (t_ms / dt_ms).round().max(0.0) as u64
 }
 
 /// A barrier for the workers of one run. Waiting workers spin briefly (a step takes
@@ -1111,7 +1026,7 @@ impl Simulation {
                     inv_weight_unit: 1.0 / g.weight_unit_pa,
                     c0: g.c0,
                     rectifying: g.kind == crate::spec::JunctionKind::Rectifying,
-                    delay_steps: crate::connect::delay_steps(g.delay_ms, spec.dt_ms).into(),
+                    delay_steps: engram_core::time::delay_steps(g.delay_ms, spec.dt_ms).into(),
                     tag_decay_per_step: if g.tau_tag_ms.is_finite() {
                         spec.dt_ms / g.tau_tag_ms
                     } else {
@@ -1582,7 +1497,6 @@ impl Shared<'_> {
         // every worker, so every worker sees the same factors.
         let mut ach = self.ach.map(|(k, m)| (k.clone(), m));
         let mut modulation: Vec<Modulation> = self.modulation.to_vec();
-        let mut factors = vec![engram_cholinergic::Factors::NEUTRAL; modulation.len()];
         for k in 0..steps {
             let step = first_step + k;
             let parity = (step % 2) as usize;
@@ -1594,10 +1508,7 @@ impl Shared<'_> {
             }
             if let Some((kin, m)) = &mut ach {
                 // Factors of step n come from the concentration at its start.
-                m.fill_factors(kin.concentration(), &mut factors);
-                for (out, f) in modulation.iter_mut().zip(&factors) {
-                    *out = Modulation::from(*f);
-                }
+                m.fill_factors(kin.concentration(), &mut modulation);
                 kin.step();
             }
             let ctx = StepCtx {

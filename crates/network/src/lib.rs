@@ -45,10 +45,10 @@
 
 mod connect;
 mod engine;
-pub mod rng;
 mod spec;
 
-pub use engine::{Modulation, NullSink, Simulation, SpikeSink, VecSink};
+pub use engine::Simulation;
+pub use engram_core::{Modulation, NullSink, SpikeSink, Target, VecSink, rng};
 pub use spec::{
     ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PlasticityRule,
     PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,

@@ -1131,10 +1131,7 @@ fn junctions_follow_their_weight_with_tau_g() {
         let mut sim = Simulation::build(&spec, 1, 1).unwrap();
         // No bAP at the first spike: the junctions carry nothing before the recall, so A's
         // membranes are the same in every run.
-        let silent = Modulation {
-            bap_gain: 0.0,
-            ..Modulation::default()
-        };
+        let silent = Modulation::NEUTRAL.with(crate::Target::BapGain, 0.0);
         sim.set_modulation(1, silent);
         sim.set_plasticity(true);
         sim.run(200, &mut NullSink).unwrap();

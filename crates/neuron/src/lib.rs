@@ -51,7 +51,7 @@
 //! # Example
 //!
 //! ```
-//! use engram_neuron::{LifParams, LifState, StepInput, StepModulation};
+//! use engram_neuron::{LifParams, LifState, StepInput, Modulation};
 //!
 //! let params = LifParams { i_e_pa: 400.0, ..LifParams::default() }.checked()?;
 //! let prop = params.propagators(0.1)?;
@@ -63,13 +63,15 @@
 //!     let mut ex = [0.0];
 //!     let mut inh = [0.0];
 //!     let input = StepInput { ex: &mut ex, inh: &mut inh, i_stim: Some(&zeros) };
-//!     prop.step(state.slices_mut(0..1), input, StepModulation::NEUTRAL, 0, &mut spikes);
+//!     prop.step(state.slices_mut(0..1), input, &Modulation::NEUTRAL, 0, &mut spikes);
 //! }
 //! assert!(!spikes.is_empty(), "400 pA drives the default neuron above threshold");
 //! # Ok::<(), engram_neuron::ParamError>(())
 //! ```
 
 use std::ops::Range;
+
+pub use engram_core::{Modulation, Target};
 
 /// An invalid parameter value: names the field, the value and what is allowed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -332,36 +334,6 @@ pub struct StepInput<'a> {
     pub i_stim: Option<&'a [f64]>,
 }
 
-/// Neuromodulation of one step, shared by the neurons of a population.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepModulation {
-    /// Gain on the bAP jump (dimensionless, neutral 1).
-    pub bap_gain: f64,
-    /// Shift added to the threshold (mV, neutral 0).
-    pub theta_shift_mv: f64,
-    /// Gain on the adaptive threshold rise `a` (dimensionless, >= 0, neutral 1): the
-    /// threshold is `V_th + theta_shift_mv + adaptation_gain * a`. `a` itself keeps
-    /// accumulating and decaying as without modulation; the gain scales how much of it
-    /// the cell feels (acetylcholine suppresses the slow afterhyperpolarization that
-    /// adaptation stands for).
-    pub adaptation_gain: f64,
-}
-
-impl StepModulation {
-    /// No modulation.
-    pub const NEUTRAL: StepModulation = StepModulation {
-        bap_gain: 1.0,
-        theta_shift_mv: 0.0,
-        adaptation_gain: 1.0,
-    };
-}
-
-impl Default for StepModulation {
-    fn default() -> Self {
-        StepModulation::NEUTRAL
-    }
-}
-
 /// State of a set of neurons, as a structure of arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LifState {
@@ -444,13 +416,13 @@ impl LifPropagators {
         &self,
         s: LifSlices<'_>,
         input: StepInput<'_>,
-        m: StepModulation,
+        m: &Modulation,
         offset: u32,
         spikes: &mut Vec<u32>,
     ) {
         let n = s.v_rel.len();
-        let theta = self.theta + m.theta_shift_mv;
-        let jump = self.a_bap * m.bap_gain;
+        let theta = self.theta + m.threshold_shift_mv();
+        let jump = self.a_bap * m.bap_gain();
         if self.a_bap > 0.0 {
             for b in s.bap[..n].iter_mut() {
                 *b *= self.p_bap;
@@ -484,7 +456,7 @@ impl LifPropagators {
             if crossed {
                 let bap = &mut s.bap[start..end];
                 let th = &mut s.theta_adapt[start..end];
-                let gain = m.adaptation_gain;
+                let gain = m.adaptation_gain();
                 for i in 0..v.len() {
                     // `th[i]` is zero without adaptation.
                     if v[i] >= theta + gain * th[i] {

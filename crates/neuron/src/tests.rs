@@ -1,5 +1,6 @@
 use super::*;
 use approx::assert_relative_eq;
+use engram_core::Target;
 use proptest::prelude::*;
 
 const DT: f64 = 0.1;
@@ -38,7 +39,7 @@ fn run_one(
         prop.step(
             state.slices_mut(0..1),
             input,
-            StepModulation::NEUTRAL,
+            &Modulation::NEUTRAL,
             0,
             &mut spikes,
         );
@@ -183,19 +184,14 @@ fn refractory_neuron_is_clamped_for_t_ref() {
 }
 
 /// One step of one neuron without input; spikes are pushed to `spikes` as id 0.
-fn step_alone(
-    prop: &LifPropagators,
-    state: &mut LifState,
-    m: StepModulation,
-    spikes: &mut Vec<u32>,
-) {
+fn step_alone(prop: &LifPropagators, state: &mut LifState, m: Modulation, spikes: &mut Vec<u32>) {
     let (mut ex, mut inh) = ([0.0], [0.0]);
     let input = StepInput {
         ex: &mut ex,
         inh: &mut inh,
         i_stim: Some(&[0.0]),
     };
-    prop.step(state.slices_mut(0..1), input, m, 0, spikes);
+    prop.step(state.slices_mut(0..1), input, &m, 0, spikes);
 }
 
 #[test]
@@ -210,10 +206,7 @@ fn bap_trace_jumps_and_decays_exponentially() {
     state.v_rel[0] = 100.0; // above threshold: spikes in the first step
     let mut spikes = Vec::new();
     let gain = 0.5;
-    let m = StepModulation {
-        bap_gain: gain,
-        ..StepModulation::NEUTRAL
-    };
+    let m = Modulation::NEUTRAL.with(Target::BapGain, gain);
     for _ in 0..101 {
         step_alone(&prop, &mut state, m, &mut spikes);
     }
@@ -235,7 +228,7 @@ fn adaptive_threshold_jumps_and_decays_exponentially() {
     state.v_rel[0] = 100.0; // above threshold: spikes in the first step
     let mut spikes = Vec::new();
     let step = |state: &mut LifState, spikes: &mut Vec<u32>| {
-        step_alone(&prop, state, StepModulation::NEUTRAL, spikes)
+        step_alone(&prop, state, Modulation::NEUTRAL, spikes)
     };
     for _ in 0..101 {
         step(&mut state, &mut spikes);
@@ -279,10 +272,7 @@ fn adaptation_gain_scales_the_felt_threshold_rise_not_the_rise_itself() {
         let mut state = LifState::new(1);
         state.theta_adapt[0] = 4.0 / prop.p_theta;
         state.v_rel[0] = (theta + 1.5) / prop.p22;
-        let m = StepModulation {
-            adaptation_gain: gain,
-            ..StepModulation::NEUTRAL
-        };
+        let m = Modulation::NEUTRAL.with(Target::AdaptationGain, gain);
         let mut spikes = Vec::new();
         step_alone(&prop, &mut state, m, &mut spikes);
         assert_eq!(!spikes.is_empty(), fires, "gain {gain}");
@@ -354,11 +344,8 @@ fn threshold_shift_moves_the_threshold() {
         inh: &mut inh,
         i_stim: Some(&zeros),
     };
-    let m = StepModulation {
-        theta_shift_mv: -2.0,
-        ..StepModulation::NEUTRAL
-    };
-    prop.step(state.slices_mut(0..2), input, m, 7, &mut spikes);
+    let m = Modulation::NEUTRAL.with(Target::ThresholdShift, -2.0);
+    prop.step(state.slices_mut(0..2), input, &m, 7, &mut spikes);
     assert_eq!(spikes, vec![7, 8]);
 }
 

@@ -7,7 +7,12 @@ use crate::common::repo_root;
 #[test]
 fn core_crates_do_not_depend_on_runner_libraries() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    for krate in ["engram-neuron", "engram-cholinergic", "engram-network"] {
+    for krate in [
+        "engram-core",
+        "engram-neuron",
+        "engram-cholinergic",
+        "engram-network",
+    ] {
         let o = Command::new(&cargo)
             .current_dir(repo_root())
             .args(["tree", "--offline", "-p", krate, "-e", "normal"])
