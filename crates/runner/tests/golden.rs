@@ -15,7 +15,7 @@ use std::path::Path;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
 
-use crate::common::{repo_file, run_json};
+use crate::common::{repo_file, repo_root, run_json};
 
 /// FNV-1a over bytes: a stable 64-bit fingerprint (not a cryptographic hash; it only has to
 /// notice any change of a dataset).
@@ -59,12 +59,22 @@ fn container_bytes(c: &hdf5::Container) -> (String, Vec<u8>) {
             .into_iter()
             .map(u8::from)
             .collect(),
-        TypeDescriptor::VarLenUnicode => c
-            .read_raw::<VarLenUnicode>()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s.as_str().bytes().chain([0]).collect::<Vec<_>>())
-            .collect(),
+        // Text may name files of the checkout (image folders): the checkout's location is
+        // replaced by `<repo>`, so the fingerprint does not depend on where the tests run.
+        TypeDescriptor::VarLenUnicode => {
+            let root = repo_root().display().to_string();
+            c.read_raw::<VarLenUnicode>()
+                .unwrap()
+                .iter()
+                .flat_map(|s| {
+                    s.as_str()
+                        .replace(&root, "<repo>")
+                        .into_bytes()
+                        .into_iter()
+                        .chain([0])
+                })
+                .collect()
+        }
         // The SONATA `sorting` attribute: its members are in the type; the value is fixed.
         TypeDescriptor::Enum(_) => Vec::new(),
         other => panic!("golden: no hashing for type {other:?}"),
