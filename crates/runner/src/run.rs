@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::config::Model;
-use crate::output::{Provenance, SpikeWriter};
+use engram_io::{Provenance, RunWriter};
 
 /// How to run a model.
 #[derive(Debug, Clone)]
@@ -193,7 +193,7 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot create the output folder {}", dir.display()))
             .map_err(RunError::Input)?;
     }
-    let mut writer = SpikeWriter::create(out, &names, sim.population_ranges(), &record)
+    let mut writer = RunWriter::create(out, &names, sim.population_ranges(), &record)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(RunError::Runtime)?;
 
@@ -248,7 +248,8 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .map_err(RunError::Runtime)?;
     }
     if model.config.output.weights {
-        write_weights(writer.file(), model, &sim)
+        writer
+            .write_weights(spec, &sim)
             .with_context(|| format!("cannot write the weights to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
@@ -277,30 +278,6 @@ fn recall_value(r: &crate::experiment::RecallResults) -> Value {
         map.insert("layers".into(), Value::Array(layers));
     }
     v
-}
-
-/// Writes `/weights/<projection>/{source, target, weight_pa}` (indices within the
-/// populations, sorted by source then target) and, for projections with gap junctions,
-/// `tag`: each junction's encoding tag `e` in [0, 1] at the end of the run.
-fn write_weights(file: &hdf5::File, model: &Model, sim: &Simulation) -> hdf5::Result<()> {
-    let g = file.create_group("weights")?;
-    for (i, p) in model.spec.projections.iter().enumerate() {
-        let w = sim.weights(i);
-        let pg = g.create_group(&p.name)?;
-        let src: Vec<u32> = w.iter().map(|x| x.0).collect();
-        let tgt: Vec<u32> = w.iter().map(|x| x.1).collect();
-        let val: Vec<f32> = w.iter().map(|x| x.2).collect();
-        pg.new_dataset_builder().with_data(&src).create("source")?;
-        pg.new_dataset_builder().with_data(&tgt).create("target")?;
-        pg.new_dataset_builder()
-            .with_data(&val)
-            .create("weight_pa")?;
-        if let Some(tags) = sim.tags(i) {
-            let tag: Vec<f32> = tags.iter().map(|x| x.2).collect();
-            pg.new_dataset_builder().with_data(&tag).create("tag")?;
-        }
-    }
-    Ok(())
 }
 
 /// The run summary as JSON.
