@@ -21,7 +21,8 @@
 //! /engram/parameters           attrs: a sweep point's parameters (strings)
 //! /ach/{time_ms, concentration}          the ACh trace, when ACh is configured
 //! /weights/<projection>/{source, target, weight_pa, tag}   final weights, when asked for
-//! /protocol, /stimuli, /analysis         an experiment's results (see its crate)
+//! /protocol, /stimuli, /analysis         a recall experiment's results, written from
+//!                                        `engram_experiments::Group`s
 //! ```
 
 mod read;

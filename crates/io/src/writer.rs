@@ -13,7 +13,9 @@ use engram_network::{NetworkSpec, Simulation, SpikeSink};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, File, H5Type};
 
-use crate::{Error, unicode};
+use engram_experiments::{Attr, Data, Group};
+
+use crate::{Error, unicode, unicode_list};
 
 /// SONATA's `sorting` attribute: an enum with an int8 base type, as libsonata requires.
 #[derive(H5Type, Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,10 +170,15 @@ impl RunWriter {
         })
     }
 
-    /// The open file, for experiment data beside the spikes (`/protocol`, `/stimuli`,
-    /// `/analysis`).
-    pub fn file(&self) -> &File {
-        self.file.as_ref().expect("not finished")
+    /// Writes an experiment's results (see `engram_experiments::Experiment::record`) as
+    /// groups under the root: numbers as f64, matrices as 2-D f64 `[rows, columns]`,
+    /// strings and text as variable-length UTF-8, counts as u64.
+    pub fn write_groups(&mut self, groups: &[Group]) -> crate::Result<()> {
+        let file = self.file.as_ref().expect("not finished");
+        for g in groups {
+            write_group(file, g)?;
+        }
+        Ok(())
     }
 
     /// Writes the ACh concentration: `/ach/time_ms` (the end of each step) and
@@ -249,6 +256,43 @@ impl RunWriter {
         })?;
         Ok(self.final_path.clone())
     }
+}
+
+fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
+    let loc = parent.create_group(&g.name)?;
+    for (name, value) in &g.attrs {
+        match value {
+            Attr::Count(v) => scalar_attr(&loc, name, *v)?,
+            Attr::Number(v) => scalar_attr(&loc, name, *v)?,
+            Attr::Text(v) => str_attr(&loc, name, v)?,
+        }
+    }
+    for (name, value) in &g.datasets {
+        match value {
+            Data::Numbers(v) => {
+                loc.new_dataset_builder()
+                    .with_data(v)
+                    .create(name.as_str())?;
+            }
+            Data::Matrix(rows) => {
+                let cols = rows.first().map_or(0, Vec::len);
+                let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+                loc.new_dataset::<f64>()
+                    .shape((rows.len(), cols))
+                    .create(name.as_str())?
+                    .write_raw(&flat)?;
+            }
+            Data::Strings(v) => {
+                loc.new_dataset_builder()
+                    .with_data(&unicode_list(v)?)
+                    .create(name.as_str())?;
+            }
+        }
+    }
+    for sub in &g.groups {
+        write_group(&loc, sub)?;
+    }
+    Ok(())
 }
 
 impl Drop for RunWriter {

@@ -31,9 +31,6 @@ pub fn print_line(args: std::fmt::Arguments<'_>) {
 }
 
 pub mod config;
-pub mod experiment;
-pub mod metrics;
 pub mod plot;
 pub mod run;
-pub mod stimuli;
 pub mod sweep;
