@@ -67,7 +67,12 @@ fn unicode(value: &str) -> hdf5::Result<hdf5::types::VarLenUnicode> {
         .map_err(|e| hdf5::Error::from(format!("{e:?}")))
 }
 
-/// Variable-length UTF-8 strings for HDF5.
-fn unicode_list(values: &[String]) -> hdf5::Result<Vec<hdf5::types::VarLenUnicode>> {
-    values.iter().map(|v| unicode(v)).collect()
+/// Writes `values` as the 1-D dataset `name` of variable-length UTF-8 strings in `loc`.
+fn write_strings(loc: &hdf5::Group, name: &str, values: &[String]) -> hdf5::Result<()> {
+    let list = values
+        .iter()
+        .map(|v| unicode(v))
+        .collect::<hdf5::Result<Vec<_>>>()?;
+    loc.new_dataset_builder().with_data(&list).create(name)?;
+    Ok(())
 }

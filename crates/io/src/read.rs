@@ -438,19 +438,28 @@ impl SpikeData {
         self.n_nodes
     }
 
-    fn bad(&self) -> impl Fn(hdf5::Error) -> Error + '_ {
-        move |e| format_error(format!("{}: cannot read spikes ({e})", self.what))
+    /// The ranges of `chunk` spikes (the last one shorter) that cover them all.
+    fn chunks(&self, chunk: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+        let len = self.len;
+        (0..len)
+            .step_by(chunk)
+            .map(move |start| start..(start + chunk).min(len))
+    }
+
+    fn read<T: hdf5::H5Type + Copy>(
+        &self,
+        ds: &Dataset,
+        range: std::ops::Range<usize>,
+    ) -> crate::Result<Vec<T>> {
+        ds.read_slice_1d::<T, _>(range)
+            .map(|a| a.to_vec())
+            .map_err(|e| format_error(format!("{}: cannot read spikes ({e})", self.what)))
     }
 
     /// Calls `f` with the node ids of the spikes, `chunk` at a time.
     pub fn for_each_ids(&self, chunk: usize, mut f: impl FnMut(&[u64])) -> crate::Result<()> {
-        for start in (0..self.len).step_by(chunk) {
-            let end = (start + chunk).min(self.len);
-            let ids = self
-                .ids
-                .read_slice_1d::<u64, _>(start..end)
-                .map_err(self.bad())?;
-            f(ids.as_slice().expect("contiguous"));
+        for range in self.chunks(chunk) {
+            f(&self.read::<u64>(&self.ids, range)?);
         }
         Ok(())
     }
@@ -458,20 +467,9 @@ impl SpikeData {
     /// Calls `f` with the times (ms) and node ids of the spikes, `chunk` at a time, in the
     /// file's order (by time).
     pub fn for_each(&self, chunk: usize, mut f: impl FnMut(&[f64], &[u64])) -> crate::Result<()> {
-        for start in (0..self.len).step_by(chunk) {
-            let end = (start + chunk).min(self.len);
-            let t = self
-                .ts
-                .read_slice_1d::<f64, _>(start..end)
-                .map_err(self.bad())?;
-            let id = self
-                .ids
-                .read_slice_1d::<u64, _>(start..end)
-                .map_err(self.bad())?;
-            f(
-                t.as_slice().expect("contiguous"),
-                id.as_slice().expect("contiguous"),
-            );
+        for range in self.chunks(chunk) {
+            let t = self.read::<f64>(&self.ts, range.clone())?;
+            f(&t, &self.read::<u64>(&self.ids, range)?);
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::unicode_list;
+use crate::write_strings;
 
 /// A column of parameter values.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,9 +44,7 @@ pub fn write_summary_table(path: &Path, table: &SummaryTable) -> crate::Result<(
         ] {
             f.new_dataset_builder().with_data(v).create(name)?;
         }
-        f.new_dataset_builder()
-            .with_data(&unicode_list(&table.status)?)
-            .create("status")?;
+        write_strings(&f, "status", &table.status)?;
         let g = f.create_group("parameters")?;
         for (field, column) in &table.parameters {
             match column {
@@ -55,11 +53,7 @@ pub fn write_summary_table(path: &Path, table: &SummaryTable) -> crate::Result<(
                         .with_data(x)
                         .create(field.as_str())?;
                 }
-                Column::Text(text) => {
-                    g.new_dataset_builder()
-                        .with_data(&unicode_list(text)?)
-                        .create(field.as_str())?;
-                }
+                Column::Text(text) => write_strings(&g, field, text)?,
             }
         }
         let g = f.create_group("metrics")?;

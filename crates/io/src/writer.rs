@@ -15,7 +15,7 @@ use hdf5::{Dataset, File, H5Type};
 
 use engram_experiments::{Attr, Data, Group};
 
-use crate::{Error, unicode, unicode_list};
+use crate::{Error, unicode, write_strings};
 
 /// SONATA's `sorting` attribute: an enum with an int8 base type, as libsonata requires.
 #[derive(H5Type, Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,11 +282,7 @@ fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
                     .create(name.as_str())?
                     .write_raw(&flat)?;
             }
-            Data::Strings(v) => {
-                loc.new_dataset_builder()
-                    .with_data(&unicode_list(v)?)
-                    .create(name.as_str())?;
-            }
+            Data::Strings(v) => write_strings(&loc, name, v)?,
         }
     }
     for sub in &g.groups {
