@@ -8,6 +8,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use engram_experiments::Plan;
+use engram_experiments::recall::{self, RecallParams, StimulusParams};
 use engram_network::{
     ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec,
     PlasticityRule, PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
@@ -71,9 +73,9 @@ pub struct ConfigFile {
     /// Acetylcholine (absent: no modulation).
     pub ach: Option<AchConfig>,
     /// An experiment protocol (absent: a plain run of `simulation.duration_ms`).
-    pub experiment: Option<crate::experiment::ExperimentConfig>,
+    pub experiment: Option<RecallParams>,
     /// The stimuli of an experiment.
-    pub stimuli: Option<crate::experiment::StimuliConfig>,
+    pub stimuli: Option<StimulusParams>,
 }
 
 /// `[simulation]`.
@@ -724,8 +726,8 @@ pub struct Model {
         engram_cholinergic::ValidAchParams,
         engram_cholinergic::Modulator,
     )>,
-    /// The experiment protocol, if any (its inputs are already in `spec`).
-    pub protocol: Option<crate::experiment::Protocol>,
+    /// The compiled experiment, if any (its inputs are already in `spec`).
+    pub experiment: Option<Plan>,
 }
 
 /// Reads, edits (`--set path=value`), parses and checks a config file.
@@ -817,27 +819,34 @@ pub fn from_text(
             let by_cli = set_paths
                 .iter()
                 .any(|(_, p)| p == "stimuli.path" || p == "stimuli");
-            Some(
-                crate::experiment::prepare(
-                    e,
-                    config.stimuli.as_ref(),
-                    &mut config.populations,
-                    file,
-                    by_cli,
-                    config.simulation.seed,
-                )
-                .map_err(|(p, m)| invalid(p, m))?,
+            let mut sizes: IndexMap<String, Option<u32>> = config
+                .populations
+                .iter()
+                .map(|(name, p)| (name.clone(), p.n))
+                .collect();
+            let set = recall::prepare(
+                e,
+                config.stimuli.as_ref(),
+                &mut sizes,
+                file,
+                by_cli,
+                config.simulation.seed,
             )
+            .map_err(|(p, m)| invalid(p, m))?;
+            for (p, n) in config.populations.values_mut().zip(sizes.into_values()) {
+                p.n = n;
+            }
+            Some(set)
         }
         None => None,
     };
     let (mut spec, mut steps, record) = to_spec(&config).map_err(|(p, m)| invalid(p, m))?;
-    let protocol = match (&config.experiment, stimulus_set) {
+    let experiment = match (&config.experiment, stimulus_set) {
         (Some(e), Some(set)) => {
-            let p = crate::experiment::build(e, config.stimuli.as_ref(), set, &mut spec)
+            let p = recall::build(e, config.stimuli.as_ref(), set, &mut spec)
                 .map_err(|(p, m)| invalid(p, m))?;
             steps = p.steps;
-            Some(p)
+            Some(Plan::Recall(p))
         }
         _ => None,
     };
@@ -845,27 +854,25 @@ pub fn from_text(
         NetworkError::Invalid { path, message } => invalid(path, message),
         other => invalid(String::new(), other.to_string()),
     })?;
-    let pulses = protocol.as_ref().map_or(&[][..], |p| &p.ach_pulses[..]);
-    let ach =
-        match (&config.ach, pulses.is_empty()) {
-            (None, true) => None,
-            (a, _) => {
-                // The protocol's recall pulses join the user's; those are checked first, so
-                // an error names the user's pulse.
-                let duration = steps as f64 * spec.dt_ms;
-                let mut a = a.clone().unwrap_or_default();
-                ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?;
-                a.pulses
-                    .extend(pulses.iter().map(|&(time_ms, amplitude, duration_ms)| {
-                        AchPulseConfig {
-                            time_ms,
-                            amplitude,
-                            duration_ms,
-                        }
-                    }));
-                Some(ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?)
-            }
-        };
+    let pulses = experiment
+        .as_ref()
+        .map_or_else(Vec::new, Plan::ach_releases);
+    let ach = match (&config.ach, pulses.is_empty()) {
+        (None, true) => None,
+        (a, _) => {
+            // The protocol's recall pulses join the user's; those are checked first, so
+            // an error names the user's pulse.
+            let duration = steps as f64 * spec.dt_ms;
+            let mut a = a.clone().unwrap_or_default();
+            ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?;
+            a.pulses.extend(pulses.iter().map(|r| AchPulseConfig {
+                time_ms: r.time_ms,
+                amplitude: r.amplitude,
+                duration_ms: r.duration_ms,
+            }));
+            Some(ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?)
+        }
+    };
     Ok(Model {
         file: file.to_path_buf(),
         text: edited,
@@ -874,7 +881,7 @@ pub fn from_text(
         steps,
         record,
         ach,
-        protocol,
+        experiment,
     })
 }
 

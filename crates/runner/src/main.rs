@@ -7,7 +7,6 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use engram::config::{self, ConfigError};
-use engram::output;
 use engram::run::{RunError, RunOptions};
 use serde_json::json;
 
@@ -240,11 +239,11 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             path.display()
         )));
     }
-    let output::FileSummary {
+    let engram_io::FileSummary {
         populations: pops,
         provenance: prov,
         config,
-    } = output::inspect(path)
+    } = engram_io::inspect(path)
         .with_context(|| format!("{}: not an engram/SONATA spike file", path.display()))
         .map_err(Failure::Input)?;
     let duration_s = prov
@@ -252,7 +251,7 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
         .find(|(k, _)| k == "duration_ms")
         .and_then(|(_, v)| v.parse::<f64>().ok())
         .map(|ms| ms / 1000.0);
-    let rate = |p: &output::PopulationSummary| match duration_s {
+    let rate = |p: &engram_io::PopulationSummary| match duration_s {
         Some(d) if p.n > 0 && d > 0.0 => Some(p.spikes as f64 / p.n as f64 / d),
         _ => None,
     };

@@ -16,7 +16,7 @@
 //! # What is read
 //!
 //! ```text
-//! /spikes/<population>/timestamps   f64, ms, sorted by time     (see crate::output)
+//! /spikes/<population>/timestamps   f64, ms, sorted by time     (see engram_io)
 //! /spikes/<population>/node_ids     u64, index in the population
 //! /spikes/<population>              attr n_nodes (u64; if missing: largest node id + 1)
 //! /engram                           attr duration_ms (f64; if missing: the data's extent)
@@ -45,8 +45,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use hdf5::types::{VarLenAscii, VarLenUnicode};
-use hdf5::{Dataset, File, Group};
+use engram_io::{AchTrace, StimulusImages as Stimuli};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -193,18 +192,6 @@ fn phase_shades(names: &[String]) -> Vec<usize> {
     }
 }
 
-struct AchTrace {
-    time_ms: Vec<f64>,
-    concentration: Vec<f64>,
-}
-
-struct Stimuli {
-    width: usize,
-    height: usize,
-    encoded: Vec<Vec<f64>>,
-    recalled: Vec<Vec<f64>>,
-}
-
 struct RunData {
     file_name: String,
     duration_ms: f64,
@@ -214,178 +201,27 @@ struct RunData {
     stimuli: Option<Stimuli>,
 }
 
-fn read_f64s(g: &Group, name: &str, what: &str) -> Result<Vec<f64>, PlotError> {
-    let ds = g
-        .dataset(name)
-        .map_err(|_| input(format!("{what}: no dataset {name}")))?;
-    if ds.ndim() != 1 {
-        return Err(input(format!(
-            "{what}/{name}: expected a 1-D dataset, found shape {:?}",
-            ds.shape()
-        )));
-    }
-    ds.read_raw::<f64>()
-        .map_err(|e| input(format!("{what}/{name}: cannot read as f64 ({e})")))
-}
-
-fn read_strings(ds: &Dataset) -> hdf5::Result<Vec<String>> {
-    if let Ok(v) = ds.read_raw::<VarLenUnicode>() {
-        return Ok(v.iter().map(|s| s.as_str().to_owned()).collect());
-    }
-    let v = ds.read_raw::<VarLenAscii>()?;
-    Ok(v.iter().map(|s| s.as_str().to_owned()).collect())
-}
-
-fn read_protocol(file: &File) -> Result<Vec<Phase>, PlotError> {
-    if !file.link_exists("protocol") {
-        return Ok(Vec::new());
-    }
-    let what = "/protocol";
-    let g = file
-        .group("protocol")
-        .map_err(|_| input("/protocol is not a group"))?;
-    let names_ds = g
-        .dataset("names")
-        .map_err(|_| input("/protocol: no dataset names"))?;
-    let names = read_strings(&names_ds).map_err(|e| {
-        input(format!(
-            "/protocol/names: cannot read as variable-length strings ({e}); \
-             fixed-length strings are not read"
-        ))
-    })?;
-    let start = read_f64s(&g, "start_ms", what)?;
-    let stop = read_f64s(&g, "stop_ms", what)?;
-    if names.len() != start.len() || names.len() != stop.len() {
-        return Err(input(format!(
-            "/protocol: names, start_ms and stop_ms have different lengths ({}, {}, {})",
-            names.len(),
-            start.len(),
-            stop.len()
-        )));
-    }
-    let shades = phase_shades(&names);
-    let mut phases = Vec::with_capacity(names.len());
-    for (((name, a), b), shade) in names.into_iter().zip(start).zip(stop).zip(shades) {
-        if !(a.is_finite() && b.is_finite() && b >= a) {
-            return Err(input(format!(
-                "/protocol: phase {name:?} has start_ms = {a}, stop_ms = {b}; need start <= stop"
-            )));
-        }
-        phases.push(Phase {
-            name,
-            start_ms: a,
-            stop_ms: b,
-            shade,
-        });
-    }
-    Ok(phases)
-}
-
-fn read_ach(file: &File) -> Result<Option<AchTrace>, PlotError> {
-    if !file.link_exists("ach") {
-        return Ok(None);
-    }
-    let g = file
-        .group("ach")
-        .map_err(|_| input("/ach is not a group"))?;
-    let time_ms = read_f64s(&g, "time_ms", "/ach")?;
-    let concentration = read_f64s(&g, "concentration", "/ach")?;
-    if time_ms.len() != concentration.len() {
-        return Err(input(format!(
-            "/ach: time_ms and concentration have different lengths ({}, {})",
-            time_ms.len(),
-            concentration.len()
-        )));
-    }
-    if time_ms.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(AchTrace {
-        time_ms,
-        concentration,
-    }))
-}
-
-fn read_images(g: &Group, name: &str, pixels: usize) -> Result<Vec<Vec<f64>>, PlotError> {
-    let ds = g.dataset(name).map_err(|e| input(format!("{e}")))?;
-    let shape = ds.shape();
-    if shape.len() != 2 || shape[1] != pixels {
-        return Err(input(format!(
-            "/stimuli/{name}: expected shape [memories, {pixels}] (width * height), found {shape:?}"
-        )));
-    }
-    let raw = ds
-        .read_raw::<f64>()
-        .map_err(|e| input(format!("/stimuli/{name}: cannot read as f64 ({e})")))?;
-    Ok(raw.chunks(pixels.max(1)).map(<[f64]>::to_vec).collect())
-}
-
-fn read_stimuli(file: &File) -> Result<Option<Stimuli>, PlotError> {
-    if !file.link_exists("stimuli") {
-        return Ok(None);
-    }
-    let g = file
-        .group("stimuli")
-        .map_err(|_| input("/stimuli is not a group"))?;
-    if !(g.link_exists("encoded") && g.link_exists("recalled")) {
-        return Ok(None);
-    }
-    let size = |attr: &str| -> Result<usize, PlotError> {
-        g.attr(attr)
-            .and_then(|a| a.read_scalar::<u64>())
-            .map(|v| v as usize)
-            .map_err(|_| input(format!("/stimuli: no u64 attribute {attr}")))
-    };
-    let (width, height) = (size("width")?, size("height")?);
-    if width == 0 || height == 0 {
-        return Err(input(format!(
-            "/stimuli: width = {width}, height = {height}; both must be at least 1"
-        )));
-    }
-    let encoded = read_images(&g, "encoded", width * height)?;
-    let recalled = read_images(&g, "recalled", width * height)?;
-    if encoded.len() != recalled.len() {
-        return Err(input(format!(
-            "/stimuli: {} encoded but {} recalled memories",
-            encoded.len(),
-            recalled.len()
-        )));
-    }
-    Ok(Some(Stimuli {
-        width,
-        height,
-        encoded,
-        recalled,
-    }))
+fn read_error(e: engram_io::Error) -> PlotError {
+    input(e.to_string())
 }
 
 /// Reads one population's spikes in chunks: rate bins for all, points for the drawn
 /// neurons.
-fn read_population(g: &Group, name: &str, duration_ms: f64) -> Result<Population, PlotError> {
-    let what = format!("/spikes/{name}");
-    let ts = g
-        .dataset("timestamps")
-        .map_err(|_| input(format!("{what}: no dataset timestamps")))?;
-    let ids = g
-        .dataset("node_ids")
-        .map_err(|_| input(format!("{what}: no dataset node_ids")))?;
-    let len = ts.size();
-    if ids.size() != len {
-        return Err(input(format!(
-            "{what}: timestamps and node_ids have different lengths ({len}, {})",
-            ids.size()
-        )));
-    }
-    let bad = |e: hdf5::Error| input(format!("{what}: cannot read spikes ({e})"));
-    let n = match g.attr("n_nodes").and_then(|a| a.read_scalar::<u64>()) {
-        Ok(n) => n,
-        Err(_) => {
+fn read_population(
+    g: &engram_io::SpikeGroup,
+    name: &str,
+    duration_ms: f64,
+) -> Result<Population, PlotError> {
+    let data = g.spikes().map_err(read_error)?;
+    let len = data.len();
+    let n = match data.n_nodes() {
+        Some(n) => n,
+        None => {
             let mut max = None;
-            for start in (0..len).step_by(READ_CHUNK) {
-                let end = (start + READ_CHUNK).min(len);
-                let chunk = ids.read_slice_1d::<u64, _>(start..end).map_err(bad)?;
+            data.for_each_ids(READ_CHUNK, |chunk| {
                 max = chunk.iter().copied().max().max(max);
-            }
+            })
+            .map_err(read_error)?;
             max.map_or(0, |m| m + 1)
         }
     };
@@ -393,18 +229,16 @@ fn read_population(g: &Group, name: &str, duration_ms: f64) -> Result<Population
     let n_bins = (duration_ms / RATE_BIN_MS).ceil().max(1.0) as usize;
     let mut bins = vec![0u32; n_bins];
     let mut points = Vec::new();
-    for start in (0..len).step_by(READ_CHUNK) {
-        let end = (start + READ_CHUNK).min(len);
-        let t = ts.read_slice_1d::<f64, _>(start..end).map_err(bad)?;
-        let id = ids.read_slice_1d::<u64, _>(start..end).map_err(bad)?;
-        for (&t, &id) in t.iter().zip(id.iter()) {
+    data.for_each(READ_CHUNK, |t, id| {
+        for (&t, &id) in t.iter().zip(id) {
             let b = ((t / RATE_BIN_MS).floor().max(0.0) as usize).min(n_bins - 1);
             bins[b] += 1;
             if id % stride == 0 && id < n {
                 points.push((t as f32, id as u32));
             }
         }
-    }
+    })
+    .map_err(read_error)?;
     Ok(Population {
         name: name.to_owned(),
         n,
@@ -417,59 +251,40 @@ fn read_population(g: &Group, name: &str, duration_ms: f64) -> Result<Population
 
 impl RunData {
     fn read(path: &Path) -> Result<RunData, PlotError> {
-        if !path.exists() {
-            return Err(input(format!("{}: no such file", path.display())));
-        }
-        let file = File::open(path)
-            .map_err(|e| input(format!("{}: not an HDF5 file ({e})", path.display())))?;
-        let not_spikes = || {
-            input(format!(
-                "{}: not an engram/SONATA spike file (no /spikes group)",
-                path.display()
-            ))
-        };
-        if !file.link_exists("spikes") {
-            return Err(not_spikes());
-        }
-        let spikes = file.group("spikes").map_err(|_| not_spikes())?;
-        let names = crate::output::population_names(&spikes)
-            .map_err(|e| input(format!("{}: cannot list /spikes ({e})", path.display())))?;
+        let file = engram_io::RunReader::open(path).map_err(read_error)?;
+        let names = file.population_names().map_err(read_error)?;
         if names.is_empty() {
             return Err(input(format!(
                 "{}: /spikes has no populations",
                 path.display()
             )));
         }
-        let phases = read_protocol(&file)?;
-        let ach = read_ach(&file)?;
-        let stimuli = read_stimuli(&file)?;
+        let spans = file.protocol().map_err(read_error)?;
+        let shades = phase_shades(&spans.iter().map(|p| p.name.clone()).collect::<Vec<_>>());
+        let phases: Vec<Phase> = spans
+            .into_iter()
+            .zip(shades)
+            .map(|(p, shade)| Phase {
+                name: p.name,
+                start_ms: p.start_ms,
+                stop_ms: p.stop_ms,
+                shade,
+            })
+            .collect();
+        let ach = file.ach().map_err(read_error)?;
+        let stimuli = file.stimuli().map_err(read_error)?;
         let groups = names
             .iter()
-            .map(|n| {
-                spikes
-                    .group(n)
-                    .map_err(|_| input(format!("/spikes/{n} is not a group")))
-            })
+            .map(|n| file.population(n).map_err(read_error))
             .collect::<Result<Vec<_>, _>>()?;
-        let recorded = file
-            .group("engram")
-            .and_then(|g| g.attr("duration_ms"))
-            .and_then(|a| a.read_scalar::<f64>())
-            .ok()
-            .filter(|d| d.is_finite() && *d > 0.0);
-        let duration_ms = match recorded {
+        let duration_ms = match file.duration_ms() {
             Some(d) => d,
             None => {
                 // The data's extent: last spike, end of the protocol, end of the ACh trace.
                 let mut end = 0.0f64;
                 for g in &groups {
-                    if let Ok(ts) = g.dataset("timestamps") {
-                        let len = ts.size();
-                        if len > 0 {
-                            if let Ok(last) = ts.read_slice_1d::<f64, _>(len - 1..len) {
-                                end = end.max(last[0]);
-                            }
-                        }
+                    if let Some(last) = g.last_time_ms() {
+                        end = end.max(last);
                     }
                 }
                 for p in &phases {

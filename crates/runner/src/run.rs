@@ -8,12 +8,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
-use engram_network::{Simulation, SpikeSink};
+use engram_experiments::{Observer, run_steps};
+use engram_network::Simulation;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::config::Model;
-use crate::output::{Provenance, SpikeWriter};
+use engram_io::{Provenance, RunWriter};
 
 /// How to run a model.
 #[derive(Debug, Clone)]
@@ -70,7 +71,8 @@ pub fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// A progress bar over simulation steps, drawn only when asked for and on a terminal.
+/// A progress bar over simulation steps, drawn only when asked for and on a terminal: the
+/// [`Observer`] of a run.
 pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     started: Instant,
@@ -100,22 +102,6 @@ impl Progress {
         }
     }
 
-    pub(crate) fn update(&mut self, sim: &Simulation, phase: &str) {
-        let Some(bar) = &self.bar else { return };
-        if self.last_draw.elapsed() < Duration::from_millis(100) {
-            return;
-        }
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let factor = sim.time_ms() / 1000.0 / elapsed.max(1e-9);
-        bar.set_position(sim.step_count());
-        bar.set_message(format!(
-            "{phase}t = {:.0} / {:.0} ms  {factor:.2}x realtime",
-            sim.time_ms(),
-            self.total_ms
-        ));
-        self.last_draw = Instant::now();
-    }
-
     pub(crate) fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
@@ -123,26 +109,21 @@ impl Progress {
     }
 }
 
-/// Runs `steps` steps in blocks, updating the progress bar between blocks.
-pub(crate) fn run_steps<S: SpikeSink + Send>(
-    sim: &mut Simulation,
-    steps: u64,
-    sink: &mut S,
-    progress: &mut Progress,
-    phase: &str,
-) -> Result<(), S::Error>
-where
-    S::Error: Send,
-{
-    let block = (steps / 200).clamp(1, 10_000);
-    let mut done = 0;
-    while done < steps {
-        let n = block.min(steps - done);
-        sim.run(n, sink)?;
-        done += n;
-        progress.update(sim, phase);
+impl Observer for Progress {
+    fn progress(&mut self, p: engram_experiments::Progress<'_>) {
+        let Some(bar) = &self.bar else { return };
+        if self.last_draw.elapsed() < Duration::from_millis(100) {
+            return;
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let factor = p.time_ms / 1000.0 / elapsed.max(1e-9);
+        bar.set_position(p.done);
+        bar.set_message(format!(
+            "{}t = {:.0} / {:.0} ms  {factor:.2}x realtime",
+            p.phase, p.time_ms, self.total_ms
+        ));
+        self.last_draw = Instant::now();
     }
-    Ok(())
 }
 
 /// Builds, simulates and writes one model; returns the run summary (see `engram run --json`).
@@ -193,37 +174,48 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot create the output folder {}", dir.display()))
             .map_err(RunError::Input)?;
     }
-    let mut writer = SpikeWriter::create(out, &names, sim.population_ranges(), &record)
+    let mut writer = RunWriter::create(out, &names, sim.population_ranges(), &record)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(RunError::Runtime)?;
 
     let sim_start = Instant::now();
     let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
-    let recall = match &model.protocol {
+    let experiment = match &model.experiment {
         None => {
-            run_steps(&mut sim, model.steps, &mut writer, &mut progress, "")
-                .with_context(|| format!("cannot write spikes to {}", out.display()))
-                .map_err(RunError::Runtime)?;
+            run_steps(
+                &mut sim,
+                model.steps,
+                model.steps,
+                &mut writer,
+                &mut progress,
+                "",
+            )
+            .with_context(|| format!("cannot write spikes to {}", out.display()))
+            .map_err(RunError::Runtime)?;
             None
         }
-        Some(protocol) => {
-            let data =
-                crate::experiment::run_protocol(protocol, &mut sim, &mut writer, &mut progress)
-                    .with_context(|| format!("cannot write spikes to {}", out.display()))
-                    .map_err(RunError::Runtime)?;
-            let results = crate::experiment::analyse(protocol, spec, &data)
+        Some(plan) => {
+            let measured = plan
+                .run(&mut sim, &mut writer, &mut progress)
+                .with_context(|| format!("cannot write spikes to {}", out.display()))
+                .map_err(RunError::Runtime)?;
+            let outcome = plan
+                .analyse(spec, &measured)
                 .context("cannot compute the recall metrics")
                 .map_err(RunError::Runtime)?;
-            Some((protocol, data, results))
+            Some((plan, measured, outcome))
         }
     };
     let sim_s = sim_start.elapsed().as_secs_f64();
     progress.finish();
-    let recall_json = recall.as_ref().map(|(_, _, r)| recall_value(r));
-    if let Some((protocol, data, results)) = &recall {
-        let text = serde_json::to_string(recall_json.as_ref().expect("set with recall"))
+    let results_json = experiment
+        .as_ref()
+        .map(|(_, _, outcome)| serde_json::to_value(outcome).expect("serialisable"));
+    if let Some((plan, measured, outcome)) = &experiment {
+        let text = serde_json::to_string(results_json.as_ref().expect("set with an experiment"))
             .expect("serialisable");
-        crate::experiment::write_results(writer.file(), protocol, spec, data, results, &text)
+        writer
+            .write_groups(&plan.record(spec, measured, outcome, &text))
             .with_context(|| format!("cannot write the recall results to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
@@ -248,7 +240,8 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .map_err(RunError::Runtime)?;
     }
     if model.config.output.weights {
-        write_weights(writer.file(), model, &sim)
+        writer
+            .write_weights(spec, &sim)
             .with_context(|| format!("cannot write the weights to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
@@ -257,50 +250,10 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
         .with_context(|| format!("cannot finish {}", out.display()))
         .map_err(RunError::Runtime)?;
     let mut summary = summary(model, &sim, &prov, &record, &path, opts);
-    if let (Some(Value::Object(extra)), Value::Object(all)) = (recall_json, &mut summary) {
+    if let (Some(Value::Object(extra)), Value::Object(all)) = (results_json, &mut summary) {
         all.extend(extra);
     }
     Ok(summary)
-}
-
-/// The recall metrics as JSON: `{"recall": {...}, "naming": {...}, "layers": [...]}`.
-fn recall_value(r: &crate::experiment::RecallResults) -> Value {
-    let mut v = serde_json::to_value(&r.summary).expect("serialisable");
-    if let Value::Object(map) = &mut v {
-        let layers: Vec<Value> = r
-            .per_layer
-            .iter()
-            .map(|(name, fid, ident)| {
-                json!({ "population": name, "fidelity_mean": fid, "identification_accuracy": ident })
-            })
-            .collect();
-        map.insert("layers".into(), Value::Array(layers));
-    }
-    v
-}
-
-/// Writes `/weights/<projection>/{source, target, weight_pa}` (indices within the
-/// populations, sorted by source then target) and, for projections with gap junctions,
-/// `tag`: each junction's encoding tag `e` in [0, 1] at the end of the run.
-fn write_weights(file: &hdf5::File, model: &Model, sim: &Simulation) -> hdf5::Result<()> {
-    let g = file.create_group("weights")?;
-    for (i, p) in model.spec.projections.iter().enumerate() {
-        let w = sim.weights(i);
-        let pg = g.create_group(&p.name)?;
-        let src: Vec<u32> = w.iter().map(|x| x.0).collect();
-        let tgt: Vec<u32> = w.iter().map(|x| x.1).collect();
-        let val: Vec<f32> = w.iter().map(|x| x.2).collect();
-        pg.new_dataset_builder().with_data(&src).create("source")?;
-        pg.new_dataset_builder().with_data(&tgt).create("target")?;
-        pg.new_dataset_builder()
-            .with_data(&val)
-            .create("weight_pa")?;
-        if let Some(tags) = sim.tags(i) {
-            let tag: Vec<f32> = tags.iter().map(|x| x.2).collect();
-            pg.new_dataset_builder().with_data(&tag).create("tag")?;
-        }
-    }
-    Ok(())
 }
 
 /// The run summary as JSON.

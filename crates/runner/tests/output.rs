@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use engram::output::Sorting;
+use engram_io::Sorting;
 use hdf5::types::VarLenUnicode;
 
 use crate::common::{

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use hdf5::types::VarLenUnicode;
+use engram_io::{Column, SummaryTable, write_summary_table};
 use serde_json::Value;
 
 use super::SweepError;
@@ -245,83 +245,49 @@ pub fn timings_csv(rows: &[Row]) -> String {
     out
 }
 
-fn h5_err(path: &Path) -> impl Fn(hdf5::Error) -> SweepError + '_ {
-    move |e| SweepError::Runtime(format!("cannot write {}: {e}", path.display()))
-}
-
-fn strings(values: &[String]) -> Result<Vec<VarLenUnicode>, hdf5::Error> {
-    values
-        .iter()
-        .map(|s| {
-            s.parse::<VarLenUnicode>()
-                .map_err(|e| hdf5::Error::from(format!("{e:?}")))
-        })
-        .collect()
-}
-
-/// Writes the summary as HDF5 (through a temporary file and a rename): one dataset per
-/// column, `/index`, `/repeat`, `/seed` (u64), `/status` (strings),
-/// `/parameters/<field>` (f64 when every value is a number, else TOML text) and
-/// `/metrics/<path>` (f64, NaN where a point has no value).
+/// Writes the summary as HDF5 through `engram_io` (see [`engram_io::write_summary_table`]):
+/// `/parameters/<field>` is f64 when every value is a number, else TOML text, and
+/// `/metrics/<path>` is NaN where a point has no value.
 pub fn write_h5(path: &Path, fields: &[String], rows: &[Row]) -> Result<(), SweepError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> Result<(), hdf5::Error> {
-        let f = hdf5::File::create(&tmp)?;
-        let u64s = |name: &str, v: Vec<u64>| -> hdf5::Result<()> {
-            f.new_dataset_builder().with_data(&v).create(name)?;
-            Ok(())
-        };
-        u64s("index", rows.iter().map(|r| r.index as u64).collect())?;
-        u64s("repeat", rows.iter().map(|r| r.repeat).collect())?;
-        u64s("seed", rows.iter().map(|r| r.seed).collect())?;
-        let status: Vec<String> = rows.iter().map(|r| r.status.name().to_string()).collect();
-        f.new_dataset_builder()
-            .with_data(&strings(&status)?)
-            .create("status")?;
-        let g = f.create_group("parameters")?;
-        for (k, field) in fields.iter().enumerate() {
-            let values: Vec<toml::Value> = rows.iter().map(|r| parse_value(&r.params[k])).collect();
-            let numbers: Option<Vec<f64>> = values
+    let parameters = fields
+        .iter()
+        .enumerate()
+        .map(|(k, field)| {
+            let numbers: Option<Vec<f64>> = rows
                 .iter()
-                .map(|v| match v {
-                    toml::Value::Integer(i) => Some(*i as f64),
-                    toml::Value::Float(x) => Some(*x),
+                .map(|r| match parse_value(&r.params[k]) {
+                    toml::Value::Integer(i) => Some(i as f64),
+                    toml::Value::Float(x) => Some(x),
                     _ => None,
                 })
                 .collect();
-            match numbers {
-                Some(x) => {
-                    g.new_dataset_builder()
-                        .with_data(&x)
-                        .create(field.as_str())?;
-                }
-                None => {
-                    let text: Vec<String> = rows.iter().map(|r| r.params[k].clone()).collect();
-                    g.new_dataset_builder()
-                        .with_data(&strings(&text)?)
-                        .create(field.as_str())?;
-                }
-            }
-        }
-        let g = f.create_group("metrics")?;
-        for m in metric_names(rows) {
-            let x: Vec<f64> = rows
+            let column = match numbers {
+                Some(x) => Column::Numbers(x),
+                None => Column::Text(rows.iter().map(|r| r.params[k].clone()).collect()),
+            };
+            (field.clone(), column)
+        })
+        .collect();
+    let metrics = metric_names(rows)
+        .into_iter()
+        .map(|m| {
+            let x = rows
                 .iter()
                 .map(|r| lookup(&r.metrics, &m).unwrap_or(f64::NAN))
                 .collect();
-            g.new_dataset_builder().with_data(&x).create(m.as_str())?;
-        }
-        f.close()?;
-        std::fs::rename(&tmp, path).map_err(|e| hdf5::Error::from(e.to_string()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(h5_err(path))
+            (m, x)
+        })
+        .collect();
+    let table = SummaryTable {
+        index: rows.iter().map(|r| r.index as u64).collect(),
+        repeat: rows.iter().map(|r| r.repeat).collect(),
+        seed: rows.iter().map(|r| r.seed).collect(),
+        status: rows.iter().map(|r| r.status.name().to_string()).collect(),
+        parameters,
+        metrics,
+    };
+    write_summary_table(path, &table)
+        .map_err(|e| SweepError::Runtime(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Writes `<stem>.csv`, `<stem>.h5` and `timings<suffix>.csv` for `rows` into the sweep

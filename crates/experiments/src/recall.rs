@@ -17,23 +17,28 @@
 //! Plasticity and tagging are on only while encoding. The ACh effects (`[ach.effects]`) are
 //! the user's: the protocol only adds the recall pulses to `[ach]`.
 //!
-//! Output beside the spikes (see [`write_results`]): `/protocol`, `/stimuli`, `/analysis`.
+//! Results beside the spikes (see [`Protocol::record`](Experiment::record)): `/protocol`,
+//! `/stimuli`, `/analysis`.
+
+// The `default_*` functions serve serde's defaults; without the feature some are unused.
+#![cfg_attr(not(feature = "serde"), allow(dead_code))]
 
 use std::path::{Path, PathBuf};
 
 use engram_network::{InputKind, InputSpec, NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
-use serde::Deserialize;
 
 use crate::metrics::{self, PopulationLatency, RecallSummary};
 use crate::stimuli::{self, Pattern};
+use crate::{AchRelease, Attr, Data, Experiment, ExperimentError, Group, Observer};
 
 type Invalid = (String, String);
 
-/// `[experiment]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExperimentConfig {
+/// The parameters of a recall experiment: `[experiment]` in a config.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct RecallParams {
     /// The protocol; only `"recall"` for now.
     pub kind: ExperimentKind,
     /// The feed-forward path, sensory layer first, pointer (MTL) layer last.
@@ -41,64 +46,66 @@ pub struct ExperimentConfig {
     /// Number of memories. Default: the number of images with `stimuli.path`, else 10.
     pub memories: Option<usize>,
     /// Pointer cells per memory. Default 10.
-    #[serde(default = "default_pointer_size")]
+    #[cfg_attr(feature = "serde", serde(default = "default_pointer_size"))]
     pub pointer_size: u32,
     /// Presentation of each memory while encoding (ms). Default 100.
-    #[serde(default = "default_encode")]
+    #[cfg_attr(feature = "serde", serde(default = "default_encode"))]
     pub encode_ms: f64,
     /// Quiet time after every episode (ms). Default 40.
-    #[serde(default = "default_pause")]
+    #[cfg_attr(feature = "serde", serde(default = "default_pause"))]
     pub pause_ms: f64,
     /// Time between encoding and recall (ms). Default 100.
-    #[serde(default = "default_delay")]
+    #[cfg_attr(feature = "serde", serde(default = "default_delay"))]
     pub delay_ms: f64,
     /// Recall window from the ACh pulse (ms). Default 60.
-    #[serde(default = "default_recall")]
+    #[cfg_attr(feature = "serde", serde(default = "default_recall"))]
     pub recall_ms: f64,
     /// Cue onset after the ACh pulse (ms). Default 2.
-    #[serde(default = "default_lead")]
+    #[cfg_attr(feature = "serde", serde(default = "default_lead"))]
     pub lead_ms: f64,
     /// Teacher current into the pointer group while encoding (pA). Default 600.
-    #[serde(default = "default_teacher")]
+    #[cfg_attr(feature = "serde", serde(default = "default_teacher"))]
     pub teacher_pa: f64,
     /// The recall cue.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub cue: CueConfig,
     /// The ACh pulse of each recall; absent: no pulse.
     pub ach_pulse: Option<AchPulseShape>,
     /// k of k-winners-take-all per layer (0 = off). Defaults: the sensory layer the mean
     /// number of active stimulus cells (recall only: in encoding the stimulus decides), the
     /// pointer layer `pointer_size`, other layers off.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub kwta: IndexMap<String, u32>,
     /// Whether to test naming after recall. Default true.
-    #[serde(default = "crate::config::default_true")]
+    #[cfg_attr(feature = "serde", serde(default = "default_true"))]
     pub naming: bool,
     /// Presentation of each stimulus while naming (ms). Default 50.
-    #[serde(default = "default_naming")]
+    #[cfg_attr(feature = "serde", serde(default = "default_naming"))]
     pub naming_ms: f64,
 }
 
 /// Experiment kinds.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ExperimentKind {
     /// Encoding, delay, cued recall, naming.
     Recall,
 }
 
 /// `[experiment.cue]`: spikes into the cued pointer group.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CueConfig {
     /// Number of spikes. Default 4.
-    #[serde(default = "default_cue_spikes")]
+    #[cfg_attr(feature = "serde", serde(default = "default_cue_spikes"))]
     pub spikes: u32,
     /// Their rate (Hz). Default 200.
-    #[serde(default = "default_cue_rate")]
+    #[cfg_attr(feature = "serde", serde(default = "default_cue_rate"))]
     pub rate_hz: f64,
     /// Synaptic current jump of each (pA). Default 3000.
-    #[serde(default = "default_cue_weight")]
+    #[cfg_attr(feature = "serde", serde(default = "default_cue_weight"))]
     pub weight_pa: f64,
 }
 
@@ -113,21 +120,23 @@ impl Default for CueConfig {
 }
 
 /// `[experiment.ach_pulse]`: the release that opens each recall.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AchPulseShape {
     /// Amount released. Default 1.
-    #[serde(default = "default_one")]
+    #[cfg_attr(feature = "serde", serde(default = "default_one"))]
     pub amplitude: f64,
     /// Release duration (ms). Default 2.
-    #[serde(default = "default_lead")]
+    #[cfg_attr(feature = "serde", serde(default = "default_lead"))]
     pub duration_ms: f64,
 }
 
-/// `[stimuli]`: what is stored.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StimuliConfig {
+/// What a recall experiment stores: `[stimuli]` in a config.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct StimulusParams {
     /// `"random"` (default; `"images"` when `path` is given) or `"bars"`.
     pub kind: Option<StimulusKind>,
     /// Folder of images, one per memory (PNG, JPEG, PGM), sorted by file name. Relative
@@ -137,41 +146,41 @@ pub struct StimuliConfig {
     /// Active cells per random pattern. Default: 10 % of the sensory layer.
     pub active: Option<usize>,
     /// Fraction of each random pattern shared with a common prototype. Default 0.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub overlap: f64,
     /// Bar image width (pixels). Default 20.
-    #[serde(default = "default_side")]
+    #[cfg_attr(feature = "serde", serde(default = "default_side"))]
     pub width: usize,
     /// Bar image height (pixels). Default 20.
-    #[serde(default = "default_side")]
+    #[cfg_attr(feature = "serde", serde(default = "default_side"))]
     pub height: usize,
     /// Bar thickness (pixels). Default 3.
-    #[serde(default = "default_thickness")]
+    #[cfg_attr(feature = "serde", serde(default = "default_thickness"))]
     pub thickness: f64,
     /// `"poisson"` (default) or `"rank_order"`.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub encoding: Encoding,
     /// Rate of a fully active cell (Hz). Default 100.
-    #[serde(default = "default_max_rate")]
+    #[cfg_attr(feature = "serde", serde(default = "default_max_rate"))]
     pub max_rate_hz: f64,
     /// Rate of an inactive cell (Hz). Default 0.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub min_rate_hz: f64,
     /// Rank-order window (ms), within which every active cell fires once. Default 20.
-    #[serde(default = "default_window")]
+    #[cfg_attr(feature = "serde", serde(default = "default_window"))]
     pub window_ms: f64,
     /// Synaptic current jump of each input spike into a sensory cell (pA). Default 3000.
-    #[serde(default = "default_cue_weight")]
+    #[cfg_attr(feature = "serde", serde(default = "default_cue_weight"))]
     pub weight_pa: f64,
     /// Pixels at or below this intensity count as off (images). Default 0.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub threshold: f64,
 }
 
-impl Default for StimuliConfig {
+impl Default for StimulusParams {
     /// The defaults of an absent `[stimuli]` table (the same as serde's per field).
     fn default() -> Self {
-        StimuliConfig {
+        StimulusParams {
             kind: None,
             path: None,
             active: None,
@@ -190,8 +199,9 @@ impl Default for StimuliConfig {
 }
 
 /// Stimulus generators.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum StimulusKind {
     /// Random sparse binary patterns.
     Random,
@@ -202,8 +212,9 @@ pub enum StimulusKind {
 }
 
 /// How a pattern becomes spikes.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Encoding {
     /// Poisson trains at `min + intensity * (max - min)` Hz.
     #[default]
@@ -213,6 +224,9 @@ pub enum Encoding {
     RankOrder,
 }
 
+fn default_true() -> bool {
+    true
+}
 fn default_pointer_size() -> u32 {
     10
 }
@@ -337,12 +351,13 @@ pub struct Protocol {
 
 /// Loads or generates the stimuli and sizes the experiment's layers: the sensory layer
 /// takes its size from the stimuli and the pointer layer from the memories when the
-/// config leaves their `n` out. `path_set_by_cli` says whether `stimuli.path` came from
+/// config leaves their `n` out. `populations` holds every population's size by name
+/// (`None`: not given). `path_set_by_cli` says whether `stimuli.path` came from
 /// `--set`; random patterns are drawn from `seed` (the simulation seed).
 pub fn prepare(
-    e: &ExperimentConfig,
-    s: Option<&StimuliConfig>,
-    populations: &mut IndexMap<String, crate::config::PopulationConfig>,
+    e: &RecallParams,
+    s: Option<&StimulusParams>,
+    populations: &mut IndexMap<String, Option<u32>>,
     config_file: &Path,
     path_set_by_cli: bool,
     seed: u64,
@@ -374,7 +389,7 @@ pub fn prepare(
     }
     let sensory = &e.layers[0];
     let pointer = e.layers.last().expect("two layers at least");
-    let default_stimuli = StimuliConfig::default();
+    let default_stimuli = StimulusParams::default();
     let s = s.unwrap_or(&default_stimuli);
     let kind = match (s.kind, &s.path) {
         (Some(StimulusKind::Images) | None, Some(_)) => StimulusKind::Images,
@@ -397,7 +412,7 @@ pub fn prepare(
         (None, None) => StimulusKind::Random,
     };
     let stim_err = |e: stimuli::StimulusError| (e.field().to_string(), strip_field(&e));
-    let sensory_n = populations[sensory].n;
+    let sensory_n = populations[sensory];
     let set = match kind {
         StimulusKind::Images => {
             let raw = s.path.as_ref().expect("checked");
@@ -465,7 +480,7 @@ pub fn prepare(
     };
     let cells = set.patterns[0].len();
     match sensory_n {
-        None => populations[sensory].n = Some(cells as u32),
+        None => populations[sensory] = Some(cells as u32),
         Some(n) if n as usize != cells => {
             return Err((
                 format!("populations.{sensory}.n"),
@@ -487,8 +502,8 @@ pub fn prepare(
         ));
     }
     let need = set.patterns.len() as u64 * u64::from(e.pointer_size);
-    match populations[pointer].n {
-        None => populations[pointer].n = Some(need as u32),
+    match populations[pointer] {
+        None => populations[pointer] = Some(need as u32),
         Some(n) if u64::from(n) < need => {
             return Err((
                 format!("populations.{pointer}.n"),
@@ -531,8 +546,8 @@ fn non_negative(field: &str, v: f64) -> Result<(), Invalid> {
 
 /// Lays out the phases and adds the stimulus, teacher and cue inputs to `spec`.
 pub fn build(
-    e: &ExperimentConfig,
-    s: Option<&StimuliConfig>,
+    e: &RecallParams,
+    s: Option<&StimulusParams>,
     set: StimulusSet,
     spec: &mut NetworkSpec,
 ) -> Result<Protocol, Invalid> {
@@ -568,7 +583,7 @@ pub fn build(
         non_negative("experiment.ach_pulse.amplitude", p.amplitude)?;
         non_negative("experiment.ach_pulse.duration_ms", p.duration_ms)?;
     }
-    let default_stimuli = StimuliConfig::default();
+    let default_stimuli = StimulusParams::default();
     let s = s.unwrap_or(&default_stimuli);
     let (encoding, max_rate, min_rate, window, weight) = (
         s.encoding,
@@ -796,15 +811,15 @@ fn add_stimulus(
 
 /// A sink that passes spikes on and counts them per neuron, and notes each population's
 /// first spike, since the last [`Counter::reset`].
-pub(crate) struct Counter<'a, S> {
+struct Counter<'a, S> {
     inner: &'a mut S,
     pop_ranges: Vec<std::ops::Range<u32>>,
-    pub(crate) counts: Vec<u32>,
-    pub(crate) first_ms: Vec<Option<f64>>,
+    counts: Vec<u32>,
+    first_ms: Vec<Option<f64>>,
 }
 
 impl<'a, S> Counter<'a, S> {
-    pub(crate) fn new(inner: &'a mut S, pop_ranges: &[std::ops::Range<u32>]) -> Self {
+    fn new(inner: &'a mut S, pop_ranges: &[std::ops::Range<u32>]) -> Self {
         let n = pop_ranges.last().map_or(0, |r| r.end) as usize;
         Counter {
             inner,
@@ -814,13 +829,13 @@ impl<'a, S> Counter<'a, S> {
         }
     }
 
-    pub(crate) fn reset(&mut self) {
+    fn reset(&mut self) {
         self.counts.fill(0);
         self.first_ms.fill(None);
     }
 
     /// Counts of population `pop`, as f64.
-    pub(crate) fn counts_of(&self, pop: usize) -> Vec<f64> {
+    fn counts_of(&self, pop: usize) -> Vec<f64> {
         let r = &self.pop_ranges[pop];
         self.counts[r.start as usize..r.end as usize]
             .iter()
@@ -860,87 +875,6 @@ pub struct RecallData {
     pub naming: Option<Vec<Vec<f64>>>,
 }
 
-/// Runs the protocol's phases on `sim` (built from the protocol's spec), recording into
-/// `sink`; `progress` is called after each block of steps.
-pub(crate) fn run_protocol<S: SpikeSink + Send>(
-    p: &Protocol,
-    sim: &mut Simulation,
-    sink: &mut S,
-    progress: &mut crate::run::Progress,
-) -> Result<RecallData, S::Error>
-where
-    S::Error: Send,
-{
-    let n_mem = p.stimuli.patterns.len();
-    let n_layers = p.layers.len();
-    let ranges = sim.population_ranges().to_vec();
-    let mut counter = Counter::new(sink, &ranges);
-    let mut data = RecallData {
-        encoded: vec![vec![Vec::new(); n_mem]; n_layers],
-        recalled: vec![vec![Vec::new(); n_mem]; n_layers],
-        latency: vec![vec![None; n_mem]; n_layers],
-        naming: p.naming_phases().then(|| vec![vec![0.0; n_mem]; n_mem]),
-    };
-    let set_kwta = |sim: &mut Simulation, ks: &[Option<u32>]| {
-        for (i, &pop) in p.layers.iter().enumerate() {
-            sim.set_kwta(pop, ks[i]);
-        }
-    };
-    for phase in &p.phases {
-        let learning = matches!(phase.kind, PhaseKind::Encode(_));
-        sim.set_plasticity(learning);
-        sim.set_tagging(learning);
-        match phase.kind {
-            PhaseKind::Encode(_) | PhaseKind::Name(_) => set_kwta(sim, &p.kwta_encode),
-            PhaseKind::Recall(_) => set_kwta(sim, &p.kwta_recall),
-            PhaseKind::Pause | PhaseKind::Delay => {}
-        }
-        sim.reset_winners();
-        if let PhaseKind::Encode(m) = phase.kind {
-            // The teacher clamps the pointer layer: only memory m's group may fire.
-            let pointer = p.layers[n_layers - 1];
-            if p.kwta_encode[n_layers - 1].is_some() {
-                let ps = p.pointer_size;
-                let group: Vec<u32> = (m as u32 * ps..(m as u32 + 1) * ps).collect();
-                sim.preset_winners(pointer, &group);
-            }
-        }
-        counter.reset();
-        let label = phase.name();
-        crate::run::run_steps(
-            sim,
-            phase.stop - phase.start,
-            &mut counter,
-            progress,
-            &format!("{label:<10} "),
-        )?;
-        match phase.kind {
-            PhaseKind::Encode(m) => {
-                for (i, &pop) in p.layers.iter().enumerate() {
-                    data.encoded[i][m] = counter.counts_of(pop);
-                }
-            }
-            PhaseKind::Recall(m) => {
-                for (i, &pop) in p.layers.iter().enumerate() {
-                    data.recalled[i][m] = counter.counts_of(pop);
-                    data.latency[i][m] = counter.first_ms[pop].map(|t| t - p.cue_ms[m]);
-                }
-            }
-            PhaseKind::Name(m) => {
-                let ptr = counter.counts_of(p.layers[n_layers - 1]);
-                if let Some(naming) = &mut data.naming {
-                    for g in 0..n_mem {
-                        let ps = p.pointer_size as usize;
-                        naming[m][g] = ptr[g * ps..(g + 1) * ps].iter().sum();
-                    }
-                }
-            }
-            PhaseKind::Pause | PhaseKind::Delay => {}
-        }
-    }
-    Ok(data)
-}
-
 impl Protocol {
     fn naming_phases(&self) -> bool {
         self.phases
@@ -949,190 +883,294 @@ impl Protocol {
     }
 }
 
+/// The recall metrics of one layer.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct LayerMetrics {
+    /// The layer's population.
+    pub population: String,
+    /// Mean Pearson fidelity of its recalls to its encodings.
+    pub fidelity_mean: f64,
+    /// Identification accuracy of its Pearson fidelity matrix.
+    pub identification_accuracy: f64,
+}
+
 /// The metrics of a recall run.
+///
+/// With the `serde` feature it serializes as the sections of [`RecallSummary`] plus
+/// `"layers"`: `{"recall": {...}, "naming": {...}, "layers": [...]}`.
 #[derive(Debug, Clone)]
 pub struct RecallResults {
     /// The summary metrics (sensory layer, latencies, naming).
     pub summary: RecallSummary,
-    /// Per layer (sensory first): name, mean Pearson fidelity, identification accuracy.
-    pub per_layer: Vec<(String, f64, f64)>,
+    /// Per layer, sensory first.
+    pub per_layer: Vec<LayerMetrics>,
     /// Pearson fidelity matrix of the sensory layer `[recall][memory]`.
     pub fidelity: Vec<Vec<f64>>,
 }
 
-/// Computes the metrics from what the protocol measured.
-pub fn analyse(
-    p: &Protocol,
-    spec: &NetworkSpec,
-    data: &RecallData,
-) -> Result<RecallResults, metrics::MetricError> {
-    let names: Vec<String> = p
-        .layers
-        .iter()
-        .map(|&l| spec.populations[l].name.clone())
-        .collect();
-    let n_mem = p.stimuli.patterns.len();
-    // Backward path: pointer first. A layer's latency is the mean over the recalls in
-    // which it fired at all.
-    let latency_ms: Vec<PopulationLatency> = (0..p.layers.len())
-        .rev()
-        .map(|i| {
-            let got: Vec<f64> = data.latency[i].iter().flatten().copied().collect();
-            PopulationLatency {
-                population: names[i].clone(),
-                ms: (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64),
+#[cfg(feature = "serde")]
+impl serde::Serialize for RecallResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let sections = self.summary.sections();
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("recall", &sections.recall)?;
+        map.serialize_entry("naming", &sections.naming)?;
+        map.serialize_entry("layers", &self.per_layer)?;
+        map.end()
+    }
+}
+
+impl Experiment for Protocol {
+    type Measured = RecallData;
+    type Results = RecallResults;
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn ach_releases(&self) -> Vec<AchRelease> {
+        self.ach_pulses
+            .iter()
+            .map(|&(time_ms, amplitude, duration_ms)| AchRelease {
+                time_ms,
+                amplitude,
+                duration_ms,
+            })
+            .collect()
+    }
+
+    /// Runs the protocol's phases, switching plasticity, tagging and k-WTA between them
+    /// and counting spikes per neuron in each.
+    fn run<S: SpikeSink + Send>(
+        &self,
+        sim: &mut Simulation,
+        sink: &mut S,
+        observer: &mut dyn Observer,
+    ) -> Result<RecallData, S::Error>
+    where
+        S::Error: Send,
+    {
+        let p = self;
+        let n_mem = p.stimuli.patterns.len();
+        let n_layers = p.layers.len();
+        let ranges = sim.population_ranges().to_vec();
+        let mut counter = Counter::new(sink, &ranges);
+        let mut data = RecallData {
+            encoded: vec![vec![Vec::new(); n_mem]; n_layers],
+            recalled: vec![vec![Vec::new(); n_mem]; n_layers],
+            latency: vec![vec![None; n_mem]; n_layers],
+            naming: p.naming_phases().then(|| vec![vec![0.0; n_mem]; n_mem]),
+        };
+        let set_kwta = |sim: &mut Simulation, ks: &[Option<u32>]| {
+            for (i, &pop) in p.layers.iter().enumerate() {
+                sim.set_kwta(pop, ks[i]);
             }
-        })
-        .collect();
-    let summary = RecallSummary::compute(
-        &data.recalled[0],
-        &data.encoded[0],
-        latency_ms,
-        data.naming.as_deref(),
-    )?;
-    let fidelity = metrics::fidelity_matrix(
-        &data.recalled[0],
-        &data.encoded[0],
-        metrics::Metric::Pearson,
-    )?;
-    let mut per_layer = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let m = metrics::fidelity_matrix(
-            &data.recalled[i],
-            &data.encoded[i],
+        };
+        for phase in &p.phases {
+            let learning = matches!(phase.kind, PhaseKind::Encode(_));
+            sim.set_plasticity(learning);
+            sim.set_tagging(learning);
+            match phase.kind {
+                PhaseKind::Encode(_) | PhaseKind::Name(_) => set_kwta(sim, &p.kwta_encode),
+                PhaseKind::Recall(_) => set_kwta(sim, &p.kwta_recall),
+                PhaseKind::Pause | PhaseKind::Delay => {}
+            }
+            sim.reset_winners();
+            if let PhaseKind::Encode(m) = phase.kind {
+                // The teacher clamps the pointer layer: only memory m's group may fire.
+                let pointer = p.layers[n_layers - 1];
+                if p.kwta_encode[n_layers - 1].is_some() {
+                    let ps = p.pointer_size;
+                    let group: Vec<u32> = (m as u32 * ps..(m as u32 + 1) * ps).collect();
+                    sim.preset_winners(pointer, &group);
+                }
+            }
+            counter.reset();
+            let label = phase.name();
+            crate::run_steps(
+                sim,
+                phase.stop - phase.start,
+                p.steps,
+                &mut counter,
+                observer,
+                &format!("{label:<10} "),
+            )?;
+            match phase.kind {
+                PhaseKind::Encode(m) => {
+                    for (i, &pop) in p.layers.iter().enumerate() {
+                        data.encoded[i][m] = counter.counts_of(pop);
+                    }
+                }
+                PhaseKind::Recall(m) => {
+                    for (i, &pop) in p.layers.iter().enumerate() {
+                        data.recalled[i][m] = counter.counts_of(pop);
+                        data.latency[i][m] = counter.first_ms[pop].map(|t| t - p.cue_ms[m]);
+                    }
+                }
+                PhaseKind::Name(m) => {
+                    let ptr = counter.counts_of(p.layers[n_layers - 1]);
+                    if let Some(naming) = &mut data.naming {
+                        for g in 0..n_mem {
+                            let ps = p.pointer_size as usize;
+                            naming[m][g] = ptr[g * ps..(g + 1) * ps].iter().sum();
+                        }
+                    }
+                }
+                PhaseKind::Pause | PhaseKind::Delay => {}
+            }
+        }
+        Ok(data)
+    }
+
+    fn analyse(
+        &self,
+        spec: &NetworkSpec,
+        data: &RecallData,
+    ) -> Result<RecallResults, ExperimentError> {
+        let p = self;
+        let names: Vec<String> = p
+            .layers
+            .iter()
+            .map(|&l| spec.populations[l].name.clone())
+            .collect();
+        let n_mem = p.stimuli.patterns.len();
+        // Backward path: pointer first. A layer's latency is the mean over the recalls in
+        // which it fired at all.
+        let latency_ms: Vec<PopulationLatency> = (0..p.layers.len())
+            .rev()
+            .map(|i| {
+                let got: Vec<f64> = data.latency[i].iter().flatten().copied().collect();
+                PopulationLatency {
+                    population: names[i].clone(),
+                    ms: (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64),
+                }
+            })
+            .collect();
+        let summary = RecallSummary::compute(
+            &data.recalled[0],
+            &data.encoded[0],
+            latency_ms,
+            data.naming.as_deref(),
+        )?;
+        let fidelity = metrics::fidelity_matrix(
+            &data.recalled[0],
+            &data.encoded[0],
             metrics::Metric::Pearson,
         )?;
-        let mean = (0..n_mem).map(|k| m[k][k]).sum::<f64>() / n_mem as f64;
-        per_layer.push((name.clone(), mean, metrics::identification_accuracy(&m)?));
-    }
-    Ok(RecallResults {
-        summary,
-        per_layer,
-        fidelity,
-    })
-}
-
-fn write_2d(g: &hdf5::Group, name: &str, rows: &[Vec<f64>]) -> hdf5::Result<()> {
-    let cols = rows.first().map_or(0, Vec::len);
-    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
-    g.new_dataset::<f64>()
-        .shape((rows.len(), cols))
-        .create(name)?
-        .write_raw(&flat)
-}
-
-fn str_list(values: &[String]) -> hdf5::Result<Vec<hdf5::types::VarLenUnicode>> {
-    values
-        .iter()
-        .map(|v| v.parse().map_err(|e| hdf5::Error::from(format!("{e:?}"))))
-        .collect()
-}
-
-/// Writes `/protocol` (names, start_ms, stop_ms), `/stimuli` (encoded and recalled
-/// sensory patterns, attrs width and height) and `/analysis` (spike-count matrices per
-/// layer, the sensory fidelity matrix, latencies, naming counts; the summary as JSON in the
-/// attribute `summary`).
-pub fn write_results(
-    file: &hdf5::File,
-    p: &Protocol,
-    spec: &NetworkSpec,
-    data: &RecallData,
-    results: &RecallResults,
-    summary_json: &str,
-) -> hdf5::Result<()> {
-    let dt = spec.dt_ms;
-    let prot = file.create_group("protocol")?;
-    let names: Vec<String> = p.phases.iter().map(Phase::name).collect();
-    prot.new_dataset_builder()
-        .with_data(&str_list(&names)?)
-        .create("names")?;
-    let start: Vec<f64> = p.phases.iter().map(|ph| ph.start as f64 * dt).collect();
-    let stop: Vec<f64> = p.phases.iter().map(|ph| ph.stop as f64 * dt).collect();
-    prot.new_dataset_builder()
-        .with_data(&start)
-        .create("start_ms")?;
-    prot.new_dataset_builder()
-        .with_data(&stop)
-        .create("stop_ms")?;
-    prot.new_dataset_builder()
-        .with_data(&p.cue_ms)
-        .create("cue_ms")?;
-
-    let st = file.create_group("stimuli")?;
-    let cells = p.stimuli.patterns[0].len();
-    let (w, h) = p.stimuli.shape.unwrap_or_else(|| {
-        let side = (cells as f64).sqrt().round() as usize;
-        if side * side == cells {
-            (side, side)
-        } else {
-            (cells, 1)
+        let mut per_layer = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let m = metrics::fidelity_matrix(
+                &data.recalled[i],
+                &data.encoded[i],
+                metrics::Metric::Pearson,
+            )?;
+            let mean = (0..n_mem).map(|k| m[k][k]).sum::<f64>() / n_mem as f64;
+            per_layer.push(LayerMetrics {
+                population: name.clone(),
+                fidelity_mean: mean,
+                identification_accuracy: metrics::identification_accuracy(&m)?,
+            });
         }
-    });
-    st.new_attr::<u64>()
-        .create("width")?
-        .write_scalar(&(w as u64))?;
-    st.new_attr::<u64>()
-        .create("height")?
-        .write_scalar(&(h as u64))?;
-    let encoded: Vec<Vec<f64>> = p
-        .stimuli
-        .patterns
-        .iter()
-        .map(|q| q.intensities().to_vec())
-        .collect();
-    write_2d(&st, "encoded", &encoded)?;
-    // The recalled pattern: sensory spike counts scaled to [0, 1] per memory.
-    let recalled: Vec<Vec<f64>> = data.recalled[0]
-        .iter()
-        .map(|r| {
-            let max = r.iter().copied().fold(0.0, f64::max);
-            r.iter()
-                .map(|&c| if max > 0.0 { c / max } else { 0.0 })
-                .collect()
+        Ok(RecallResults {
+            summary,
+            per_layer,
+            fidelity,
         })
-        .collect();
-    write_2d(&st, "recalled", &recalled)?;
-    if !p.stimuli.files.is_empty() {
-        let files: Vec<String> = p
-            .stimuli
-            .files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect();
-        st.new_dataset_builder()
-            .with_data(&str_list(&files)?)
-            .create("files")?;
     }
 
-    let an = file.create_group("analysis")?;
-    let s: hdf5::types::VarLenUnicode = summary_json
-        .parse()
-        .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
-    an.new_attr::<hdf5::types::VarLenUnicode>()
-        .create("summary")?
-        .write_scalar(&s)?;
-    write_2d(&an, "fidelity_pearson", &results.fidelity)?;
-    for (i, &pop) in p.layers.iter().enumerate() {
-        let g = an.create_group(&spec.populations[pop].name)?;
-        write_2d(&g, "encoded_counts", &data.encoded[i])?;
-        write_2d(&g, "recalled_counts", &data.recalled[i])?;
-        let lat: Vec<f64> = data.latency[i]
+    /// `/protocol` (names, start_ms, stop_ms, cue_ms), `/stimuli` (encoded and recalled
+    /// sensory patterns, attrs width and height, the image files) and `/analysis`
+    /// (spike-count matrices and latencies per layer, the sensory fidelity matrix, naming
+    /// counts; `summary` in the attribute `summary`).
+    fn record(
+        &self,
+        spec: &NetworkSpec,
+        data: &RecallData,
+        results: &RecallResults,
+        summary: &str,
+    ) -> Vec<Group> {
+        let p = self;
+        let dt = spec.dt_ms;
+        let mut prot = Group::new("protocol");
+        prot.data(
+            "names",
+            Data::Strings(p.phases.iter().map(Phase::name).collect()),
+        )
+        .data(
+            "start_ms",
+            Data::Numbers(p.phases.iter().map(|ph| ph.start as f64 * dt).collect()),
+        )
+        .data(
+            "stop_ms",
+            Data::Numbers(p.phases.iter().map(|ph| ph.stop as f64 * dt).collect()),
+        )
+        .data("cue_ms", Data::Numbers(p.cue_ms.clone()));
+
+        let mut st = Group::new("stimuli");
+        let cells = p.stimuli.patterns[0].len();
+        let (w, h) = p.stimuli.shape.unwrap_or_else(|| {
+            let side = (cells as f64).sqrt().round() as usize;
+            if side * side == cells {
+                (side, side)
+            } else {
+                (cells, 1)
+            }
+        });
+        st.attr("width", Attr::Count(w as u64))
+            .attr("height", Attr::Count(h as u64));
+        let encoded: Vec<Vec<f64>> = p
+            .stimuli
+            .patterns
             .iter()
-            .map(|l| l.unwrap_or(f64::NAN))
+            .map(|q| q.intensities().to_vec())
             .collect();
-        g.new_dataset_builder()
-            .with_data(&lat)
-            .create("latency_ms")?;
-        let (_, fid, ident) = &results.per_layer[i];
-        g.new_attr::<f64>()
-            .create("fidelity_mean")?
-            .write_scalar(fid)?;
-        g.new_attr::<f64>()
-            .create("identification_accuracy")?
-            .write_scalar(ident)?;
+        st.data("encoded", Data::Matrix(encoded));
+        // The recalled pattern: sensory spike counts scaled to [0, 1] per memory.
+        let recalled: Vec<Vec<f64>> = data.recalled[0]
+            .iter()
+            .map(|r| {
+                let max = r.iter().copied().fold(0.0, f64::max);
+                r.iter()
+                    .map(|&c| if max > 0.0 { c / max } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        st.data("recalled", Data::Matrix(recalled));
+        if !p.stimuli.files.is_empty() {
+            let files = p
+                .stimuli
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            st.data("files", Data::Strings(files));
+        }
+
+        let mut an = Group::new("analysis");
+        an.attr("summary", Attr::Text(summary.to_string()))
+            .data("fidelity_pearson", Data::Matrix(results.fidelity.clone()));
+        for (i, &pop) in p.layers.iter().enumerate() {
+            let mut g = Group::new(spec.populations[pop].name.clone());
+            let lat = data.latency[i]
+                .iter()
+                .map(|l| l.unwrap_or(f64::NAN))
+                .collect();
+            let layer = &results.per_layer[i];
+            g.data("encoded_counts", Data::Matrix(data.encoded[i].clone()))
+                .data("recalled_counts", Data::Matrix(data.recalled[i].clone()))
+                .data("latency_ms", Data::Numbers(lat))
+                .attr("fidelity_mean", Attr::Number(layer.fidelity_mean))
+                .attr(
+                    "identification_accuracy",
+                    Attr::Number(layer.identification_accuracy),
+                );
+            an.groups.push(g);
+        }
+        if let Some(naming) = &data.naming {
+            an.data("naming_counts", Data::Matrix(naming.clone()));
+        }
+        vec![prot, st, an]
     }
-    if let Some(naming) = &data.naming {
-        write_2d(&an, "naming_counts", naming)?;
-    }
-    Ok(())
 }

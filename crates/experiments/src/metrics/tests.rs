@@ -390,6 +390,7 @@ fn summary_with_one_memory_and_bad_input() {
     assert_eq!(e.to_string(), "counts: has no rows");
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn summary_json_has_recall_and_naming_sections() {
     let encoded = vec![vec![1.0, 0.0, 1.0, 0.0], vec![0.0, 1.0, 0.0, 1.0]];

@@ -22,8 +22,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
-
 /// Input a metric cannot be computed from: which argument, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MetricError {
@@ -463,7 +461,8 @@ pub fn naming_accuracy(counts: &[Vec<f64>]) -> Result<f64, MetricError> {
 }
 
 /// Recall latency of one population.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PopulationLatency {
     /// Population name.
     pub population: String,
@@ -569,8 +568,9 @@ impl RecallSummary {
     }
 }
 
-#[derive(Serialize)]
-struct RecallSection<'a> {
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+pub(crate) struct RecallSection<'a> {
     n_memories: usize,
     identification_accuracy: f64,
     fidelity_mean: f64,
@@ -582,19 +582,23 @@ struct RecallSection<'a> {
     latency_ordered: bool,
 }
 
-#[derive(Serialize)]
-struct NamingSection {
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+pub(crate) struct NamingSection {
     accuracy: f64,
 }
 
-#[derive(Serialize)]
-struct Sections<'a> {
-    recall: RecallSection<'a>,
-    naming: Option<NamingSection>,
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+pub(crate) struct Sections<'a> {
+    pub(crate) recall: RecallSection<'a>,
+    pub(crate) naming: Option<NamingSection>,
 }
 
-impl Serialize for RecallSummary {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+#[cfg(feature = "serde")]
+impl RecallSummary {
+    /// The two sections it serializes as.
+    pub(crate) fn sections(&self) -> Sections<'_> {
         Sections {
             recall: RecallSection {
                 n_memories: self.n_memories,
@@ -611,7 +615,13 @@ impl Serialize for RecallSummary {
                 .naming_accuracy
                 .map(|accuracy| NamingSection { accuracy }),
         }
-        .serialize(serializer)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for RecallSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.sections(), serializer)
     }
 }
 

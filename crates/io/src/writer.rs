@@ -1,17 +1,5 @@
-//! SONATA-compatible HDF5 output.
-//!
-//! Layout of a run's file:
-//!
-//! ```text
-//! /                            attrs magic = 0x0A7A (u32), version = [0, 1] (u32)
-//! /spikes/<population>         attr sorting = by_time (HDF5 enum, int8 base), n_nodes (u64),
-//!                              population_index (u64, its place in the config)
-//! /spikes/<population>/timestamps   f64, ms, attr units = "ms"
-//! /spikes/<population>/node_ids     u64, index in the population
-//! /engram                      attrs: version, seed, dt_ms, duration_ms, threads, wall
-//!                              times, synapse and event counts, config path
-//! /engram/config               the full config text (after --set edits)
-//! ```
+//! The writer of a run's file: spikes as SONATA, then what the run adds beside them,
+//! then the provenance (see the crate docs for the layout).
 //!
 //! Spikes are sorted by time, then by node id. They stream to disk in chunks, so a run
 //! never holds all its spikes in memory. The file is written under a temporary name in
@@ -21,9 +9,13 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use engram_network::SpikeSink;
+use engram_network::{NetworkSpec, Simulation, SpikeSink};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, File, H5Type};
+
+use engram_experiments::{Attr, Data, Group};
+
+use crate::{Error, unicode, write_strings};
 
 /// SONATA's `sorting` attribute: an enum with an int8 base type, as libsonata requires.
 #[derive(H5Type, Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,8 +88,10 @@ pub struct Provenance {
     pub parameters: Vec<(String, String)>,
 }
 
-/// Streams spikes into a SONATA file; see the module docs for the layout.
-pub struct SpikeWriter {
+/// A run's file while it is written: streams spikes into a SONATA file and writes what
+/// the run adds beside them (see the crate docs for the layout). Dropped unfinished, it
+/// removes its temporary file.
+pub struct RunWriter {
     file: Option<File>,
     tmp_path: PathBuf,
     final_path: PathBuf,
@@ -105,20 +99,17 @@ pub struct SpikeWriter {
     writers: Vec<Option<PopWriter>>,
 }
 
-fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
-    let v: VarLenUnicode = value
-        .parse()
-        .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+pub(crate) fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
     loc.new_attr::<VarLenUnicode>()
         .create(name)?
-        .write_scalar(&v)
+        .write_scalar(&unicode(value)?)
 }
 
 fn scalar_attr<T: H5Type>(loc: &hdf5::Location, name: &str, value: T) -> hdf5::Result<()> {
     loc.new_attr::<T>().create(name)?.write_scalar(&value)
 }
 
-impl SpikeWriter {
+impl RunWriter {
     /// Opens `<path>.tmp-<pid>` for writing and lays out the spike groups of the recorded
     /// populations (`record[i]` says whether population `i` is written).
     pub fn create(
@@ -126,12 +117,8 @@ impl SpikeWriter {
         names: &[String],
         pop_ranges: &[Range<u32>],
         record: &[bool],
-    ) -> hdf5::Result<SpikeWriter> {
-        let file_name = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp_path = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    ) -> crate::Result<RunWriter> {
+        let tmp_path = crate::temporary_path(path);
         let file = File::create(&tmp_path)?;
         // SONATA marks every file with these root attributes.
         scalar_attr(&file, "magic", 0x0A7Au32)?;
@@ -174,7 +161,7 @@ impl SpikeWriter {
                 written: 0,
             }));
         }
-        Ok(SpikeWriter {
+        Ok(RunWriter {
             file: Some(file),
             tmp_path,
             final_path: path.to_path_buf(),
@@ -183,15 +170,20 @@ impl SpikeWriter {
         })
     }
 
-    /// The open file, for experiment data beside the spikes (`/protocol`, `/stimuli`,
-    /// `/analysis`).
-    pub fn file(&self) -> &File {
-        self.file.as_ref().expect("not finished")
+    /// Writes an experiment's results (see `engram_experiments::Experiment::record`) as
+    /// groups under the root: numbers as f64, matrices as 2-D f64 `[rows, columns]`,
+    /// strings and text as variable-length UTF-8, counts as u64.
+    pub fn write_groups(&mut self, groups: &[Group]) -> crate::Result<()> {
+        let file = self.file.as_ref().expect("not finished");
+        for g in groups {
+            write_group(file, g)?;
+        }
+        Ok(())
     }
 
     /// Writes the ACh concentration: `/ach/time_ms` (the end of each step) and
     /// `/ach/concentration`.
-    pub fn write_ach(&mut self, dt_ms: f64, concentration: &[f64]) -> hdf5::Result<()> {
+    pub fn write_ach(&mut self, dt_ms: f64, concentration: &[f64]) -> crate::Result<()> {
         let file = self.file.as_ref().expect("not finished");
         let g = file.create_group("ach")?;
         let t: Vec<f64> = (1..=concentration.len())
@@ -204,9 +196,34 @@ impl SpikeWriter {
         Ok(())
     }
 
+    /// Writes `/weights/<projection>/{source, target, weight_pa}` (indices within the
+    /// populations, sorted by source then target) and, for projections with gap junctions,
+    /// `tag`: each junction's encoding tag `e` in [0, 1] at the end of the run.
+    pub fn write_weights(&mut self, spec: &NetworkSpec, sim: &Simulation) -> crate::Result<()> {
+        let file = self.file.as_ref().expect("not finished");
+        let g = file.create_group("weights")?;
+        for (i, p) in spec.projections.iter().enumerate() {
+            let w = sim.weights(i);
+            let pg = g.create_group(&p.name)?;
+            let src: Vec<u32> = w.iter().map(|x| x.0).collect();
+            let tgt: Vec<u32> = w.iter().map(|x| x.1).collect();
+            let val: Vec<f32> = w.iter().map(|x| x.2).collect();
+            pg.new_dataset_builder().with_data(&src).create("source")?;
+            pg.new_dataset_builder().with_data(&tgt).create("target")?;
+            pg.new_dataset_builder()
+                .with_data(&val)
+                .create("weight_pa")?;
+            if let Some(tags) = sim.tags(i) {
+                let tag: Vec<f32> = tags.iter().map(|x| x.2).collect();
+                pg.new_dataset_builder().with_data(&tag).create("tag")?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the remaining spikes and the provenance, closes the file and renames it to
     /// its final name.
-    pub fn finish(mut self, prov: &Provenance) -> hdf5::Result<PathBuf> {
+    pub fn finish(mut self, prov: &Provenance) -> crate::Result<PathBuf> {
         for w in self.writers.iter_mut().flatten() {
             w.flush()?;
         }
@@ -222,10 +239,7 @@ impl SpikeWriter {
         scalar_attr(&meta, "sim_s", prov.sim_s)?;
         scalar_attr(&meta, "n_synapses", prov.n_synapses)?;
         scalar_attr(&meta, "syn_events", prov.syn_events)?;
-        let text: VarLenUnicode = prov
-            .config_text
-            .parse()
-            .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+        let text = unicode(&prov.config_text)?;
         meta.new_dataset::<VarLenUnicode>()
             .create("config")?
             .write_scalar(&text)?;
@@ -244,7 +258,40 @@ impl SpikeWriter {
     }
 }
 
-impl Drop for SpikeWriter {
+fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
+    let loc = parent.create_group(&g.name)?;
+    for (name, value) in &g.attrs {
+        match value {
+            Attr::Count(v) => scalar_attr(&loc, name, *v)?,
+            Attr::Number(v) => scalar_attr(&loc, name, *v)?,
+            Attr::Text(v) => str_attr(&loc, name, v)?,
+        }
+    }
+    for (name, value) in &g.datasets {
+        match value {
+            Data::Numbers(v) => {
+                loc.new_dataset_builder()
+                    .with_data(v)
+                    .create(name.as_str())?;
+            }
+            Data::Matrix(rows) => {
+                let cols = rows.first().map_or(0, Vec::len);
+                let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+                loc.new_dataset::<f64>()
+                    .shape((rows.len(), cols))
+                    .create(name.as_str())?
+                    .write_raw(&flat)?;
+            }
+            Data::Strings(v) => write_strings(&loc, name, v)?,
+        }
+    }
+    for sub in &g.groups {
+        write_group(&loc, sub)?;
+    }
+    Ok(())
+}
+
+impl Drop for RunWriter {
     fn drop(&mut self) {
         // Not finished: remove the partial file.
         if let Some(file) = self.file.take() {
@@ -254,10 +301,10 @@ impl Drop for SpikeWriter {
     }
 }
 
-impl SpikeSink for SpikeWriter {
-    type Error = hdf5::Error;
+impl SpikeSink for RunWriter {
+    type Error = Error;
 
-    fn record(&mut self, _step: u64, time_ms: f64, spikes: &[u32]) -> hdf5::Result<()> {
+    fn record(&mut self, _step: u64, time_ms: f64, spikes: &[u32]) -> crate::Result<()> {
         let mut p = 0;
         for &g in spikes {
             while g >= self.pop_ranges[p].end {
@@ -273,106 +320,4 @@ impl SpikeSink for SpikeWriter {
         }
         Ok(())
     }
-}
-
-/// What `engram inspect` shows of one population.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PopulationSummary {
-    /// Population name.
-    pub name: String,
-    /// Neurons (from the `n_nodes` attribute; 0 if missing).
-    pub n: u64,
-    /// Spikes in the file.
-    pub spikes: u64,
-    /// First and last spike time (ms).
-    pub t_range_ms: Option<(f64, f64)>,
-}
-
-/// What a file holds: populations, provenance attributes, config text.
-pub struct FileSummary {
-    /// Spike groups.
-    pub populations: Vec<PopulationSummary>,
-    /// `/engram` attributes as text.
-    pub provenance: Vec<(String, String)>,
-    /// The config text, if present.
-    pub config: Option<String>,
-}
-
-/// The population groups under `/spikes` in the order of the config that wrote them
-/// (their `population_index` attributes), or by name when a group has none.
-pub fn population_names(spikes: &hdf5::Group) -> hdf5::Result<Vec<String>> {
-    let mut names = spikes.member_names()?;
-    let index: Option<Vec<u64>> = names
-        .iter()
-        .map(|n| {
-            spikes
-                .group(n)
-                .and_then(|g| g.attr("population_index"))
-                .and_then(|a| a.read_scalar::<u64>())
-                .ok()
-        })
-        .collect();
-    if let Some(index) = index {
-        let mut pairs: Vec<(u64, String)> = index.into_iter().zip(names).collect();
-        pairs.sort();
-        names = pairs.into_iter().map(|p| p.1).collect();
-    }
-    Ok(names)
-}
-
-/// Reads the spike groups and provenance of a file.
-pub fn inspect(path: &Path) -> hdf5::Result<FileSummary> {
-    let file = File::open(path)?;
-    let spikes = file.group("spikes")?;
-    let mut pops = Vec::new();
-    for name in population_names(&spikes)? {
-        let g = spikes.group(&name)?;
-        let n = g
-            .attr("n_nodes")
-            .and_then(|a| a.read_scalar::<u64>())
-            .unwrap_or(0);
-        let ts = g.dataset("timestamps")?;
-        let len = ts.size();
-        let t_range_ms = if len > 0 {
-            let first: Vec<f64> = ts.read_slice_1d(0..1)?.to_vec();
-            let last: Vec<f64> = ts.read_slice_1d(len - 1..len)?.to_vec();
-            Some((first[0], last[0]))
-        } else {
-            None
-        };
-        pops.push(PopulationSummary {
-            name,
-            n,
-            spikes: len as u64,
-            t_range_ms,
-        });
-    }
-    let mut prov = Vec::new();
-    let mut config = None;
-    if let Ok(meta) = file.group("engram") {
-        for attr in meta.attr_names()? {
-            let a = meta.attr(&attr)?;
-            let text = if let Ok(v) = a.read_scalar::<VarLenUnicode>() {
-                v.to_string()
-            } else if let Ok(v) = a.read_scalar::<f64>() {
-                format!("{v}")
-            } else if let Ok(v) = a.read_scalar::<u64>() {
-                format!("{v}")
-            } else {
-                "?".into()
-            };
-            prov.push((attr, text));
-        }
-        if let Ok(ds) = meta.dataset("config") {
-            config = ds
-                .read_scalar::<VarLenUnicode>()
-                .ok()
-                .map(|v| v.to_string());
-        }
-    }
-    Ok(FileSummary {
-        populations: pops,
-        provenance: prov,
-        config,
-    })
 }

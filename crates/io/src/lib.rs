@@ -1,0 +1,78 @@
+//! The HDF5 files of engram: the only crate that knows the file layout.
+//!
+//! - [`RunWriter`] streams a run's spikes into a SONATA file (under a temporary name,
+//!   renamed when complete) and writes beside them the ACh trace, the final weights and
+//!   tags, the results of an experiment and the provenance.
+//! - [`inspect`] and [`RunReader`] read those files back (for `engram inspect` and
+//!   `engram plot`).
+//! - [`write_summary_table`] writes the summary of a sweep.
+//!
+//! Layout of a run's file:
+//!
+//! ```text
+//! /                            attrs magic = 0x0A7A (u32), version = [0, 1] (u32)
+//! /spikes/<population>         attr sorting = by_time (HDF5 enum, int8 base), n_nodes (u64),
+//!                              population_index (u64, its place in the config)
+//! /spikes/<population>/timestamps   f64, ms, attr units = "ms"
+//! /spikes/<population>/node_ids     u64, index in the population
+//! /engram                      attrs: version, seed, dt_ms, duration_ms, threads, wall
+//!                              times, synapse and event counts, config path
+//! /engram/config               the full config text (after --set edits)
+//! /engram/parameters           attrs: a sweep point's parameters (strings)
+//! /ach/{time_ms, concentration}          the ACh trace, when ACh is configured
+//! /weights/<projection>/{source, target, weight_pa, tag}   final weights, when asked for
+//! /protocol, /stimuli, /analysis         a recall experiment's results, written from
+//!                                        `engram_experiments::Group`s
+//! ```
+
+mod read;
+mod summary;
+mod writer;
+
+pub use read::{
+    AchTrace, FileSummary, PhaseSpan, PopulationSummary, RunReader, SpikeData, SpikeGroup,
+    StimulusImages, inspect,
+};
+pub use summary::{Column, SummaryTable, write_summary_table};
+pub use writer::{Provenance, RunWriter, Sorting};
+
+/// Why reading or writing a file failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The HDF5 library failed (the file cannot be created, opened, read or written).
+    #[error(transparent)]
+    Hdf5(#[from] hdf5::Error),
+    /// The file is not laid out as expected; the message names the file or group.
+    #[error("{0}")]
+    Format(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `.<name>.tmp-<pid>` beside `path`: where a file is written before it is renamed to
+/// `path`, so that a crash never leaves a file that looks complete.
+fn temporary_path(path: &std::path::Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// A variable-length UTF-8 string for HDF5.
+fn unicode(value: &str) -> hdf5::Result<hdf5::types::VarLenUnicode> {
+    value
+        .parse()
+        .map_err(|e| hdf5::Error::from(format!("{e:?}")))
+}
+
+/// Writes `values` as the 1-D dataset `name` of variable-length UTF-8 strings in `loc`.
+fn write_strings(loc: &hdf5::Group, name: &str, values: &[String]) -> hdf5::Result<()> {
+    let list = values
+        .iter()
+        .map(|v| unicode(v))
+        .collect::<hdf5::Result<Vec<_>>>()?;
+    loc.new_dataset_builder().with_data(&list).create(name)?;
+    Ok(())
+}
