@@ -1,5 +1,7 @@
 use super::*;
+use crate::connect::{AllToAll, FixedInDegree, FixedOutDegree, FixedProbability, OneToOne};
 use engram_neuron::LifParams;
+use std::sync::Arc;
 
 fn cuba_like(n: u32) -> NetworkSpec {
     let params = LifParams {
@@ -29,10 +31,10 @@ fn cuba_like(n: u32) -> NetworkSpec {
         name: name.into(),
         source: s,
         target: t,
-        rule: ConnRule::FixedProbability {
+        rule: Arc::new(FixedProbability {
             p,
             allow_autapses: true,
-        },
+        }),
         weight_pa: ValueDist::Constant(w),
         delay_ms: ValueDist::Constant(0.1),
         gap: None,
@@ -76,11 +78,11 @@ fn same_seed_same_spikes_for_any_thread_count() {
         name: "out".into(),
         source: 1,
         target: 0,
-        rule: ConnRule::FixedOutDegree {
+        rule: Arc::new(FixedOutDegree {
             k: 10,
             allow_autapses: false,
             allow_multapses: true,
-        },
+        }),
         weight_pa: ValueDist::Uniform {
             low: -10.0,
             high: 0.0,
@@ -150,7 +152,7 @@ fn connection_rules_give_the_right_counts() {
     let mut spec = single_pop(50);
     spec.populations
         .push(PopulationSpec::new("Q", 30, LifParams::default()).unwrap());
-    let proj = |rule| ProjectionSpec {
+    let proj = |rule: Arc<dyn ConnectRule>| ProjectionSpec {
         name: "x".into(),
         source: 0,
         target: 1,
@@ -160,46 +162,46 @@ fn connection_rules_give_the_right_counts() {
         gap: None,
         plasticity: None,
     };
-    let cases = [
+    let cases: [(Arc<dyn ConnectRule>, u64); 5] = [
         (
-            ConnRule::AllToAll {
+            Arc::new(AllToAll {
                 allow_autapses: true,
-            },
+            }),
             1500,
         ),
         (
-            ConnRule::FixedInDegree {
+            Arc::new(FixedInDegree {
                 k: 7,
                 allow_autapses: true,
                 allow_multapses: false,
-            },
+            }),
             210,
         ),
         (
-            ConnRule::FixedOutDegree {
+            Arc::new(FixedOutDegree {
                 k: 4,
                 allow_autapses: true,
                 allow_multapses: false,
-            },
+            }),
             200,
         ),
         (
-            ConnRule::FixedProbability {
+            Arc::new(FixedProbability {
                 p: 1.0,
                 allow_autapses: true,
-            },
+            }),
             1500,
         ),
         (
-            ConnRule::FixedProbability {
+            Arc::new(FixedProbability {
                 p: 0.0,
                 allow_autapses: true,
-            },
+            }),
             0,
         ),
     ];
     for (rule, expected) in cases {
-        spec.projections = vec![proj(rule)];
+        spec.projections = vec![proj(rule.clone())];
         for threads in [1, 3] {
             assert_eq!(degrees(&spec, threads), expected, "{rule:?}");
         }
@@ -209,22 +211,22 @@ fn connection_rules_give_the_right_counts() {
     spec.projections = vec![ProjectionSpec {
         source: 0,
         target: 0,
-        ..proj(ConnRule::AllToAll {
+        ..proj(Arc::new(AllToAll {
             allow_autapses: false,
-        })
+        }))
     }];
     assert_eq!(degrees(&spec, 2), 380);
-    spec.projections[0].rule = ConnRule::OneToOne;
+    spec.projections[0].rule = Arc::new(OneToOne {});
     assert_eq!(degrees(&spec, 2), 20);
     // Fixed probability: binomial count within 5 standard deviations.
     let mut spec = single_pop(400);
     spec.projections = vec![ProjectionSpec {
         source: 0,
         target: 0,
-        ..proj(ConnRule::FixedProbability {
+        ..proj(Arc::new(FixedProbability {
             p: 0.1,
             allow_autapses: false,
-        })
+        }))
     }];
     let n = degrees(&spec, 1) as f64;
     let (mean, sd) = (400.0 * 399.0 * 0.1, (400.0f64 * 399.0 * 0.1 * 0.9).sqrt());
@@ -243,7 +245,7 @@ fn one_to_one_spike_arrives_after_the_delay() {
         name: "ab".into(),
         source: 0,
         target: 1,
-        rule: ConnRule::OneToOne,
+        rule: Arc::new(OneToOne {}),
         weight_pa: ValueDist::Constant(1.0e5),
         delay_ms: ValueDist::Constant(2.0),
         gap: None,
@@ -343,10 +345,10 @@ fn invalid_specs_name_the_field() {
         name: "pp".into(),
         source: 0,
         target: 0,
-        rule: ConnRule::FixedProbability {
+        rule: Arc::new(FixedProbability {
             p: 1.5,
             allow_autapses: false,
-        },
+        }),
         weight_pa: ValueDist::Constant(1.0),
         delay_ms: ValueDist::Constant(1.0),
         gap: None,
@@ -354,9 +356,9 @@ fn invalid_specs_name_the_field() {
     });
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.connectivity.p:"), "{err}");
-    spec.projections[0].rule = ConnRule::AllToAll {
+    spec.projections[0].rule = Arc::new(AllToAll {
         allow_autapses: true,
-    };
+    });
     spec.projections[0].weight_pa = ValueDist::Uniform {
         low: -1.0,
         high: 1.0,
@@ -364,11 +366,11 @@ fn invalid_specs_name_the_field() {
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.weight_pa:"), "{err}");
     spec.projections[0].weight_pa = ValueDist::Constant(1.0);
-    spec.projections[0].rule = ConnRule::FixedInDegree {
+    spec.projections[0].rule = Arc::new(FixedInDegree {
         k: 10,
         allow_autapses: false,
         allow_multapses: false,
-    };
+    });
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.connectivity.k:"), "{err}");
 }
@@ -428,7 +430,7 @@ fn gap_current_of_two_coupled_neurons_matches_the_closed_form() {
                 name: "pp".into(),
                 source: 0,
                 target: 1,
-                rule: ConnRule::OneToOne,
+                rule: Arc::new(OneToOne {}),
                 weight_pa: ValueDist::Constant(2.0),
                 delay_ms: ValueDist::Constant(1.0),
                 gap: Some(gap(3.0, kind)),
@@ -472,7 +474,7 @@ fn rectifying_junction_passes_no_current_out_of_the_presynaptic_cell() {
                 name: "pp".into(),
                 source: 0,
                 target: 1,
-                rule: ConnRule::OneToOne,
+                rule: Arc::new(OneToOne {}),
                 weight_pa: ValueDist::Constant(1.0),
                 delay_ms: ValueDist::Constant(1.0),
                 gap: Some(gap(2.0, kind)),
@@ -515,9 +517,9 @@ fn backward_currents_are_transposed_weight_products() {
         name: name.into(),
         source: s,
         target: t,
-        rule: ConnRule::AllToAll {
+        rule: Arc::new(AllToAll {
             allow_autapses: true,
-        },
+        }),
         weight_pa: ValueDist::Uniform {
             low: 0.0,
             high: 1.0,
@@ -583,9 +585,9 @@ fn coupling_that_would_be_unstable_is_rejected() {
             name: "strong".into(),
             source: 0,
             target: 1,
-            rule: ConnRule::AllToAll {
+            rule: Arc::new(AllToAll {
                 allow_autapses: true,
-            },
+            }),
             weight_pa: ValueDist::Constant(1.0),
             delay_ms: ValueDist::Constant(1.0),
             gap: Some(gap(30.0, JunctionKind::Rectifying)),
@@ -623,10 +625,10 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                 name: "ab".into(),
                 source: 0,
                 target: 1,
-                rule: ConnRule::FixedProbability {
+                rule: Arc::new(FixedProbability {
                     p: 0.1,
                     allow_autapses: true,
-                },
+                }),
                 weight_pa: ValueDist::Uniform {
                     low: 0.0,
                     high: 600.0,
@@ -651,11 +653,11 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                 name: "bb".into(),
                 source: 1,
                 target: 1,
-                rule: ConnRule::FixedInDegree {
+                rule: Arc::new(FixedInDegree {
                     k: 10,
                     allow_autapses: false,
                     allow_multapses: true,
-                },
+                }),
                 weight_pa: ValueDist::Constant(40.0),
                 delay_ms: ValueDist::Constant(1.0),
                 plasticity: None,
@@ -713,9 +715,9 @@ fn learning_net(rule: PlasticityRule, c0: f64, extra_kicks: Vec<InputSpec>) -> N
             name: "ab".into(),
             source: 0,
             target: 1,
-            rule: ConnRule::AllToAll {
+            rule: Arc::new(AllToAll {
                 allow_autapses: true,
-            },
+            }),
             weight_pa: ValueDist::Constant(0.5),
             delay_ms: ValueDist::Constant(1.0),
             gap: Some(GapSpec {

@@ -8,9 +8,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use engram_network::connect::Connectivity;
 use engram_network::{
-    ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec,
-    PlasticityRule, PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
+    GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec, PlasticityRule,
+    PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
 };
 use engram_neuron::LifParams;
 use indexmap::IndexMap;
@@ -421,80 +422,6 @@ fn default_k() -> f64 {
 }
 fn default_hill() -> f64 {
     2.0
-}
-
-/// `connectivity = { rule = "...", ... }`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Connectivity {
-    /// Every source to every target.
-    AllToAll {
-        /// Default true (as NEST and Brian2).
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-    },
-    /// Source i to target i.
-    OneToOne,
-    /// Each pair with probability `p`.
-    FixedProbability {
-        /// Probability in [0, 1].
-        p: f64,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-    },
-    /// Each target gets `k` sources.
-    FixedIndegree {
-        /// In-degree.
-        k: u32,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_multapses: bool,
-    },
-    /// Each source makes `k` synapses.
-    FixedOutdegree {
-        /// Out-degree.
-        k: u32,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_multapses: bool,
-    },
-}
-
-impl Connectivity {
-    fn rule(self) -> ConnRule {
-        match self {
-            Connectivity::AllToAll { allow_autapses } => ConnRule::AllToAll { allow_autapses },
-            Connectivity::OneToOne => ConnRule::OneToOne,
-            Connectivity::FixedProbability { p, allow_autapses } => {
-                ConnRule::FixedProbability { p, allow_autapses }
-            }
-            Connectivity::FixedIndegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => ConnRule::FixedInDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            },
-            Connectivity::FixedOutdegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => ConnRule::FixedOutDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            },
-        }
-    }
 }
 
 /// A value in a config: a number, `{ uniform = [low, high] }` or

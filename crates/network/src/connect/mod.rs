@@ -1,20 +1,224 @@
-//! Drawing synapses from connection rules, and storing them as CSR per chunk.
+//! Connection rules, and drawing synapses from them into CSR per chunk.
+//!
+//! A connection rule says which neurons of the source population a projection connects
+//! to which of the target population. Each rule is a type implementing [`ConnectRule`],
+//! in a file of its own, and is named in the table of rules below ([`Connectivity`]),
+//! which gives it its config name: adding a rule is writing its file and adding one line
+//! to that table. Rules are asked only while the network is built (dynamic dispatch is
+//! fine there), never during a step.
 //!
 //! The engine splits neurons into contiguous chunks, one per worker. Each chunk stores
 //! the synapses *onto its own neurons*, grouped by source neuron (CSR over sources), so a
 //! worker delivers every spike of the network into its own input buffers and never writes
 //! into another worker's memory. Synapses are drawn from random streams keyed by the
-//! target neuron (or, for `FixedOutDegree`, by the source neuron), so the synapses a
-//! neuron gets do not depend on the chunking, and neither does the order in which the
-//! contributions to one neuron are summed: that is what makes runs bit-identical for any
-//! thread count.
+//! target neuron (or, for a source-keyed rule such as [`FixedOutDegree`], by the source
+//! neuron), so the synapses a neuron gets do not depend on the chunking, and neither does
+//! the order in which the contributions to one neuron are summed: that is what makes runs
+//! bit-identical for any thread count.
 
 use rand::Rng;
-use std::ops::Range;
+use rand_chacha::ChaCha8Rng;
+use std::fmt::Debug;
+use std::sync::Arc;
 
-use crate::spec::{ConnRule, ProjectionSpec, ValueDist};
-use engram_core::rng::{Purpose, stream};
-use engram_core::time::delay_steps;
+use engram_core::FieldError;
+
+mod build;
+
+pub(crate) use build::{ConnectJob, ConnectScratch};
+
+/// Declares the rule modules and the table of rules by config name.
+macro_rules! rules {
+    ($($module:ident :: $rule:ident = $name:literal,)*) => {
+        $(
+            mod $module;
+            pub use $module::$rule;
+        )*
+
+        /// A connection rule as a config names it: `rule = "<name>"` and the rule's own
+        /// fields (with the `serde` feature, `connectivity = { rule = "fixed_probability",
+        /// p = 0.1 }` deserializes into it, unknown rules and fields being errors).
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(tag = "rule"))]
+        pub enum Connectivity {
+            $(
+                #[doc = concat!("`rule = \"", $name, "\"`: [`", stringify!($rule), "`].")]
+                #[cfg_attr(feature = "serde", serde(rename = $name))]
+                $rule($rule),
+            )*
+        }
+
+        impl Connectivity {
+            /// The config names of all rules.
+            pub const NAMES: &[&str] = &[$($name),*];
+
+            /// The rule, for [`crate::ProjectionSpec::rule`].
+            pub fn rule(&self) -> Arc<dyn ConnectRule> {
+                match self {
+                    $(Connectivity::$rule(r) => Arc::new(r.clone()),)*
+                }
+            }
+        }
+    };
+}
+
+// The rules: `file::Type = "config name"`. A new rule is its file plus one line here.
+rules! {
+    all_to_all::AllToAll = "all_to_all",
+    one_to_one::OneToOne = "one_to_one",
+    fixed_probability::FixedProbability = "fixed_probability",
+    fixed_indegree::FixedInDegree = "fixed_indegree",
+    fixed_outdegree::FixedOutDegree = "fixed_outdegree",
+}
+
+/// The two populations of a projection, as its rule sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Populations {
+    /// Size of the source population.
+    pub n_src: u32,
+    /// Size of the target population.
+    pub n_tgt: u32,
+    /// True when source and target are the same population and the rule does not allow
+    /// autapses: neuron `i` must not connect to itself.
+    pub skip_self: bool,
+}
+
+impl Populations {
+    /// The populations of a projection with `rule` from `n_src` neurons onto `n_tgt`;
+    /// `same_population` when source and target are one population.
+    pub fn new(rule: &dyn ConnectRule, n_src: u32, n_tgt: u32, same_population: bool) -> Self {
+        Populations {
+            n_src,
+            n_tgt,
+            skip_self: same_population && !rule.allows_autapses(),
+        }
+    }
+
+    /// Number of pairs a neuron of each side could form (without the self-pairs when
+    /// they are skipped).
+    pub fn pairs(&self) -> f64 {
+        if self.skip_self {
+            f64::from(self.n_src) * (f64::from(self.n_src) - 1.0)
+        } else {
+            f64::from(self.n_src) * f64::from(self.n_tgt)
+        }
+    }
+
+    /// Sources a target may draw from (one fewer when it must not pick itself).
+    pub fn available_sources(&self) -> u32 {
+        if self.skip_self {
+            self.n_src.saturating_sub(1)
+        } else {
+            self.n_src
+        }
+    }
+
+    /// Targets a source may draw from (one fewer when it must not pick itself).
+    pub fn available_targets(&self) -> u32 {
+        if self.skip_self {
+            self.n_tgt.saturating_sub(1)
+        } else {
+            self.n_tgt
+        }
+    }
+}
+
+/// Whose random stream a rule draws from, and what it draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keying {
+    /// Each target draws its sources from its own stream: a chunk draws only for its own
+    /// neurons.
+    Target,
+    /// Each source draws its targets from its own stream: every chunk replays every
+    /// source's draws and keeps the targets that fall inside it.
+    Source,
+}
+
+/// A connection rule: which pairs of neurons a projection connects.
+///
+/// A rule is asked while the network is checked and built, never while it runs. Its
+/// draws come from the stream the builder hands it (keyed by the seed, the projection
+/// and the target or source neuron, see [`Keying`]), so the same rule, seed and sizes
+/// always give the same synapses whatever the chunking.
+pub trait ConnectRule: Debug + Send + Sync {
+    /// Whether a neuron may connect to itself when source and target are the same
+    /// population; when not, [`Populations::skip_self`] is set for the other methods.
+    fn allows_autapses(&self) -> bool;
+
+    /// Checks the rule against the population sizes. The error's path is relative to the
+    /// projection (`connectivity.p`), and its message says what is allowed.
+    fn validate(&self, pops: &Populations) -> Result<(), FieldError> {
+        let _ = pops;
+        Ok(())
+    }
+
+    /// Expected number of synapses of the whole projection (the mean, for random counts).
+    fn expected_synapses(&self, pops: &Populations) -> f64;
+
+    /// Whose stream the rule draws from; by default each target draws its sources.
+    fn keying(&self) -> Keying {
+        Keying::Target
+    }
+
+    /// Appends to `out` (empty on entry) the sources of target `id` (population indices,
+    /// in the order drawn) for a target-keyed rule, or the targets of source `id` for a
+    /// source-keyed one, drawing from `rng`. Only the builder calls this.
+    fn draw(&self, pops: &Populations, id: u32, rng: &mut ChaCha8Rng, out: &mut Vec<u32>);
+}
+
+/// `k` indices in `0..avail`, with or without repeats. With `skip = Some(i)` (a neuron
+/// that must not pick itself), `avail` leaves `i` out and the indices from `i` on move up
+/// by one.
+fn draw_indices(
+    rng: &mut impl Rng,
+    avail: u32,
+    k: u32,
+    multapses: bool,
+    skip: Option<u32>,
+    out: &mut Vec<u32>,
+) {
+    out.clear();
+    if k == 0 || avail == 0 {
+        return;
+    }
+    if multapses {
+        out.extend((0..k).map(|_| rng.random_range(0..avail)));
+    } else {
+        let picked = rand::seq::index::sample(rng, avail as usize, k as usize);
+        out.extend(picked.into_iter().map(|i| i as u32));
+    }
+    if let Some(me) = skip {
+        for i in out.iter_mut() {
+            if *i >= me {
+                *i += 1;
+            }
+        }
+    }
+}
+
+/// Checks that a degree of `k` (`what`: "in-degree" drawing among `avail` "sources", or
+/// "out-degree" among "targets") can be drawn.
+fn check_degree(
+    what: &str,
+    among: &str,
+    k: u32,
+    avail: u32,
+    multapses: bool,
+) -> Result<(), FieldError> {
+    if k > 0 && avail == 0 || (!multapses && k > avail) {
+        return Err(FieldError::new(
+            "connectivity.k",
+            format!("{what} {k} needs at least {k} distinct {among}, there are {avail}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The default of `allow_autapses` in configs (as NEST and Brian2).
+#[cfg(feature = "serde")]
+fn default_true() -> bool {
+    true
+}
 
 /// Axonal delays of one projection, in steps.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,566 +426,5 @@ impl ChunkCsr {
                         + g.in_total.capacity())
                         * 8
             })
-    }
-}
-
-/// Everything needed to build one projection's synapses for one chunk.
-pub(crate) struct ConnectJob<'a> {
-    pub seed: u64,
-    pub proj_index: usize,
-    pub proj: &'a ProjectionSpec,
-    pub dt_ms: f64,
-    /// Global id of the first neuron of the source population, and its size.
-    pub src_start: u32,
-    pub n_src: u32,
-    /// Global id of the first neuron of the target population, and its size.
-    pub tgt_start: u32,
-    pub n_tgt: u32,
-    /// The chunk's global id range.
-    pub chunk: Range<u32>,
-}
-
-/// Scratch space for building the synapses of one chunk, kept from one projection to the
-/// next: its memory is faulted in once per chunk instead of once per projection.
-#[derive(Debug, Default)]
-pub(crate) struct ConnectScratch {
-    /// Sources (or targets) drawn for one neuron.
-    picks: Vec<u32>,
-    /// Edges in generation order, split by block of sources (see [`EdgeBlocks`]).
-    blocks: Vec<EdgeBlock>,
-    /// Next free position of each source row of one block, while scattering.
-    next: Vec<usize>,
-}
-
-/// The edges of one block of sources, in generation order.
-#[derive(Debug, Default)]
-struct EdgeBlock {
-    /// `(local target << shift) | (source - first source of the block)`.
-    packed: Vec<u32>,
-    /// Weight of each edge, when the weights are not all the same.
-    weights: Vec<f32>,
-    /// Delay of each edge, when the delays are not all the same.
-    delays: Vec<u16>,
-}
-
-/// Largest number of bits given to the source within a block: blocks of 2048 sources keep
-/// the rows being filled while scattering one block (2048 cache lines per array) in L2.
-const MAX_BLOCK_SHIFT: u32 = 11;
-
-/// Edges grouped by blocks of consecutive sources while they are drawn, so that turning
-/// them into CSR writes into a few thousand rows at a time instead of scattering over all
-/// rows at once (which misses the cache on almost every edge). Each block keeps the
-/// generation order, so the CSR is the same as a stable sort of all edges by source.
-struct EdgeBlocks<'a> {
-    blocks: &'a mut [EdgeBlock],
-    shift: u32,
-    mask: u32,
-    per_edge_weights: bool,
-    per_edge_delays: bool,
-}
-
-impl EdgeBlocks<'_> {
-    #[inline]
-    fn push(&mut self, s: u32, t_local: u32, weight: f32, delay: u16) {
-        let block = &mut self.blocks[(s >> self.shift) as usize];
-        block.packed.push((t_local << self.shift) | (s & self.mask));
-        if self.per_edge_weights {
-            block.weights.push(weight);
-        }
-        if self.per_edge_delays {
-            block.delays.push(delay);
-        }
-    }
-}
-
-/// Bits given to the source within a block when local targets go up to `n_local - 1`:
-/// the packed edge must fit in 32 bits.
-fn block_shift(n_local: u32) -> u32 {
-    let target_bits = u32::BITS - n_local.saturating_sub(1).leading_zeros();
-    MAX_BLOCK_SHIFT.min(u32::BITS - target_bits)
-}
-
-/// The weight every synapse gets, when the distribution is a constant.
-fn constant_weight(weight: &ValueDist) -> Option<f32> {
-    match *weight {
-        ValueDist::Constant(w) => Some(w as f32),
-        _ => None,
-    }
-}
-
-impl ConnectJob<'_> {
-    fn same_population(&self) -> bool {
-        self.proj.source == self.proj.target
-    }
-
-    /// Targets (population indices) in this chunk.
-    fn local_targets(&self) -> Range<u32> {
-        let lo = self.chunk.start.max(self.tgt_start);
-        let hi = self.chunk.end.min(self.tgt_start + self.n_tgt);
-        if lo >= hi {
-            0..0
-        } else {
-            (lo - self.tgt_start)..(hi - self.tgt_start)
-        }
-    }
-
-    /// Expected number of synapses onto this chunk (a hint for reserving memory).
-    fn expected_edges(&self) -> f64 {
-        let n_local = f64::from(self.local_targets().len() as u32);
-        let n_src = f64::from(self.n_src);
-        match self.proj.rule {
-            ConnRule::AllToAll { .. } => n_local * n_src,
-            ConnRule::OneToOne => n_local,
-            ConnRule::FixedProbability { p, .. } => p.min(1.0) * n_local * n_src,
-            ConnRule::FixedInDegree { k, .. } => f64::from(k) * n_local,
-            ConnRule::FixedOutDegree { k, .. } => {
-                f64::from(k) * n_src * n_local / f64::from(self.n_tgt.max(1))
-            }
-        }
-    }
-
-    /// Draws the synapses onto this chunk's neurons and returns them as CSR.
-    pub fn build(&self, scratch: &mut ConnectScratch) -> ChunkCsr {
-        let constant_delay = match self.proj.delay_ms {
-            ValueDist::Constant(d) => Some(delay_steps(d, self.dt_ms)),
-            _ => None,
-        };
-        let constant_weight = constant_weight(&self.proj.weight_pa);
-        // Weights that learn, or that junctions follow, are stored per edge.
-        let learns = self.proj.gap.is_some() || self.proj.plasticity.is_some();
-        let shift = block_shift(self.chunk.len() as u32);
-        let n_blocks = (self.n_src as usize).div_ceil(1 << shift);
-        if scratch.blocks.len() < n_blocks {
-            scratch.blocks.resize_with(n_blocks, EdgeBlock::default);
-        }
-        // Reserve a little more than expected in each block, so that blocks rarely grow
-        // (growing copies); a block that needs more still grows.
-        let expected = self.expected_edges();
-        let per_source = expected / f64::from(self.n_src.max(1));
-        for (b, block) in scratch.blocks[..n_blocks].iter_mut().enumerate() {
-            let sources = (self.n_src as usize - (b << shift)).min(1 << shift);
-            let mean = per_source * sources as f64;
-            let want = (mean + 4.0 * mean.sqrt() + 64.0) as usize;
-            block.packed.clear();
-            block.packed.reserve(want);
-            block.weights.clear();
-            block.delays.clear();
-            if constant_weight.is_none() {
-                block.weights.reserve(want);
-            }
-            if constant_delay.is_none() {
-                block.delays.reserve(want);
-            }
-        }
-        let mut edges = EdgeBlocks {
-            blocks: &mut scratch.blocks[..n_blocks],
-            shift,
-            mask: (1u32 << shift).wrapping_sub(1),
-            per_edge_weights: constant_weight.is_none(),
-            per_edge_delays: constant_delay.is_none(),
-        };
-        self.generate(&mut scratch.picks, |s, t, w, d| edges.push(s, t, w, d));
-        let inhibitory =
-            self.proj.weight_pa.bounds().1 <= 0.0 && self.proj.weight_pa.bounds().0 < 0.0;
-        let mut csr = blocks_to_csr(
-            &scratch.blocks[..n_blocks],
-            shift,
-            self.n_src,
-            constant_weight,
-            learns,
-            constant_delay,
-            &mut scratch.next,
-        );
-        csr.proj = self.proj_index;
-        csr.src_start = self.src_start;
-        csr.inhibitory = inhibitory;
-        csr
-    }
-
-    /// Draws the synapses onto this chunk's neurons and hands each to `edge` (source
-    /// population index, chunk-local target, weight, delay in steps) in generation order:
-    /// targets ascending, each target's sources in the order drawn (for `FixedOutDegree`,
-    /// sources ascending). The weight (delay) is drawn only when its distribution is not a
-    /// constant, else the constant is passed.
-    fn generate(&self, picks: &mut Vec<u32>, mut edge: impl FnMut(u32, u32, f32, u16)) {
-        let pid = self.proj_index as u32;
-        let constant_delay = match self.proj.delay_ms {
-            ValueDist::Constant(d) => Some(delay_steps(d, self.dt_ms)),
-            _ => None,
-        };
-        let constant_weight = constant_weight(&self.proj.weight_pa);
-        let targets = self.local_targets();
-        // Local index of target t (population index) within the chunk.
-        let local = |t: u32| -> u32 { t + self.tgt_start - self.chunk.start };
-        // Value streams are only created when something is drawn from them.
-        let value_streams = |id: u32| {
-            (
-                constant_weight
-                    .is_none()
-                    .then(|| stream(self.seed, Purpose::Weight(pid), u64::from(id))),
-                constant_delay
-                    .is_none()
-                    .then(|| stream(self.seed, Purpose::Delay(pid), u64::from(id))),
-            )
-        };
-        let draw_weight = |wrng: &mut Option<rand_chacha::ChaCha8Rng>| match wrng {
-            Some(r) => self.proj.weight_pa.sample(r) as f32,
-            None => constant_weight.unwrap_or_default(),
-        };
-        let draw_delay = |drng: &mut Option<rand_chacha::ChaCha8Rng>| match drng {
-            Some(r) => delay_steps(self.proj.delay_ms.sample(r), self.dt_ms),
-            None => constant_delay.unwrap_or_default(),
-        };
-        match self.proj.rule {
-            ConnRule::FixedOutDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => {
-                // Keyed by source: every chunk replays every source's draws and keeps the
-                // targets that fall inside it.
-                let skip_self = self.same_population() && !allow_autapses;
-                let avail = if skip_self {
-                    self.n_tgt - 1
-                } else {
-                    self.n_tgt
-                };
-                for s in 0..self.n_src {
-                    let mut rng = stream(self.seed, Purpose::Connect(pid), u64::from(s));
-                    let (mut wrng, mut drng) = value_streams(s);
-                    draw_indices(&mut rng, avail, k, allow_multapses, picks);
-                    for &idx in picks.iter() {
-                        let t = if skip_self && idx >= s { idx + 1 } else { idx };
-                        // Draw the values for every synapse so that streams stay aligned.
-                        let w = draw_weight(&mut wrng);
-                        let d = draw_delay(&mut drng);
-                        if targets.contains(&t) {
-                            edge(s, local(t), w, d);
-                        }
-                    }
-                }
-            }
-            rule => {
-                for t in targets.clone() {
-                    let mut rng = stream(self.seed, Purpose::Connect(pid), u64::from(t));
-                    let (mut wrng, mut drng) = value_streams(t);
-                    picks.clear();
-                    self.sources_of(rule, t, &mut rng, picks);
-                    let t_local = local(t);
-                    for &s in picks.iter() {
-                        let w = draw_weight(&mut wrng);
-                        let d = draw_delay(&mut drng);
-                        edge(s, t_local, w, d);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sources (population indices) of target `t` for a target-keyed rule.
-    fn sources_of(&self, rule: ConnRule, t: u32, rng: &mut impl Rng, out: &mut Vec<u32>) {
-        let n = self.n_src;
-        let same = self.same_population();
-        match rule {
-            ConnRule::AllToAll { allow_autapses } => {
-                out.extend((0..n).filter(|&s| !(same && !allow_autapses && s == t)));
-            }
-            ConnRule::OneToOne => out.push(t),
-            ConnRule::FixedProbability { p, allow_autapses } => {
-                let skip_self = same && !allow_autapses;
-                if p >= 1.0 {
-                    out.extend((0..n).filter(|&s| !(skip_self && s == t)));
-                } else if p > 0.0 {
-                    // Geometric skipping: the gap to the next success of a Bernoulli(p)
-                    // sequence is geometric, so the cost is O(p n), not O(n).
-                    let log_q = (-p).ln_1p();
-                    let mut s: i64 = -1;
-                    loop {
-                        let u: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
-                        let skip = (u.ln() / log_q).floor();
-                        if !skip.is_finite() || skip >= f64::from(n) {
-                            break;
-                        }
-                        s += skip as i64 + 1;
-                        if s >= i64::from(n) {
-                            break;
-                        }
-                        let s32 = s as u32;
-                        if !(skip_self && s32 == t) {
-                            out.push(s32);
-                        }
-                    }
-                }
-            }
-            ConnRule::FixedInDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => {
-                let skip_self = same && !allow_autapses;
-                let avail = if skip_self { n - 1 } else { n };
-                draw_indices(rng, avail, k, allow_multapses, out);
-                if skip_self {
-                    for s in out.iter_mut() {
-                        if *s >= t {
-                            *s += 1;
-                        }
-                    }
-                }
-            }
-            ConnRule::FixedOutDegree { .. } => unreachable!("source-keyed rule"),
-        }
-    }
-}
-
-/// `k` indices in `0..avail`, with or without repeats.
-fn draw_indices(rng: &mut impl Rng, avail: u32, k: u32, multapses: bool, out: &mut Vec<u32>) {
-    out.clear();
-    if k == 0 || avail == 0 {
-        return;
-    }
-    if multapses {
-        out.extend((0..k).map(|_| rng.random_range(0..avail)));
-    } else {
-        let picked = rand::seq::index::sample(rng, avail as usize, k as usize);
-        out.extend(picked.into_iter().map(|i| i as u32));
-    }
-}
-
-/// Turns edges split by blocks of sources into CSR over sources: per block, a stable
-/// counting sort by source into that block's part of the arrays. A constant weight is
-/// stored once, unless `weights_per_edge`.
-fn blocks_to_csr(
-    blocks: &[EdgeBlock],
-    shift: u32,
-    n_src: u32,
-    constant_weight: Option<f32>,
-    weights_per_edge: bool,
-    constant_delay: Option<u16>,
-    next: &mut Vec<usize>,
-) -> ChunkCsr {
-    let m: usize = blocks.iter().map(|b| b.packed.len()).sum();
-    let mask = (1u32 << shift).wrapping_sub(1);
-    let mut row_ptr = vec![0u64; n_src as usize + 1];
-    let mut targets = vec![0u32; m];
-    let mut weights = match constant_weight {
-        Some(w) if weights_per_edge => vec![w; m],
-        Some(_) => Vec::new(),
-        None => vec![0f32; m],
-    };
-    let mut delays = if constant_delay.is_some() {
-        Vec::new()
-    } else {
-        vec![0u16; m]
-    };
-    let mut offset = 0usize;
-    for (b, block) in blocks.iter().enumerate() {
-        let first = b << shift;
-        let rows = (n_src as usize - first).min(1 << shift);
-        next.clear();
-        next.resize(rows, 0);
-        for &e in &block.packed {
-            next[(e & mask) as usize] += 1;
-        }
-        for (r, slot) in next.iter_mut().enumerate() {
-            let count = *slot;
-            *slot = offset;
-            offset += count;
-            row_ptr[first + r + 1] = offset as u64;
-        }
-        for (i, &e) in block.packed.iter().enumerate() {
-            let slot = &mut next[(e & mask) as usize];
-            let pos = *slot;
-            *slot += 1;
-            targets[pos] = e >> shift;
-            if constant_weight.is_none() {
-                weights[pos] = block.weights[i];
-            }
-            if constant_delay.is_none() {
-                delays[pos] = block.delays[i];
-            }
-        }
-    }
-    ChunkCsr {
-        proj: 0,
-        src_start: 0,
-        row_ptr,
-        targets,
-        weights: match constant_weight {
-            Some(w) if !weights_per_edge => Weights::Constant(w),
-            _ => Weights::PerEdge(weights),
-        },
-        delays: match constant_delay {
-            Some(d) => Delays::Constant(if m == 0 { 0 } else { d }),
-            None => Delays::PerEdge(delays),
-        },
-        inhibitory: false,
-        gap: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-
-    /// The CSR as a stable sort of edges given in generation order: what the blocks
-    /// must reproduce exactly.
-    fn reference_csr(
-        edges: &[(u32, u32, f32, u16)],
-        n_src: u32,
-    ) -> (Vec<u64>, Vec<u32>, Vec<f32>, Vec<u16>) {
-        let mut order: Vec<usize> = (0..edges.len()).collect();
-        order.sort_by_key(|&e| edges[e].0);
-        let mut row_ptr = vec![0u64; n_src as usize + 1];
-        for &(s, ..) in edges {
-            row_ptr[s as usize + 1] += 1;
-        }
-        for i in 0..n_src as usize {
-            row_ptr[i + 1] += row_ptr[i];
-        }
-        (
-            row_ptr,
-            order.iter().map(|&e| edges[e].1).collect(),
-            order.iter().map(|&e| edges[e].2).collect(),
-            order.iter().map(|&e| edges[e].3).collect(),
-        )
-    }
-
-    fn projection(rule: ConnRule, weight_pa: ValueDist, delay_ms: ValueDist) -> ProjectionSpec {
-        ProjectionSpec {
-            name: "p".into(),
-            source: 0,
-            target: 1,
-            rule,
-            weight_pa,
-            delay_ms,
-            gap: None,
-            plasticity: None,
-        }
-    }
-
-    #[test]
-    fn blocks_give_the_stable_sort_by_source_for_any_block_size() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let n_src = 5000u32;
-        let n_local = 300u32;
-        // Sources in random order, repeats included, as a rule may draw them.
-        let edges: Vec<(u32, u32, f32, u16)> = (0..20_000u32)
-            .map(|i| {
-                (
-                    rng.random_range(0..n_src),
-                    i * n_local / 20_000,
-                    rng.random(),
-                    rng.random_range(1..20),
-                )
-            })
-            .collect();
-        let (row_ptr, targets, weights, delays) = reference_csr(&edges, n_src);
-        for shift in [0, 1, 5, MAX_BLOCK_SHIFT, block_shift(n_local)] {
-            let n_blocks = (n_src as usize).div_ceil(1 << shift);
-            let mut blocks: Vec<EdgeBlock> = (0..n_blocks).map(|_| EdgeBlock::default()).collect();
-            let mut sink = EdgeBlocks {
-                blocks: &mut blocks,
-                shift,
-                mask: (1u32 << shift).wrapping_sub(1),
-                per_edge_weights: true,
-                per_edge_delays: true,
-            };
-            for &(s, t, w, d) in &edges {
-                sink.push(s, t, w, d);
-            }
-            let csr = blocks_to_csr(&blocks, shift, n_src, None, false, None, &mut Vec::new());
-            assert_eq!(csr.row_ptr, row_ptr, "shift {shift}");
-            assert_eq!(csr.targets, targets, "shift {shift}");
-            assert_eq!(
-                csr.weights,
-                Weights::PerEdge(weights.clone()),
-                "shift {shift}"
-            );
-            assert_eq!(csr.delays, Delays::PerEdge(delays.clone()), "shift {shift}");
-        }
-    }
-
-    #[test]
-    fn block_shift_leaves_room_for_every_local_target() {
-        assert_eq!(block_shift(0), MAX_BLOCK_SHIFT);
-        assert_eq!(block_shift(100_000), MAX_BLOCK_SHIFT);
-        assert_eq!(block_shift(1 << 21), MAX_BLOCK_SHIFT);
-        assert_eq!(block_shift((1 << 21) + 1), 10);
-        assert_eq!(block_shift(u32::MAX), 0);
-        for n in [1u32, 2, 1000, 1 << 22, (1 << 30) + 3] {
-            let shift = block_shift(n);
-            assert!(u64::from(n - 1) << shift <= u64::from(u32::MAX), "n {n}");
-        }
-    }
-
-    #[test]
-    fn build_matches_the_stable_sort_of_the_drawn_synapses() {
-        let uniform_w = ValueDist::Uniform {
-            low: 10.0,
-            high: 30.0,
-        };
-        let uniform_d = ValueDist::Uniform {
-            low: 0.1,
-            high: 3.0,
-        };
-        let rules = [
-            ConnRule::FixedProbability {
-                p: 0.05,
-                allow_autapses: true,
-            },
-            ConnRule::FixedInDegree {
-                k: 30,
-                allow_autapses: true,
-                allow_multapses: true,
-            },
-            ConnRule::FixedOutDegree {
-                k: 20,
-                allow_autapses: true,
-                allow_multapses: false,
-            },
-            ConnRule::AllToAll {
-                allow_autapses: true,
-            },
-        ];
-        let (n_src, n_tgt) = (4500u32, 700u32);
-        for rule in rules {
-            for (w, d) in [
-                (ValueDist::Constant(20.0), ValueDist::Constant(0.1)),
-                (uniform_w, uniform_d),
-            ] {
-                let proj = projection(rule, w, d);
-                // The target population starts at global id n_src; two chunks split it.
-                for chunk in [n_src..n_src + 300, n_src + 300..n_src + n_tgt] {
-                    let job = ConnectJob {
-                        seed: 3,
-                        proj_index: 1,
-                        proj: &proj,
-                        dt_ms: 0.1,
-                        src_start: 0,
-                        n_src,
-                        tgt_start: n_src,
-                        n_tgt,
-                        chunk,
-                    };
-                    let mut edges = Vec::new();
-                    job.generate(&mut Vec::new(), |s, t, w, d| edges.push((s, t, w, d)));
-                    let (row_ptr, targets, weights, delays) = reference_csr(&edges, n_src);
-                    let csr = job.build(&mut ConnectScratch::default());
-                    assert_eq!(csr.row_ptr, row_ptr, "{rule:?}");
-                    assert_eq!(csr.targets, targets, "{rule:?}");
-                    let built: Vec<f32> = (0..csr.len()).map(|e| csr.weights.get(e)).collect();
-                    assert_eq!(built, weights, "{rule:?}");
-                    let constant = matches!(proj.weight_pa, ValueDist::Constant(_));
-                    assert_eq!(matches!(csr.weights, Weights::Constant(_)), constant);
-                    match csr.delays {
-                        Delays::Constant(c) => assert!(delays.iter().all(|&d| d == c)),
-                        Delays::PerEdge(d) => assert_eq!(d, delays, "{rule:?}"),
-                    }
-                    assert!(!edges.is_empty());
-                }
-            }
-        }
     }
 }
