@@ -48,6 +48,7 @@
 pub mod connect;
 mod engine;
 mod spec;
+mod synapses;
 
 pub use connect::ConnectRule;
 pub use engine::Simulation;

@@ -322,6 +322,21 @@ impl NetworkSpec {
             if let Err(e) = proj.rule.validate(&self.populations_of(i)) {
                 return Err(bad(owner, &e.path, e.message));
             }
+            let learns = if proj.plasticity.is_some() {
+                Some("plasticity")
+            } else {
+                proj.gap.is_some().then_some("gap")
+            };
+            if let (true, Some(field)) = (proj.rule.shares_weights(), learns) {
+                return Err(bad(
+                    owner,
+                    field,
+                    "the connection rule shares one kernel of weights among the synapses, which \
+                     cannot learn or carry gap junctions synapse by synapse; remove it, or use a \
+                     rule that gives each synapse its own weight"
+                        .into(),
+                ));
+            }
             let expected = self.expected_synapses(i);
             if expected > 4.0e9 {
                 return Err(bad(

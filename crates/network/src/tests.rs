@@ -275,6 +275,122 @@ fn one_to_one_spike_arrives_after_the_delay() {
 }
 
 #[test]
+fn shared_weights_deliver_their_kernel_values() {
+    // A -> B all-to-all with a one-step delay; the built weights are replaced by hand by a
+    // kernel and an index per synapse. Neuron 1 of A is kicked: B neuron j then receives
+    // kernel[index of synapse (1, j)], which is 0 for some and far above threshold for
+    // others, so exactly the latter fire, one delay and one step after A.
+    let mut spec = single_pop(3);
+    spec.populations
+        .push(PopulationSpec::new("B", 4, LifParams::default()).unwrap());
+    spec.projections.push(ProjectionSpec {
+        name: "ab".into(),
+        source: 0,
+        target: 1,
+        rule: Arc::new(AllToAll {
+            allow_autapses: true,
+        }),
+        weight_pa: ValueDist::Constant(1.0),
+        delay_ms: ValueDist::Constant(0.1),
+        gap: None,
+        plasticity: None,
+    });
+    spec.inputs.push(InputSpec {
+        name: "kick".into(),
+        target: 0,
+        neurons: vec![1],
+        kind: InputKind::SpikeTimes {
+            times_ms: vec![5.0],
+            weight_pa: 1.0e5,
+        },
+    });
+    let kernel = vec![0.0f32, 1.0e5];
+    // Kernel index of synapse (source s, target j of B).
+    let kernel_index = |s: u32, j: u32| u32::from((s + j) % 2 == 0);
+    let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+    sim.edit_synapses(|csr| {
+        let index = (0..csr.row_ptr.len() - 1)
+            .flat_map(|s| {
+                let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
+                // Targets are local to the (single) chunk: B starts at 3.
+                row.map(move |e| (s as u32, e))
+            })
+            .map(|(s, e)| kernel_index(s, csr.targets[e] - 3))
+            .collect();
+        csr.weights = crate::synapses::Weights::Shared {
+            kernel: kernel.clone(),
+            index,
+        };
+    });
+    let reads_kernel = |&(s, j, w): &(u32, u32, f32)| w == kernel[kernel_index(s, j) as usize];
+    assert!(sim.weights(0).iter().all(reads_kernel));
+    let mut sink = VecSink::default();
+    sim.run(200, &mut sink).unwrap();
+    // A fires in step 51; the spike arrives one step later and moves V in the next one
+    // (the far-above-threshold current then makes the neuron fire again and again).
+    let first = |id: u32| sink.spikes.iter().find(|s| s.1 == id).map(|s| s.0);
+    assert_eq!(first(1), Some(51));
+    assert_eq!(
+        (3..7).map(first).collect::<Vec<_>>(),
+        [None, Some(53), None, Some(53)]
+    );
+}
+
+#[test]
+fn shared_weights_cannot_learn() {
+    /// A rule that claims to share its weights: all-to-all otherwise.
+    #[derive(Debug)]
+    struct Kernel;
+    impl ConnectRule for Kernel {
+        fn allows_autapses(&self) -> bool {
+            true
+        }
+        fn expected_synapses(&self, pops: &connect::Populations) -> f64 {
+            pops.pairs()
+        }
+        fn draw(
+            &self,
+            pops: &connect::Populations,
+            _: u32,
+            _: &mut rand_chacha::ChaCha8Rng,
+            out: &mut Vec<u32>,
+        ) {
+            out.extend(0..pops.n_src);
+        }
+        fn shares_weights(&self) -> bool {
+            true
+        }
+    }
+    let mut spec = single_pop(5);
+    spec.projections.push(ProjectionSpec {
+        name: "conv".into(),
+        source: 0,
+        target: 0,
+        rule: Arc::new(Kernel),
+        weight_pa: ValueDist::Constant(1.0),
+        delay_ms: ValueDist::Constant(1.0),
+        gap: None,
+        plasticity: None,
+    });
+    assert!(spec.validate().is_ok());
+    spec.projections[0].plasticity = Some(PlasticitySpec {
+        rule: PlasticityRule::SoftBounded {
+            eta_plus: 0.1,
+            eta_minus: 0.1,
+            window_ms: 10.0,
+        },
+        weight_unit_pa: 1.0,
+        normalize: false,
+    });
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.starts_with("projections.conv.plasticity: "), "{err}");
+    spec.projections[0].plasticity = None;
+    spec.projections[0].gap = Some(gap(1.0, JunctionKind::Ohmic));
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.starts_with("projections.conv.gap: "), "{err}");
+}
+
+#[test]
 fn dc_input_matches_the_single_neuron_rate() {
     let mut spec = single_pop(4);
     spec.inputs.push(InputSpec {

@@ -3,8 +3,9 @@
 
 use std::ops::Range;
 
-use super::{ChunkCsr, Delays, Keying, Populations, Weights};
+use super::{Keying, Populations};
 use crate::spec::{ProjectionSpec, ValueDist};
+use crate::synapses::{ChunkCsr, Delays, Weights};
 use engram_core::rng::{Purpose, stream};
 use engram_core::time::delay_steps;
 

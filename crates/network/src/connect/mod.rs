@@ -21,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use crate::synapses::ChunkCsr;
 use engram_core::FieldError;
 
 mod build;
@@ -164,6 +165,15 @@ pub trait ConnectRule: Debug + Send + Sync {
     /// in the order drawn) for a target-keyed rule, or the targets of source `id` for a
     /// source-keyed one, drawing from `rng`. Only the builder calls this.
     fn draw(&self, pops: &Populations, id: u32, rng: &mut ChaCha8Rng, out: &mut Vec<u32>);
+
+    /// Whether the synapses share the weights of one kernel instead of each having its
+    /// own (convolutional rules; stored as the kernel and one index into it per synapse).
+    /// Shared weights cannot learn synapse by synapse, so validation rejects plasticity and gap
+    /// junctions on such a projection. No rule shares weights yet: the first one brings
+    /// its kernel to the builder.
+    fn shares_weights(&self) -> bool {
+        false
+    }
 }
 
 /// `k` indices in `0..avail`, with or without repeats. With `skip = Some(i)` (a neuron
@@ -218,66 +228,6 @@ fn check_degree(
 #[cfg(feature = "serde")]
 fn default_true() -> bool {
     true
-}
-
-/// Axonal delays of one projection, in steps.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Delays {
-    /// All synapses share one delay.
-    Constant(u16),
-    /// One delay per synapse, in CSR order.
-    PerEdge(Vec<u16>),
-}
-
-/// Synaptic weights of one projection (pA).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Weights {
-    /// All synapses share one weight, which never changes (no plasticity, no junctions).
-    Constant(f32),
-    /// One weight per synapse, in CSR order.
-    PerEdge(Vec<f32>),
-}
-
-impl Weights {
-    /// Weight of edge `e`.
-    #[inline]
-    pub fn get(&self, e: usize) -> f32 {
-        match self {
-            Weights::Constant(w) => *w,
-            Weights::PerEdge(w) => w[e],
-        }
-    }
-
-    /// The weights of a projection that learns or has junctions: those are always stored
-    /// per edge.
-    pub fn per_edge_mut(&mut self) -> &mut [f32] {
-        match self {
-            Weights::PerEdge(w) => w,
-            Weights::Constant(_) => unreachable!("learning projections keep per-edge weights"),
-        }
-    }
-}
-
-/// The synapses of one projection onto the neurons of one chunk, in CSR over sources.
-#[derive(Debug, Clone)]
-pub(crate) struct ChunkCsr {
-    /// Index of the projection in the spec.
-    pub proj: usize,
-    /// Global id of the first neuron of the source population.
-    pub src_start: u32,
-    /// `row_ptr[s]..row_ptr[s + 1]` are the synapses of source `s` (population index).
-    pub row_ptr: Vec<u64>,
-    /// Target of each synapse, as an index local to the chunk.
-    pub targets: Vec<u32>,
-    /// Weight of each synapse (pA).
-    pub weights: Weights,
-    /// Delay of each synapse (steps >= 1).
-    pub delays: Delays,
-    /// True for an inhibitory projection (weights <= 0).
-    pub inhibitory: bool,
-    /// In-edge index and learning state, when the projection has gap junctions or
-    /// plasticity.
-    pub gap: Option<GapIndex>,
 }
 
 /// The synapses of a chunk's neurons listed by target, for gap junctions (which carry
@@ -384,47 +334,5 @@ impl GapIndex {
             w_gap_step: Vec::new(),
             in_total: Vec::new(),
         }
-    }
-}
-
-impl ChunkCsr {
-    /// Number of synapses.
-    pub fn len(&self) -> usize {
-        self.targets.len()
-    }
-
-    /// Largest delay in steps (0 if there are no synapses).
-    pub fn max_delay(&self) -> u16 {
-        match &self.delays {
-            Delays::Constant(d) => *d,
-            Delays::PerEdge(d) => d.iter().copied().max().unwrap_or(0),
-        }
-    }
-
-    /// Heap memory in bytes.
-    pub fn memory_bytes(&self) -> usize {
-        self.row_ptr.capacity() * 8
-            + self.targets.capacity() * 4
-            + match &self.weights {
-                Weights::Constant(_) => 0,
-                Weights::PerEdge(w) => w.capacity() * 4,
-            }
-            + match &self.delays {
-                Delays::Constant(_) => 0,
-                Delays::PerEdge(d) => d.capacity() * 2,
-            }
-            + self.gap.as_ref().map_or(0, |g| {
-                (g.in_ptr.capacity()
-                    + g.in_edges.capacity()
-                    + g.in_src.capacity()
-                    + g.tag_step.capacity())
-                    * 4
-                    + (g.last_pre.capacity()
-                        + g.x_pre.capacity()
-                        + g.y_post.capacity()
-                        + g.y_step.capacity()
-                        + g.in_total.capacity())
-                        * 8
-            })
     }
 }
