@@ -24,6 +24,10 @@ pub struct PopulationSpec {
     pub params: ValidLifParams,
     /// Initial membrane potential (mV, absolute).
     pub v_init_mv: ValueDist,
+    /// Layout of the neurons as `[channels, height, width]`, when they form an image-like
+    /// layer (for convolutional connections): neuron `(c, y, x)` has index
+    /// `(c * height + y) * width + x`. The product must equal `n`. `None`: no layout.
+    pub shape: Option<[u32; 3]>,
 }
 
 /// A set of chemical synapses from one population onto another.
@@ -225,6 +229,7 @@ impl PopulationSpec {
             n,
             params,
             v_init_mv: ValueDist::Constant(rest),
+            shape: None,
         })
     }
 }
@@ -315,6 +320,20 @@ impl NetworkSpec {
         for p in &self.populations {
             if let Err(m) = p.v_init_mv.validate() {
                 return Err(bad(format!("populations.{}", p.name), "v_init_mv", m));
+            }
+            if let Some([c, h, w]) = p.shape {
+                let product = u64::from(c) * u64::from(h) * u64::from(w);
+                if product != u64::from(p.n) {
+                    return Err(bad(
+                        format!("populations.{}", p.name),
+                        "shape",
+                        format!(
+                            "[{c}, {h}, {w}] holds {product} neurons, the population has {}: \
+                             channels * height * width must equal n",
+                            p.n
+                        ),
+                    ));
+                }
             }
         }
         for (i, proj) in self.projections.iter().enumerate() {

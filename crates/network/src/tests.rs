@@ -391,6 +391,19 @@ fn shared_weights_cannot_learn() {
 }
 
 #[test]
+fn a_shape_must_hold_the_population() {
+    let mut spec = single_pop(24);
+    spec.populations[0].shape = Some([2, 3, 4]);
+    assert!(spec.validate().is_ok());
+    spec.populations[0].shape = Some([2, 3, 5]);
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(
+        err.starts_with("populations.P.shape: [2, 3, 5] holds 30 neurons"),
+        "{err}"
+    );
+}
+
+#[test]
 fn dc_input_matches_the_single_neuron_rate() {
     let mut spec = single_pop(4);
     spec.inputs.push(InputSpec {

@@ -222,6 +222,9 @@ pub struct PopulationConfig {
     /// Number of neurons. May be left out for the sensory and pointer layers of an
     /// `[experiment]`, which then take it from the stimuli and the memories.
     pub n: Option<u32>,
+    /// Layout `[channels, height, width]` of the neurons (product = `n`), for image-like
+    /// layers.
+    pub shape: Option<[u32; 3]>,
     /// Overrides of the shared `[neuron]` parameters.
     #[serde(default)]
     pub neuron: NeuronConfig,
@@ -1053,6 +1056,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             })?,
             params,
             v_init_mv: v_init,
+            shape: p.shape,
         });
     }
     let mut projections = Vec::new();
