@@ -233,21 +233,20 @@ fn connection_rules_give_the_right_counts() {
     assert!((n - mean).abs() < 5.0 * sd, "{n} vs {mean}");
 }
 
-#[test]
-fn one_to_one_spike_arrives_after_the_delay() {
-    // A spike-times input makes neuron 0 of A fire; it drives B through a one-to-one
-    // projection with a 2 ms delay and a huge weight. B must fire exactly 2 ms + one step
-    // (the current first moves V in the step after it arrives) after A.
+/// Population A (3 neurons, named P) and B (`n_b`), a projection A -> B with `rule`, a
+/// constant weight and delay, and a spike-times input that makes neuron 1 of A fire in
+/// step 51.
+fn kicked_pair(n_b: u32, rule: Arc<dyn ConnectRule>, weight_pa: f64, delay_ms: f64) -> NetworkSpec {
     let mut spec = single_pop(3);
     spec.populations
-        .push(PopulationSpec::new("B", 3, LifParams::default()).unwrap());
+        .push(PopulationSpec::new("B", n_b, LifParams::default()).unwrap());
     spec.projections.push(ProjectionSpec {
         name: "ab".into(),
         source: 0,
         target: 1,
-        rule: Arc::new(OneToOne {}),
-        weight_pa: ValueDist::Constant(1.0e5),
-        delay_ms: ValueDist::Constant(2.0),
+        rule,
+        weight_pa: ValueDist::Constant(weight_pa),
+        delay_ms: ValueDist::Constant(delay_ms),
         gap: None,
         plasticity: None,
     });
@@ -260,6 +259,15 @@ fn one_to_one_spike_arrives_after_the_delay() {
             weight_pa: 1.0e5,
         },
     });
+    spec
+}
+
+#[test]
+fn one_to_one_spike_arrives_after_the_delay() {
+    // A spike-times input makes neuron 1 of A fire; it drives B through a one-to-one
+    // projection with a 2 ms delay and a huge weight. B must fire exactly 2 ms + one step
+    // (the current first moves V in the step after it arrives) after A.
+    let spec = kicked_pair(3, Arc::new(OneToOne {}), 1.0e5, 2.0);
     for threads in [1, 2] {
         let (spikes, _) = run(&spec, 1, threads, 200);
         let first = |id: u32| spikes.iter().find(|s| s.1 == id).map(|s| s.0);
@@ -280,30 +288,10 @@ fn shared_weights_deliver_their_kernel_values() {
     // kernel and an index per synapse. Neuron 1 of A is kicked: B neuron j then receives
     // kernel[index of synapse (1, j)], which is 0 for some and far above threshold for
     // others, so exactly the latter fire, one delay and one step after A.
-    let mut spec = single_pop(3);
-    spec.populations
-        .push(PopulationSpec::new("B", 4, LifParams::default()).unwrap());
-    spec.projections.push(ProjectionSpec {
-        name: "ab".into(),
-        source: 0,
-        target: 1,
-        rule: Arc::new(AllToAll {
-            allow_autapses: true,
-        }),
-        weight_pa: ValueDist::Constant(1.0),
-        delay_ms: ValueDist::Constant(0.1),
-        gap: None,
-        plasticity: None,
+    let rule = Arc::new(AllToAll {
+        allow_autapses: true,
     });
-    spec.inputs.push(InputSpec {
-        name: "kick".into(),
-        target: 0,
-        neurons: vec![1],
-        kind: InputKind::SpikeTimes {
-            times_ms: vec![5.0],
-            weight_pa: 1.0e5,
-        },
-    });
+    let spec = kicked_pair(4, rule, 1.0, 0.1);
     let kernel = vec![0.0f32, 1.0e5];
     // Kernel index of synapse (source s, target j of B).
     let kernel_index = |s: u32, j: u32| u32::from((s + j) % 2 == 0);
