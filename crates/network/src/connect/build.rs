@@ -352,6 +352,10 @@ mod tests {
         )
     }
 
+    fn uniform(low: f64, high: f64) -> ValueDist {
+        ValueDist::Uniform { low, high }
+    }
+
     fn projection(
         rule: Arc<dyn ConnectRule>,
         weight_pa: ValueDist,
@@ -426,14 +430,7 @@ mod tests {
 
     #[test]
     fn build_matches_the_stable_sort_of_the_drawn_synapses() {
-        let uniform_w = ValueDist::Uniform {
-            low: 10.0,
-            high: 30.0,
-        };
-        let uniform_d = ValueDist::Uniform {
-            low: 0.1,
-            high: 3.0,
-        };
+        let (uniform_w, uniform_d) = (uniform(10.0, 30.0), uniform(0.1, 3.0));
         let rules: [Arc<dyn ConnectRule>; 4] = [
             Arc::new(FixedProbability {
                 p: 0.05,
@@ -543,17 +540,9 @@ mod tests {
         ];
         let n = 600u32;
         for (rule, want_count, want_hash) in cases {
-            let weight = ValueDist::Uniform {
-                low: 1.0,
-                high: 2.0,
-            };
-            let delay = ValueDist::Uniform {
-                low: 0.1,
-                high: 2.0,
-            };
             let proj = ProjectionSpec {
                 target: 0,
-                ..projection(rule.clone(), weight, delay)
+                ..projection(rule.clone(), uniform(1.0, 2.0), uniform(0.1, 2.0))
             };
             let (mut hash, mut count) = (0xcbf2_9ce4_8422_2325u64, 0u64);
             for chunk in [0..250u32, 250..n] {
