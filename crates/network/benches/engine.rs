@@ -5,10 +5,12 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use engram_network::connect::FixedProbability;
 use engram_network::{
-    ConnRule, NetworkSpec, NullSink, PopulationSpec, ProjectionSpec, Simulation, ValueDist,
+    NetworkSpec, NullSink, PopulationSpec, ProjectionSpec, Simulation, ValueDist,
 };
 use engram_neuron::LifParams;
+use std::sync::Arc;
 
 fn cuba(n: u32) -> NetworkSpec {
     let params = LifParams {
@@ -38,10 +40,10 @@ fn cuba(n: u32) -> NetworkSpec {
         name: name.into(),
         source: s,
         target: t,
-        rule: ConnRule::FixedProbability {
+        rule: Arc::new(FixedProbability {
             p,
             allow_autapses: true,
-        },
+        }),
         weight_pa: ValueDist::Constant(w),
         delay_ms: ValueDist::Constant(0.1),
         gap: None,

@@ -21,8 +21,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::NetworkError;
-use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch, Delays, Weights};
+use crate::connect::{ConnectJob, ConnectScratch};
 use crate::spec::{InputKind, NetworkSpec, ValueDist};
+use crate::synapses::{ChunkCsr, Delays, Weights};
 use engram_core::rng::{Purpose, stream};
 use engram_core::time::step_of;
 use engram_core::{Modulation, SpikeSink};
@@ -287,6 +288,11 @@ impl Chunk {
                                         }
                                     }
                                 }
+                                Weights::Shared { kernel, index } => {
+                                    for (t, k) in targets.iter().zip(&index[e0..e1]) {
+                                        slot[*t as usize] += gain * f64::from(kernel[*k as usize]);
+                                    }
+                                }
                             }
                         }
                         Delays::PerEdge(dls) => {
@@ -298,13 +304,14 @@ impl Chunk {
                             }
                         }
                     }
-                    if let Some(index) = &mut csr.gap {
+                    if let (Some(index), Some(weights)) = (&mut csr.gap, csr.weights.per_edge_mut())
+                    {
                         learn_at_pre_spike(
                             ctx,
                             info,
                             index,
                             &csr.targets[e0..e1],
-                            &mut csr.weights.per_edge_mut()[e0..e1],
+                            &mut weights[e0..e1],
                             e0,
                             s,
                             sent,
@@ -410,13 +417,16 @@ impl Chunk {
         if ctx.learning && !self.spikes.is_empty() {
             let start = self.range.start;
             for csr in &mut self.csrs {
-                let Some(index) = &mut csr.gap else { continue };
+                let (Some(index), Some(weights)) = (&mut csr.gap, csr.weights.per_edge_mut())
+                else {
+                    continue;
+                };
                 let info = &ctx.proj_info[csr.proj];
                 learn_at_post_spikes(
                     ctx,
                     info,
                     index,
-                    csr.weights.per_edge_mut(),
+                    weights,
                     &self.spikes,
                     start,
                     csr.src_start,
@@ -1688,11 +1698,14 @@ fn build_chunk(
         let mut csr = job.build(&mut scratch);
         if proj.gap.is_some() || proj.plasticity.is_some() {
             let mut index = crate::connect::GapIndex::new(&csr, n);
-            if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
-                index.track_weights(csr.weights.per_edge_mut(), 1.0 / g.weight_unit_pa);
-            }
-            if proj.plasticity.is_some_and(|pl| pl.normalize) {
-                index.record_totals(csr.weights.per_edge_mut());
+            // Weights that learn, or that junctions follow, are stored per edge.
+            if let Some(weights) = csr.weights.per_edge_mut() {
+                if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
+                    index.track_weights(weights, 1.0 / g.weight_unit_pa);
+                }
+                if proj.plasticity.is_some_and(|pl| pl.normalize) {
+                    index.record_totals(weights);
+                }
             }
             csr.gap = Some(index);
         }
@@ -1821,5 +1834,18 @@ fn build_chunk(
         i_total: vec![0.0; n],
         total_used: false,
         kwta: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+impl Simulation {
+    /// Hands every chunk's synapses to `f`, for tests that store synapses by hand.
+    pub(crate) fn edit_synapses(&mut self, mut f: impl FnMut(&mut ChunkCsr)) {
+        for c in &mut self.chunks {
+            let c = c
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            c.csrs.iter_mut().for_each(&mut f);
+        }
     }
 }

@@ -10,9 +10,11 @@
 //! # Example
 //!
 //! ```
-//! use engram_network::{ConnRule, InputKind, InputSpec, NetworkSpec, PopulationSpec,
-//!     ProjectionSpec, Simulation, ValueDist, VecSink};
+//! use engram_network::connect::FixedProbability;
+//! use engram_network::{InputKind, InputSpec, NetworkSpec, PopulationSpec, ProjectionSpec,
+//!     Simulation, ValueDist, VecSink};
 //! use engram_neuron::LifParams;
+//! use std::sync::Arc;
 //!
 //! let pop = PopulationSpec::new("E", 100, LifParams::default())?;
 //! let spec = NetworkSpec {
@@ -22,7 +24,7 @@
 //!         name: "EE".into(),
 //!         source: 0,
 //!         target: 0,
-//!         rule: ConnRule::FixedProbability { p: 0.1, allow_autapses: false },
+//!         rule: Arc::new(FixedProbability { p: 0.1, allow_autapses: false }),
 //!         weight_pa: ValueDist::Constant(20.0),
 //!         delay_ms: ValueDist::Constant(1.5),
 //!         gap: None,
@@ -43,15 +45,17 @@
 //! # Ok::<(), engram_network::NetworkError>(())
 //! ```
 
-mod connect;
+pub mod connect;
 mod engine;
 mod spec;
+mod synapses;
 
+pub use connect::ConnectRule;
 pub use engine::Simulation;
 pub use engram_core::{Modulation, NullSink, SpikeSink, Target, VecSink, rng};
 pub use spec::{
-    ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PlasticityRule,
-    PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
+    GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PlasticityRule, PlasticitySpec,
+    PopulationSpec, ProjectionSpec, ValueDist,
 };
 
 /// Why a network could not be built.

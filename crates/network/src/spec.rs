@@ -5,9 +5,12 @@
 //! it, with a seed and a thread count, into state that runs. The spec holds no state and
 //! no random numbers.
 
+use std::sync::Arc;
+
 use engram_neuron::{LifParams, ValidLifParams};
 
 use crate::NetworkError;
+use crate::connect::{ConnectRule, Populations};
 pub use engram_core::ValueDist;
 
 /// One population: `n` neurons that share a parameter set.
@@ -21,43 +24,10 @@ pub struct PopulationSpec {
     pub params: ValidLifParams,
     /// Initial membrane potential (mV, absolute).
     pub v_init_mv: ValueDist,
-}
-
-/// How a projection picks its synapses.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ConnRule {
-    /// Every source to every target.
-    AllToAll {
-        /// Whether a neuron may connect to itself when source and target are the same.
-        allow_autapses: bool,
-    },
-    /// Source `i` to target `i`; both populations must have the same size.
-    OneToOne,
-    /// Each pair independently with probability `p` (Bernoulli).
-    FixedProbability {
-        /// Connection probability in `[0, 1]`.
-        p: f64,
-        /// Whether a neuron may connect to itself.
-        allow_autapses: bool,
-    },
-    /// Each target receives exactly `k` synapses from sources drawn uniformly.
-    FixedInDegree {
-        /// In-degree.
-        k: u32,
-        /// Whether a neuron may connect to itself.
-        allow_autapses: bool,
-        /// Whether a pair may be connected more than once.
-        allow_multapses: bool,
-    },
-    /// Each source makes exactly `k` synapses onto targets drawn uniformly.
-    FixedOutDegree {
-        /// Out-degree.
-        k: u32,
-        /// Whether a neuron may connect to itself.
-        allow_autapses: bool,
-        /// Whether a pair may be connected more than once.
-        allow_multapses: bool,
-    },
+    /// Layout of the neurons as `[channels, height, width]`, when they form an image-like
+    /// layer (for convolutional connections): neuron `(c, y, x)` has index
+    /// `(c * height + y) * width + x`. The product must equal `n`. `None`: no layout.
+    pub shape: Option<[u32; 3]>,
 }
 
 /// A set of chemical synapses from one population onto another.
@@ -69,8 +39,8 @@ pub struct ProjectionSpec {
     pub source: usize,
     /// Index of the target population.
     pub target: usize,
-    /// Connection rule.
-    pub rule: ConnRule,
+    /// Connection rule (see [`crate::connect`]).
+    pub rule: Arc<dyn ConnectRule>,
     /// Synaptic weight: the jump of the synaptic current (pA). Positive weights are
     /// excitatory, negative inhibitory; a projection's weights must not change sign.
     pub weight_pa: ValueDist,
@@ -259,6 +229,7 @@ impl PopulationSpec {
             n,
             params,
             v_init_mv: ValueDist::Constant(rest),
+            shape: None,
         })
     }
 }
@@ -274,33 +245,22 @@ impl NetworkSpec {
         self.populations.iter().position(|p| p.name == name)
     }
 
-    /// Expected number of synapses of projection `i` (exact for all rules but
-    /// `FixedProbability`, where it is the mean).
-    pub fn expected_synapses(&self, i: usize) -> f64 {
+    /// The two populations of projection `i`, as its rule sees them.
+    pub fn populations_of(&self, i: usize) -> Populations {
         let proj = &self.projections[i];
-        let ns = f64::from(self.populations[proj.source].n);
-        let nt = f64::from(self.populations[proj.target].n);
-        let same = proj.source == proj.target;
-        match proj.rule {
-            ConnRule::AllToAll { allow_autapses } => {
-                if same && !allow_autapses {
-                    ns * (ns - 1.0)
-                } else {
-                    ns * nt
-                }
-            }
-            ConnRule::OneToOne => ns,
-            ConnRule::FixedProbability { p, allow_autapses } => {
-                let pairs = if same && !allow_autapses {
-                    ns * (ns - 1.0)
-                } else {
-                    ns * nt
-                };
-                pairs * p
-            }
-            ConnRule::FixedInDegree { k, .. } => f64::from(k) * nt,
-            ConnRule::FixedOutDegree { k, .. } => f64::from(k) * ns,
-        }
+        let (ns, nt) = (
+            self.populations[proj.source].n,
+            self.populations[proj.target].n,
+        );
+        Populations::new(&*proj.rule, ns, nt, proj.source == proj.target)
+    }
+
+    /// Expected number of synapses of projection `i` (exact for rules that draw a fixed
+    /// number, the mean for the others such as `fixed_probability`).
+    pub fn expected_synapses(&self, i: usize) -> f64 {
+        self.projections[i]
+            .rule
+            .expected_synapses(&self.populations_of(i))
     }
 
     /// Estimated heap memory (bytes) of the built network on `threads` threads: neuron
@@ -361,70 +321,40 @@ impl NetworkSpec {
             if let Err(m) = p.v_init_mv.validate() {
                 return Err(bad(format!("populations.{}", p.name), "v_init_mv", m));
             }
-        }
-        for (i, proj) in self.projections.iter().enumerate() {
-            let owner = format!("projections.{}", proj.name);
-            let ns = self.populations[proj.source].n;
-            let nt = self.populations[proj.target].n;
-            let same = proj.source == proj.target;
-            match proj.rule {
-                ConnRule::OneToOne if ns != nt => {
+            if let Some([c, h, w]) = p.shape {
+                let product = u64::from(c) * u64::from(h) * u64::from(w);
+                if product != u64::from(p.n) {
                     return Err(bad(
-                        owner,
-                        "connectivity.rule",
+                        format!("populations.{}", p.name),
+                        "shape",
                         format!(
-                            "one_to_one needs populations of the same size (source has {ns}, target {nt})"
+                            "[{c}, {h}, {w}] holds {product} neurons, the population has {}: \
+                             channels * height * width must equal n",
+                            p.n
                         ),
                     ));
                 }
-                ConnRule::FixedProbability { p, .. } if !(0.0..=1.0).contains(&p) => {
-                    return Err(bad(
-                        owner,
-                        "connectivity.p",
-                        format!("{p} must be in [0, 1]"),
-                    ));
-                }
-                ConnRule::FixedInDegree {
-                    k,
-                    allow_autapses,
-                    allow_multapses,
-                } => {
-                    let avail = if same && !allow_autapses {
-                        ns.saturating_sub(1)
-                    } else {
-                        ns
-                    };
-                    if k > 0 && avail == 0 || (!allow_multapses && k > avail) {
-                        return Err(bad(
-                            owner,
-                            "connectivity.k",
-                            format!(
-                                "in-degree {k} needs at least {k} distinct sources, there are {avail}"
-                            ),
-                        ));
-                    }
-                }
-                ConnRule::FixedOutDegree {
-                    k,
-                    allow_autapses,
-                    allow_multapses,
-                } => {
-                    let avail = if same && !allow_autapses {
-                        nt.saturating_sub(1)
-                    } else {
-                        nt
-                    };
-                    if k > 0 && avail == 0 || (!allow_multapses && k > avail) {
-                        return Err(bad(
-                            owner,
-                            "connectivity.k",
-                            format!(
-                                "out-degree {k} needs at least {k} distinct targets, there are {avail}"
-                            ),
-                        ));
-                    }
-                }
-                _ => {}
+            }
+        }
+        for (i, proj) in self.projections.iter().enumerate() {
+            let owner = format!("projections.{}", proj.name);
+            if let Err(e) = proj.rule.validate(&self.populations_of(i)) {
+                return Err(bad(owner, &e.path, e.message));
+            }
+            let learns = if proj.plasticity.is_some() {
+                Some("plasticity")
+            } else {
+                proj.gap.is_some().then_some("gap")
+            };
+            if let (true, Some(field)) = (proj.rule.shares_weights(), learns) {
+                return Err(bad(
+                    owner,
+                    field,
+                    "the connection rule shares one kernel of weights among the synapses, which \
+                     cannot learn or carry gap junctions synapse by synapse; remove it, or use a \
+                     rule that gives each synapse its own weight"
+                        .into(),
+                ));
             }
             let expected = self.expected_synapses(i);
             if expected > 4.0e9 {

@@ -1,5 +1,7 @@
 use super::*;
+use crate::connect::{AllToAll, FixedInDegree, FixedOutDegree, FixedProbability, OneToOne};
 use engram_neuron::LifParams;
+use std::sync::Arc;
 
 fn cuba_like(n: u32) -> NetworkSpec {
     let params = LifParams {
@@ -29,10 +31,10 @@ fn cuba_like(n: u32) -> NetworkSpec {
         name: name.into(),
         source: s,
         target: t,
-        rule: ConnRule::FixedProbability {
+        rule: Arc::new(FixedProbability {
             p,
             allow_autapses: true,
-        },
+        }),
         weight_pa: ValueDist::Constant(w),
         delay_ms: ValueDist::Constant(0.1),
         gap: None,
@@ -76,11 +78,11 @@ fn same_seed_same_spikes_for_any_thread_count() {
         name: "out".into(),
         source: 1,
         target: 0,
-        rule: ConnRule::FixedOutDegree {
+        rule: Arc::new(FixedOutDegree {
             k: 10,
             allow_autapses: false,
             allow_multapses: true,
-        },
+        }),
         weight_pa: ValueDist::Uniform {
             low: -10.0,
             high: 0.0,
@@ -150,7 +152,7 @@ fn connection_rules_give_the_right_counts() {
     let mut spec = single_pop(50);
     spec.populations
         .push(PopulationSpec::new("Q", 30, LifParams::default()).unwrap());
-    let proj = |rule| ProjectionSpec {
+    let proj = |rule: Arc<dyn ConnectRule>| ProjectionSpec {
         name: "x".into(),
         source: 0,
         target: 1,
@@ -160,46 +162,46 @@ fn connection_rules_give_the_right_counts() {
         gap: None,
         plasticity: None,
     };
-    let cases = [
+    let cases: [(Arc<dyn ConnectRule>, u64); 5] = [
         (
-            ConnRule::AllToAll {
+            Arc::new(AllToAll {
                 allow_autapses: true,
-            },
+            }),
             1500,
         ),
         (
-            ConnRule::FixedInDegree {
+            Arc::new(FixedInDegree {
                 k: 7,
                 allow_autapses: true,
                 allow_multapses: false,
-            },
+            }),
             210,
         ),
         (
-            ConnRule::FixedOutDegree {
+            Arc::new(FixedOutDegree {
                 k: 4,
                 allow_autapses: true,
                 allow_multapses: false,
-            },
+            }),
             200,
         ),
         (
-            ConnRule::FixedProbability {
+            Arc::new(FixedProbability {
                 p: 1.0,
                 allow_autapses: true,
-            },
+            }),
             1500,
         ),
         (
-            ConnRule::FixedProbability {
+            Arc::new(FixedProbability {
                 p: 0.0,
                 allow_autapses: true,
-            },
+            }),
             0,
         ),
     ];
     for (rule, expected) in cases {
-        spec.projections = vec![proj(rule)];
+        spec.projections = vec![proj(rule.clone())];
         for threads in [1, 3] {
             assert_eq!(degrees(&spec, threads), expected, "{rule:?}");
         }
@@ -209,43 +211,42 @@ fn connection_rules_give_the_right_counts() {
     spec.projections = vec![ProjectionSpec {
         source: 0,
         target: 0,
-        ..proj(ConnRule::AllToAll {
+        ..proj(Arc::new(AllToAll {
             allow_autapses: false,
-        })
+        }))
     }];
     assert_eq!(degrees(&spec, 2), 380);
-    spec.projections[0].rule = ConnRule::OneToOne;
+    spec.projections[0].rule = Arc::new(OneToOne {});
     assert_eq!(degrees(&spec, 2), 20);
     // Fixed probability: binomial count within 5 standard deviations.
     let mut spec = single_pop(400);
     spec.projections = vec![ProjectionSpec {
         source: 0,
         target: 0,
-        ..proj(ConnRule::FixedProbability {
+        ..proj(Arc::new(FixedProbability {
             p: 0.1,
             allow_autapses: false,
-        })
+        }))
     }];
     let n = degrees(&spec, 1) as f64;
     let (mean, sd) = (400.0 * 399.0 * 0.1, (400.0f64 * 399.0 * 0.1 * 0.9).sqrt());
     assert!((n - mean).abs() < 5.0 * sd, "{n} vs {mean}");
 }
 
-#[test]
-fn one_to_one_spike_arrives_after_the_delay() {
-    // A spike-times input makes neuron 0 of A fire; it drives B through a one-to-one
-    // projection with a 2 ms delay and a huge weight. B must fire exactly 2 ms + one step
-    // (the current first moves V in the step after it arrives) after A.
+/// Population A (3 neurons, named P) and B (`n_b`), a projection A -> B with `rule`, a
+/// constant weight and delay, and a spike-times input that makes neuron 1 of A fire in
+/// step 51.
+fn kicked_pair(n_b: u32, rule: Arc<dyn ConnectRule>, weight_pa: f64, delay_ms: f64) -> NetworkSpec {
     let mut spec = single_pop(3);
     spec.populations
-        .push(PopulationSpec::new("B", 3, LifParams::default()).unwrap());
+        .push(PopulationSpec::new("B", n_b, LifParams::default()).unwrap());
     spec.projections.push(ProjectionSpec {
         name: "ab".into(),
         source: 0,
         target: 1,
-        rule: ConnRule::OneToOne,
-        weight_pa: ValueDist::Constant(1.0e5),
-        delay_ms: ValueDist::Constant(2.0),
+        rule,
+        weight_pa: ValueDist::Constant(weight_pa),
+        delay_ms: ValueDist::Constant(delay_ms),
         gap: None,
         plasticity: None,
     });
@@ -258,6 +259,15 @@ fn one_to_one_spike_arrives_after_the_delay() {
             weight_pa: 1.0e5,
         },
     });
+    spec
+}
+
+#[test]
+fn one_to_one_spike_arrives_after_the_delay() {
+    // A spike-times input makes neuron 1 of A fire; it drives B through a one-to-one
+    // projection with a 2 ms delay and a huge weight. B must fire exactly 2 ms + one step
+    // (the current first moves V in the step after it arrives) after A.
+    let spec = kicked_pair(3, Arc::new(OneToOne {}), 1.0e5, 2.0);
     for threads in [1, 2] {
         let (spikes, _) = run(&spec, 1, threads, 200);
         let first = |id: u32| spikes.iter().find(|s| s.1 == id).map(|s| s.0);
@@ -270,6 +280,115 @@ fn one_to_one_spike_arrives_after_the_delay() {
             "only the kicked pair fires"
         );
     }
+}
+
+#[test]
+fn shared_weights_deliver_their_kernel_values() {
+    // A -> B all-to-all with a one-step delay; the built weights are replaced by hand by a
+    // kernel and an index per synapse. Neuron 1 of A is kicked: B neuron j then receives
+    // kernel[index of synapse (1, j)], which is 0 for some and far above threshold for
+    // others, so exactly the latter fire, one delay and one step after A.
+    let rule = Arc::new(AllToAll {
+        allow_autapses: true,
+    });
+    let spec = kicked_pair(4, rule, 1.0, 0.1);
+    let kernel = vec![0.0f32, 1.0e5];
+    // Kernel index of synapse (source s, target j of B).
+    let kernel_index = |s: u32, j: u32| u32::from((s + j) % 2 == 0);
+    let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+    sim.edit_synapses(|csr| {
+        let index = (0..csr.row_ptr.len() - 1)
+            .flat_map(|s| {
+                let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
+                // Targets are local to the (single) chunk: B starts at 3.
+                row.map(move |e| (s as u32, e))
+            })
+            .map(|(s, e)| kernel_index(s, csr.targets[e] - 3))
+            .collect();
+        csr.weights = crate::synapses::Weights::Shared {
+            kernel: kernel.clone(),
+            index,
+        };
+    });
+    let reads_kernel = |&(s, j, w): &(u32, u32, f32)| w == kernel[kernel_index(s, j) as usize];
+    assert!(sim.weights(0).iter().all(reads_kernel));
+    let mut sink = VecSink::default();
+    sim.run(200, &mut sink).unwrap();
+    // A fires in step 51; the spike arrives one step later and moves V in the next one
+    // (the far-above-threshold current then makes the neuron fire again and again).
+    let first = |id: u32| sink.spikes.iter().find(|s| s.1 == id).map(|s| s.0);
+    assert_eq!(first(1), Some(51));
+    assert_eq!(
+        (3..7).map(first).collect::<Vec<_>>(),
+        [None, Some(53), None, Some(53)]
+    );
+}
+
+#[test]
+fn shared_weights_cannot_learn() {
+    /// A rule that claims to share its weights: all-to-all otherwise.
+    #[derive(Debug)]
+    struct Kernel;
+    impl ConnectRule for Kernel {
+        fn allows_autapses(&self) -> bool {
+            true
+        }
+        fn expected_synapses(&self, pops: &connect::Populations) -> f64 {
+            pops.pairs()
+        }
+        fn draw(
+            &self,
+            pops: &connect::Populations,
+            _: u32,
+            _: &mut rand_chacha::ChaCha8Rng,
+            out: &mut Vec<u32>,
+        ) {
+            out.extend(0..pops.n_src);
+        }
+        fn shares_weights(&self) -> bool {
+            true
+        }
+    }
+    let mut spec = single_pop(5);
+    spec.projections.push(ProjectionSpec {
+        name: "conv".into(),
+        source: 0,
+        target: 0,
+        rule: Arc::new(Kernel),
+        weight_pa: ValueDist::Constant(1.0),
+        delay_ms: ValueDist::Constant(1.0),
+        gap: None,
+        plasticity: None,
+    });
+    assert!(spec.validate().is_ok());
+    spec.projections[0].plasticity = Some(PlasticitySpec {
+        rule: PlasticityRule::SoftBounded {
+            eta_plus: 0.1,
+            eta_minus: 0.1,
+            window_ms: 10.0,
+        },
+        weight_unit_pa: 1.0,
+        normalize: false,
+    });
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.starts_with("projections.conv.plasticity: "), "{err}");
+    spec.projections[0].plasticity = None;
+    spec.projections[0].gap = Some(gap(1.0, JunctionKind::Ohmic));
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.starts_with("projections.conv.gap: "), "{err}");
+}
+
+#[test]
+fn a_shape_must_hold_the_population() {
+    let mut spec = single_pop(24);
+    spec.populations[0].shape = Some([2, 3, 4]);
+    assert!(spec.validate().is_ok());
+    spec.populations[0].shape = Some([2, 3, 5]);
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(
+        err.starts_with("populations.P.shape: [2, 3, 5] holds 30 neurons"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -343,10 +462,10 @@ fn invalid_specs_name_the_field() {
         name: "pp".into(),
         source: 0,
         target: 0,
-        rule: ConnRule::FixedProbability {
+        rule: Arc::new(FixedProbability {
             p: 1.5,
             allow_autapses: false,
-        },
+        }),
         weight_pa: ValueDist::Constant(1.0),
         delay_ms: ValueDist::Constant(1.0),
         gap: None,
@@ -354,9 +473,9 @@ fn invalid_specs_name_the_field() {
     });
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.connectivity.p:"), "{err}");
-    spec.projections[0].rule = ConnRule::AllToAll {
+    spec.projections[0].rule = Arc::new(AllToAll {
         allow_autapses: true,
-    };
+    });
     spec.projections[0].weight_pa = ValueDist::Uniform {
         low: -1.0,
         high: 1.0,
@@ -364,11 +483,11 @@ fn invalid_specs_name_the_field() {
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.weight_pa:"), "{err}");
     spec.projections[0].weight_pa = ValueDist::Constant(1.0);
-    spec.projections[0].rule = ConnRule::FixedInDegree {
+    spec.projections[0].rule = Arc::new(FixedInDegree {
         k: 10,
         allow_autapses: false,
         allow_multapses: false,
-    };
+    });
     let err = Simulation::build(&spec, 1, 1).err().unwrap().to_string();
     assert!(err.starts_with("projections.pp.connectivity.k:"), "{err}");
 }
@@ -428,7 +547,7 @@ fn gap_current_of_two_coupled_neurons_matches_the_closed_form() {
                 name: "pp".into(),
                 source: 0,
                 target: 1,
-                rule: ConnRule::OneToOne,
+                rule: Arc::new(OneToOne {}),
                 weight_pa: ValueDist::Constant(2.0),
                 delay_ms: ValueDist::Constant(1.0),
                 gap: Some(gap(3.0, kind)),
@@ -472,7 +591,7 @@ fn rectifying_junction_passes_no_current_out_of_the_presynaptic_cell() {
                 name: "pp".into(),
                 source: 0,
                 target: 1,
-                rule: ConnRule::OneToOne,
+                rule: Arc::new(OneToOne {}),
                 weight_pa: ValueDist::Constant(1.0),
                 delay_ms: ValueDist::Constant(1.0),
                 gap: Some(gap(2.0, kind)),
@@ -515,9 +634,9 @@ fn backward_currents_are_transposed_weight_products() {
         name: name.into(),
         source: s,
         target: t,
-        rule: ConnRule::AllToAll {
+        rule: Arc::new(AllToAll {
             allow_autapses: true,
-        },
+        }),
         weight_pa: ValueDist::Uniform {
             low: 0.0,
             high: 1.0,
@@ -583,9 +702,9 @@ fn coupling_that_would_be_unstable_is_rejected() {
             name: "strong".into(),
             source: 0,
             target: 1,
-            rule: ConnRule::AllToAll {
+            rule: Arc::new(AllToAll {
                 allow_autapses: true,
-            },
+            }),
             weight_pa: ValueDist::Constant(1.0),
             delay_ms: ValueDist::Constant(1.0),
             gap: Some(gap(30.0, JunctionKind::Rectifying)),
@@ -623,10 +742,10 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                 name: "ab".into(),
                 source: 0,
                 target: 1,
-                rule: ConnRule::FixedProbability {
+                rule: Arc::new(FixedProbability {
                     p: 0.1,
                     allow_autapses: true,
-                },
+                }),
                 weight_pa: ValueDist::Uniform {
                     low: 0.0,
                     high: 600.0,
@@ -651,11 +770,11 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                 name: "bb".into(),
                 source: 1,
                 target: 1,
-                rule: ConnRule::FixedInDegree {
+                rule: Arc::new(FixedInDegree {
                     k: 10,
                     allow_autapses: false,
                     allow_multapses: true,
-                },
+                }),
                 weight_pa: ValueDist::Constant(40.0),
                 delay_ms: ValueDist::Constant(1.0),
                 plasticity: None,
@@ -713,9 +832,9 @@ fn learning_net(rule: PlasticityRule, c0: f64, extra_kicks: Vec<InputSpec>) -> N
             name: "ab".into(),
             source: 0,
             target: 1,
-            rule: ConnRule::AllToAll {
+            rule: Arc::new(AllToAll {
                 allow_autapses: true,
-            },
+            }),
             weight_pa: ValueDist::Constant(0.5),
             delay_ms: ValueDist::Constant(1.0),
             gap: Some(GapSpec {

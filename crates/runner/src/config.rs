@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use engram_experiments::Plan;
 use engram_experiments::recall::{self, RecallParams, StimulusParams};
+use engram_network::connect::Connectivity;
 use engram_network::{
-    ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec,
-    PlasticityRule, PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
+    GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec, PlasticityRule,
+    PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
 };
 use engram_neuron::LifParams;
 use indexmap::IndexMap;
@@ -101,9 +102,6 @@ fn default_duration() -> f64 {
 }
 fn default_seed() -> u64 {
     1
-}
-pub(crate) fn default_true() -> bool {
-    true
 }
 fn default_delay() -> DistConfig {
     DistConfig(ValueDist::Constant(1.0))
@@ -223,6 +221,9 @@ pub struct PopulationConfig {
     /// Number of neurons. May be left out for the sensory and pointer layers of an
     /// `[experiment]`, which then take it from the stimuli and the memories.
     pub n: Option<u32>,
+    /// Layout `[channels, height, width]` of the neurons (product = `n`), for image-like
+    /// layers.
+    pub shape: Option<[u32; 3]>,
     /// Overrides of the shared `[neuron]` parameters.
     #[serde(default)]
     pub neuron: NeuronConfig,
@@ -423,80 +424,6 @@ fn default_k() -> f64 {
 }
 fn default_hill() -> f64 {
     2.0
-}
-
-/// `connectivity = { rule = "...", ... }`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Connectivity {
-    /// Every source to every target.
-    AllToAll {
-        /// Default true (as NEST and Brian2).
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-    },
-    /// Source i to target i.
-    OneToOne,
-    /// Each pair with probability `p`.
-    FixedProbability {
-        /// Probability in [0, 1].
-        p: f64,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-    },
-    /// Each target gets `k` sources.
-    FixedIndegree {
-        /// In-degree.
-        k: u32,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_multapses: bool,
-    },
-    /// Each source makes `k` synapses.
-    FixedOutdegree {
-        /// Out-degree.
-        k: u32,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_autapses: bool,
-        /// Default true.
-        #[serde(default = "default_true")]
-        allow_multapses: bool,
-    },
-}
-
-impl Connectivity {
-    fn rule(self) -> ConnRule {
-        match self {
-            Connectivity::AllToAll { allow_autapses } => ConnRule::AllToAll { allow_autapses },
-            Connectivity::OneToOne => ConnRule::OneToOne,
-            Connectivity::FixedProbability { p, allow_autapses } => {
-                ConnRule::FixedProbability { p, allow_autapses }
-            }
-            Connectivity::FixedIndegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => ConnRule::FixedInDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            },
-            Connectivity::FixedOutdegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => ConnRule::FixedOutDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            },
-        }
-    }
 }
 
 /// A value in a config: a number, `{ uniform = [low, high] }` or
@@ -1133,6 +1060,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             })?,
             params,
             v_init_mv: v_init,
+            shape: p.shape,
         });
     }
     let mut projections = Vec::new();

@@ -1,229 +1,13 @@
-//! Drawing synapses from connection rules, and storing them as CSR per chunk.
-//!
-//! The engine splits neurons into contiguous chunks, one per worker. Each chunk stores
-//! the synapses *onto its own neurons*, grouped by source neuron (CSR over sources), so a
-//! worker delivers every spike of the network into its own input buffers and never writes
-//! into another worker's memory. Synapses are drawn from random streams keyed by the
-//! target neuron (or, for `FixedOutDegree`, by the source neuron), so the synapses a
-//! neuron gets do not depend on the chunking, and neither does the order in which the
-//! contributions to one neuron are summed: that is what makes runs bit-identical for any
-//! thread count.
+//! Building one projection's synapses onto one chunk: drawing them from the rule, in
+//! blocks of sources, then turning the blocks into CSR.
 
-use rand::Rng;
 use std::ops::Range;
 
-use crate::spec::{ConnRule, ProjectionSpec, ValueDist};
+use super::{Keying, Populations};
+use crate::spec::{ProjectionSpec, ValueDist};
+use crate::synapses::{ChunkCsr, Delays, Weights};
 use engram_core::rng::{Purpose, stream};
 use engram_core::time::delay_steps;
-
-/// Axonal delays of one projection, in steps.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Delays {
-    /// All synapses share one delay.
-    Constant(u16),
-    /// One delay per synapse, in CSR order.
-    PerEdge(Vec<u16>),
-}
-
-/// Synaptic weights of one projection (pA).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Weights {
-    /// All synapses share one weight, which never changes (no plasticity, no junctions).
-    Constant(f32),
-    /// One weight per synapse, in CSR order.
-    PerEdge(Vec<f32>),
-}
-
-impl Weights {
-    /// Weight of edge `e`.
-    #[inline]
-    pub fn get(&self, e: usize) -> f32 {
-        match self {
-            Weights::Constant(w) => *w,
-            Weights::PerEdge(w) => w[e],
-        }
-    }
-
-    /// The weights of a projection that learns or has junctions: those are always stored
-    /// per edge.
-    pub fn per_edge_mut(&mut self) -> &mut [f32] {
-        match self {
-            Weights::PerEdge(w) => w,
-            Weights::Constant(_) => unreachable!("learning projections keep per-edge weights"),
-        }
-    }
-}
-
-/// The synapses of one projection onto the neurons of one chunk, in CSR over sources.
-#[derive(Debug, Clone)]
-pub(crate) struct ChunkCsr {
-    /// Index of the projection in the spec.
-    pub proj: usize,
-    /// Global id of the first neuron of the source population.
-    pub src_start: u32,
-    /// `row_ptr[s]..row_ptr[s + 1]` are the synapses of source `s` (population index).
-    pub row_ptr: Vec<u64>,
-    /// Target of each synapse, as an index local to the chunk.
-    pub targets: Vec<u32>,
-    /// Weight of each synapse (pA).
-    pub weights: Weights,
-    /// Delay of each synapse (steps >= 1).
-    pub delays: Delays,
-    /// True for an inhibitory projection (weights <= 0).
-    pub inhibitory: bool,
-    /// In-edge index and learning state, when the projection has gap junctions or
-    /// plasticity.
-    pub gap: Option<GapIndex>,
-}
-
-/// The synapses of a chunk's neurons listed by target, for gap junctions (which carry
-/// current from the target's dendrite back to the source).
-#[derive(Debug, Clone)]
-pub(crate) struct GapIndex {
-    /// `in_ptr[t]..in_ptr[t + 1]` index `in_edges` and `in_src` for chunk-local target `t`.
-    pub in_ptr: Vec<u32>,
-    /// Edge ids (into the CSR arrays), per target in source order.
-    pub in_edges: Vec<u32>,
-    /// Global id of each edge's source.
-    pub in_src: Vec<u32>,
-    /// Step at which each edge (by edge id) was last tagged; `u32::MAX`: never.
-    pub tag_step: Vec<u32>,
-    /// Step of the last spike of each source neuron (population index); `u64::MAX`: never.
-    pub last_pre: Vec<u64>,
-    /// Presynaptic trace of each source at its last spike (pair-based STDP).
-    pub x_pre: Vec<f64>,
-    /// Postsynaptic trace of each chunk-local neuron at `y_step` (pair-based STDP).
-    pub y_post: Vec<f64>,
-    /// Step at which `y_post` was last updated.
-    pub y_step: Vec<u64>,
-    /// Weight seen by each edge's junction (units of the gap weight unit) when it tracks
-    /// the chemical weight with a time constant; empty when the coupling is locked.
-    pub w_gap: Vec<f64>,
-    /// Step at which each `w_gap` was last brought up to date.
-    pub w_gap_step: Vec<u64>,
-    /// Sum of each chunk-local target's incoming weights (pA) as built, which synaptic
-    /// normalization restores; empty when the projection does not normalize.
-    pub in_total: Vec<f64>,
-}
-
-impl GapIndex {
-    /// Starts tracking: each junction's weight is the built weight (`weights` in pA,
-    /// `inv_unit` its unit's inverse).
-    pub fn track_weights(&mut self, weights: &[f32], inv_unit: f64) {
-        self.w_gap = weights.iter().map(|&w| f64::from(w) * inv_unit).collect();
-        self.w_gap_step = vec![0; weights.len()];
-    }
-
-    /// Brings edge `e`'s junction weight up to step `now`, the chemical weight having been
-    /// `w` (in units) since the last update: `w_gap = w + (w_gap - w) exp(-steps / tau)`.
-    #[inline]
-    pub fn settle(&mut self, e: usize, now: u64, w: f64, decay_per_step: f64) -> f64 {
-        let last = self.w_gap_step[e];
-        if now > last {
-            let k = (-((now - last) as f64) * decay_per_step).exp();
-            self.w_gap[e] = w + (self.w_gap[e] - w) * k;
-            self.w_gap_step[e] = now;
-        }
-        self.w_gap[e]
-    }
-}
-
-impl GapIndex {
-    /// Records each target's total incoming weight (`weights` in pA, by edge id): the sum
-    /// that synaptic normalization keeps.
-    pub fn record_totals(&mut self, weights: &[f32]) {
-        self.in_total = self
-            .in_ptr
-            .windows(2)
-            .map(|r| {
-                self.in_edges[r[0] as usize..r[1] as usize]
-                    .iter()
-                    .map(|&e| f64::from(weights[e as usize]))
-                    .sum()
-            })
-            .collect();
-    }
-
-    /// Builds the index from a CSR over sources; `n_local` is the chunk size.
-    pub fn new(csr: &ChunkCsr, n_local: usize) -> GapIndex {
-        let m = csr.targets.len();
-        let mut in_ptr = vec![0u32; n_local + 1];
-        for &t in &csr.targets {
-            in_ptr[t as usize + 1] += 1;
-        }
-        for i in 0..n_local {
-            in_ptr[i + 1] += in_ptr[i];
-        }
-        let mut next: Vec<u32> = in_ptr[..n_local].to_vec();
-        let mut in_edges = vec![0u32; m];
-        let mut in_src = vec![0u32; m];
-        for s in 0..csr.row_ptr.len() - 1 {
-            for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                let t = csr.targets[e] as usize;
-                let pos = next[t] as usize;
-                next[t] += 1;
-                in_edges[pos] = e as u32;
-                in_src[pos] = csr.src_start + s as u32;
-            }
-        }
-        let n_src = csr.row_ptr.len() - 1;
-        GapIndex {
-            in_ptr,
-            in_edges,
-            in_src,
-            tag_step: vec![u32::MAX; m],
-            last_pre: vec![u64::MAX; n_src],
-            x_pre: vec![0.0; n_src],
-            y_post: vec![0.0; n_local],
-            y_step: vec![0; n_local],
-            w_gap: Vec::new(),
-            w_gap_step: Vec::new(),
-            in_total: Vec::new(),
-        }
-    }
-}
-
-impl ChunkCsr {
-    /// Number of synapses.
-    pub fn len(&self) -> usize {
-        self.targets.len()
-    }
-
-    /// Largest delay in steps (0 if there are no synapses).
-    pub fn max_delay(&self) -> u16 {
-        match &self.delays {
-            Delays::Constant(d) => *d,
-            Delays::PerEdge(d) => d.iter().copied().max().unwrap_or(0),
-        }
-    }
-
-    /// Heap memory in bytes.
-    pub fn memory_bytes(&self) -> usize {
-        self.row_ptr.capacity() * 8
-            + self.targets.capacity() * 4
-            + match &self.weights {
-                Weights::Constant(_) => 0,
-                Weights::PerEdge(w) => w.capacity() * 4,
-            }
-            + match &self.delays {
-                Delays::Constant(_) => 0,
-                Delays::PerEdge(d) => d.capacity() * 2,
-            }
-            + self.gap.as_ref().map_or(0, |g| {
-                (g.in_ptr.capacity()
-                    + g.in_edges.capacity()
-                    + g.in_src.capacity()
-                    + g.tag_step.capacity())
-                    * 4
-                    + (g.last_pre.capacity()
-                        + g.x_pre.capacity()
-                        + g.y_post.capacity()
-                        + g.y_step.capacity()
-                        + g.in_total.capacity())
-                        * 8
-            })
-    }
-}
 
 /// Everything needed to build one projection's synapses for one chunk.
 pub(crate) struct ConnectJob<'a> {
@@ -310,8 +94,10 @@ fn constant_weight(weight: &ValueDist) -> Option<f32> {
 }
 
 impl ConnectJob<'_> {
-    fn same_population(&self) -> bool {
-        self.proj.source == self.proj.target
+    /// The two populations as the rule sees them.
+    fn populations(&self) -> Populations {
+        let same = self.proj.source == self.proj.target;
+        Populations::new(&*self.proj.rule, self.n_src, self.n_tgt, same)
     }
 
     /// Targets (population indices) in this chunk.
@@ -328,16 +114,8 @@ impl ConnectJob<'_> {
     /// Expected number of synapses onto this chunk (a hint for reserving memory).
     fn expected_edges(&self) -> f64 {
         let n_local = f64::from(self.local_targets().len() as u32);
-        let n_src = f64::from(self.n_src);
-        match self.proj.rule {
-            ConnRule::AllToAll { .. } => n_local * n_src,
-            ConnRule::OneToOne => n_local,
-            ConnRule::FixedProbability { p, .. } => p.min(1.0) * n_local * n_src,
-            ConnRule::FixedInDegree { k, .. } => f64::from(k) * n_local,
-            ConnRule::FixedOutDegree { k, .. } => {
-                f64::from(k) * n_src * n_local / f64::from(self.n_tgt.max(1))
-            }
-        }
+        let whole = self.proj.rule.expected_synapses(&self.populations());
+        whole * n_local / f64::from(self.n_tgt.max(1))
     }
 
     /// Draws the synapses onto this chunk's neurons and returns them as CSR.
@@ -400,8 +178,8 @@ impl ConnectJob<'_> {
 
     /// Draws the synapses onto this chunk's neurons and hands each to `edge` (source
     /// population index, chunk-local target, weight, delay in steps) in generation order:
-    /// targets ascending, each target's sources in the order drawn (for `FixedOutDegree`,
-    /// sources ascending). The weight (delay) is drawn only when its distribution is not a
+    /// targets ascending, each target's sources in the order drawn (for a source-keyed
+    /// rule, sources ascending). The weight (delay) is drawn only when its distribution is not a
     /// constant, else the constant is passed.
     fn generate(&self, picks: &mut Vec<u32>, mut edge: impl FnMut(u32, u32, f32, u16)) {
         let pid = self.proj_index as u32;
@@ -432,26 +210,18 @@ impl ConnectJob<'_> {
             Some(r) => delay_steps(self.proj.delay_ms.sample(r), self.dt_ms),
             None => constant_delay.unwrap_or_default(),
         };
-        match self.proj.rule {
-            ConnRule::FixedOutDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => {
-                // Keyed by source: every chunk replays every source's draws and keeps the
-                // targets that fall inside it.
-                let skip_self = self.same_population() && !allow_autapses;
-                let avail = if skip_self {
-                    self.n_tgt - 1
-                } else {
-                    self.n_tgt
-                };
+        let rule = &*self.proj.rule;
+        let pops = self.populations();
+        match rule.keying() {
+            Keying::Source => {
+                // Every chunk replays every source's draws and keeps the targets that fall
+                // inside it.
                 for s in 0..self.n_src {
                     let mut rng = stream(self.seed, Purpose::Connect(pid), u64::from(s));
                     let (mut wrng, mut drng) = value_streams(s);
-                    draw_indices(&mut rng, avail, k, allow_multapses, picks);
-                    for &idx in picks.iter() {
-                        let t = if skip_self && idx >= s { idx + 1 } else { idx };
+                    picks.clear();
+                    rule.draw(&pops, s, &mut rng, picks);
+                    for &t in picks.iter() {
                         // Draw the values for every synapse so that streams stay aligned.
                         let w = draw_weight(&mut wrng);
                         let d = draw_delay(&mut drng);
@@ -461,12 +231,12 @@ impl ConnectJob<'_> {
                     }
                 }
             }
-            rule => {
+            Keying::Target => {
                 for t in targets.clone() {
                     let mut rng = stream(self.seed, Purpose::Connect(pid), u64::from(t));
                     let (mut wrng, mut drng) = value_streams(t);
                     picks.clear();
-                    self.sources_of(rule, t, &mut rng, picks);
+                    rule.draw(&pops, t, &mut rng, picks);
                     let t_local = local(t);
                     for &s in picks.iter() {
                         let w = draw_weight(&mut wrng);
@@ -476,75 +246,6 @@ impl ConnectJob<'_> {
                 }
             }
         }
-    }
-
-    /// Sources (population indices) of target `t` for a target-keyed rule.
-    fn sources_of(&self, rule: ConnRule, t: u32, rng: &mut impl Rng, out: &mut Vec<u32>) {
-        let n = self.n_src;
-        let same = self.same_population();
-        match rule {
-            ConnRule::AllToAll { allow_autapses } => {
-                out.extend((0..n).filter(|&s| !(same && !allow_autapses && s == t)));
-            }
-            ConnRule::OneToOne => out.push(t),
-            ConnRule::FixedProbability { p, allow_autapses } => {
-                let skip_self = same && !allow_autapses;
-                if p >= 1.0 {
-                    out.extend((0..n).filter(|&s| !(skip_self && s == t)));
-                } else if p > 0.0 {
-                    // Geometric skipping: the gap to the next success of a Bernoulli(p)
-                    // sequence is geometric, so the cost is O(p n), not O(n).
-                    let log_q = (-p).ln_1p();
-                    let mut s: i64 = -1;
-                    loop {
-                        let u: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
-                        let skip = (u.ln() / log_q).floor();
-                        if !skip.is_finite() || skip >= f64::from(n) {
-                            break;
-                        }
-                        s += skip as i64 + 1;
-                        if s >= i64::from(n) {
-                            break;
-                        }
-                        let s32 = s as u32;
-                        if !(skip_self && s32 == t) {
-                            out.push(s32);
-                        }
-                    }
-                }
-            }
-            ConnRule::FixedInDegree {
-                k,
-                allow_autapses,
-                allow_multapses,
-            } => {
-                let skip_self = same && !allow_autapses;
-                let avail = if skip_self { n - 1 } else { n };
-                draw_indices(rng, avail, k, allow_multapses, out);
-                if skip_self {
-                    for s in out.iter_mut() {
-                        if *s >= t {
-                            *s += 1;
-                        }
-                    }
-                }
-            }
-            ConnRule::FixedOutDegree { .. } => unreachable!("source-keyed rule"),
-        }
-    }
-}
-
-/// `k` indices in `0..avail`, with or without repeats.
-fn draw_indices(rng: &mut impl Rng, avail: u32, k: u32, multapses: bool, out: &mut Vec<u32>) {
-    out.clear();
-    if k == 0 || avail == 0 {
-        return;
-    }
-    if multapses {
-        out.extend((0..k).map(|_| rng.random_range(0..avail)));
-    } else {
-        let picked = rand::seq::index::sample(rng, avail as usize, k as usize);
-        out.extend(picked.into_iter().map(|i| i as u32));
     }
 }
 
@@ -623,7 +324,10 @@ fn blocks_to_csr(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use crate::connect::{AllToAll, ConnectRule, FixedInDegree, FixedOutDegree};
+    use crate::connect::{FixedProbability, OneToOne};
+    use rand::{Rng, SeedableRng};
+    use std::sync::Arc;
 
     /// The CSR as a stable sort of edges given in generation order: what the blocks
     /// must reproduce exactly.
@@ -648,7 +352,15 @@ mod tests {
         )
     }
 
-    fn projection(rule: ConnRule, weight_pa: ValueDist, delay_ms: ValueDist) -> ProjectionSpec {
+    fn uniform(low: f64, high: f64) -> ValueDist {
+        ValueDist::Uniform { low, high }
+    }
+
+    fn projection(
+        rule: Arc<dyn ConnectRule>,
+        weight_pa: ValueDist,
+        delay_ms: ValueDist,
+    ) -> ProjectionSpec {
         ProjectionSpec {
             name: "p".into(),
             source: 0,
@@ -718,32 +430,25 @@ mod tests {
 
     #[test]
     fn build_matches_the_stable_sort_of_the_drawn_synapses() {
-        let uniform_w = ValueDist::Uniform {
-            low: 10.0,
-            high: 30.0,
-        };
-        let uniform_d = ValueDist::Uniform {
-            low: 0.1,
-            high: 3.0,
-        };
-        let rules = [
-            ConnRule::FixedProbability {
+        let (uniform_w, uniform_d) = (uniform(10.0, 30.0), uniform(0.1, 3.0));
+        let rules: [Arc<dyn ConnectRule>; 4] = [
+            Arc::new(FixedProbability {
                 p: 0.05,
                 allow_autapses: true,
-            },
-            ConnRule::FixedInDegree {
+            }),
+            Arc::new(FixedInDegree {
                 k: 30,
                 allow_autapses: true,
                 allow_multapses: true,
-            },
-            ConnRule::FixedOutDegree {
+            }),
+            Arc::new(FixedOutDegree {
                 k: 20,
                 allow_autapses: true,
                 allow_multapses: false,
-            },
-            ConnRule::AllToAll {
+            }),
+            Arc::new(AllToAll {
                 allow_autapses: true,
-            },
+            }),
         ];
         let (n_src, n_tgt) = (4500u32, 700u32);
         for rule in rules {
@@ -751,7 +456,7 @@ mod tests {
                 (ValueDist::Constant(20.0), ValueDist::Constant(0.1)),
                 (uniform_w, uniform_d),
             ] {
-                let proj = projection(rule, w, d);
+                let proj = projection(rule.clone(), w, d);
                 // The target population starts at global id n_src; two chunks split it.
                 for chunk in [n_src..n_src + 300, n_src + 300..n_src + n_tgt] {
                     let job = ConnectJob {
@@ -782,6 +487,84 @@ mod tests {
                     assert!(!edges.is_empty());
                 }
             }
+        }
+    }
+
+    /// Every rule draws exactly the synapses, weights and delays it drew before the rules
+    /// became types: a hash of the generated edges of a recurrent projection (600 neurons,
+    /// two chunks) per rule, recorded from the earlier code.
+    #[test]
+    fn rules_draw_what_they_always_drew() {
+        let in_degree = |allow_autapses, allow_multapses| -> Arc<dyn ConnectRule> {
+            Arc::new(FixedInDegree {
+                k: 25,
+                allow_autapses,
+                allow_multapses,
+            })
+        };
+        let out_degree = |allow_autapses, allow_multapses| -> Arc<dyn ConnectRule> {
+            Arc::new(FixedOutDegree {
+                k: 15,
+                allow_autapses,
+                allow_multapses,
+            })
+        };
+        let probability = |p, allow_autapses| -> Arc<dyn ConnectRule> {
+            Arc::new(FixedProbability { p, allow_autapses })
+        };
+        let cases: [(Arc<dyn ConnectRule>, u64, u64); 12] = [
+            (
+                Arc::new(AllToAll {
+                    allow_autapses: false,
+                }),
+                359_400,
+                0x740c_8b46_3df4_3339,
+            ),
+            (
+                Arc::new(AllToAll {
+                    allow_autapses: true,
+                }),
+                360_000,
+                0x2f71_6ffd_6750_fff3,
+            ),
+            (Arc::new(OneToOne {}), 600, 0x1d7e_73a1_24ba_d8ff),
+            (probability(0.07, false), 25_402, 0xdee9_b136_d530_8dbf),
+            (probability(0.3, true), 108_054, 0x2c10_3443_3d77_9dc6),
+            (probability(1.0, false), 359_400, 0x740c_8b46_3df4_3339),
+            (in_degree(false, false), 15_000, 0xdc48_9f9c_ffc2_36be),
+            (in_degree(true, true), 15_000, 0x2d87_7e46_524e_6556),
+            (in_degree(false, true), 15_000, 0x7578_420c_a1ad_1d5c),
+            (out_degree(false, false), 9000, 0x2cd1_d846_61ee_0992),
+            (out_degree(true, true), 9000, 0xda4a_b4c5_5cbb_8046),
+            (out_degree(false, true), 9000, 0xd8fa_a081_1dfb_b0c8),
+        ];
+        let n = 600u32;
+        for (rule, want_count, want_hash) in cases {
+            let proj = ProjectionSpec {
+                target: 0,
+                ..projection(rule.clone(), uniform(1.0, 2.0), uniform(0.1, 2.0))
+            };
+            let (mut hash, mut count) = (0xcbf2_9ce4_8422_2325u64, 0u64);
+            for chunk in [0..250u32, 250..n] {
+                let job = ConnectJob {
+                    seed: 11,
+                    proj_index: 2,
+                    proj: &proj,
+                    dt_ms: 0.1,
+                    src_start: 0,
+                    n_src: n,
+                    tgt_start: 0,
+                    n_tgt: n,
+                    chunk,
+                };
+                job.generate(&mut Vec::new(), |s, t, w, d| {
+                    count += 1;
+                    for x in [s, t, w.to_bits(), u32::from(d)] {
+                        hash = (hash ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+                    }
+                });
+            }
+            assert_eq!((count, hash), (want_count, want_hash), "{rule:?}");
         }
     }
 }

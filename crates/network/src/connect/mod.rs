@@ -1,0 +1,338 @@
+//! Connection rules, and drawing synapses from them into CSR per chunk.
+//!
+//! A connection rule says which neurons of the source population a projection connects
+//! to which of the target population. Each rule is a type implementing [`ConnectRule`],
+//! in a file of its own, and is named in the table of rules below ([`Connectivity`]),
+//! which gives it its config name: adding a rule is writing its file and adding one line
+//! to that table. Rules are asked only while the network is built (dynamic dispatch is
+//! fine there), never during a step.
+//!
+//! The engine splits neurons into contiguous chunks, one per worker. Each chunk stores
+//! the synapses *onto its own neurons*, grouped by source neuron (CSR over sources), so a
+//! worker delivers every spike of the network into its own input buffers and never writes
+//! into another worker's memory. Synapses are drawn from random streams keyed by the
+//! target neuron (or, for a source-keyed rule such as [`FixedOutDegree`], by the source
+//! neuron), so the synapses a neuron gets do not depend on the chunking, and neither does
+//! the order in which the contributions to one neuron are summed: that is what makes runs
+//! bit-identical for any thread count.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use crate::synapses::ChunkCsr;
+use engram_core::FieldError;
+
+mod build;
+
+pub(crate) use build::{ConnectJob, ConnectScratch};
+
+/// Declares the rule modules and the table of rules by config name.
+macro_rules! rules {
+    ($($module:ident :: $rule:ident = $name:literal,)*) => {
+        $(
+            mod $module;
+            pub use $module::$rule;
+        )*
+
+        /// A connection rule as a config names it: `rule = "<name>"` and the rule's own
+        /// fields (with the `serde` feature, `connectivity = { rule = "fixed_probability",
+        /// p = 0.1 }` deserializes into it, unknown rules and fields being errors).
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(tag = "rule"))]
+        pub enum Connectivity {
+            $(
+                #[doc = concat!("`rule = \"", $name, "\"`: [`", stringify!($rule), "`].")]
+                #[cfg_attr(feature = "serde", serde(rename = $name))]
+                $rule($rule),
+            )*
+        }
+
+        impl Connectivity {
+            /// The config names of all rules.
+            pub const NAMES: &[&str] = &[$($name),*];
+
+            /// The rule, for [`crate::ProjectionSpec::rule`].
+            pub fn rule(&self) -> Arc<dyn ConnectRule> {
+                match self {
+                    $(Connectivity::$rule(r) => Arc::new(r.clone()),)*
+                }
+            }
+        }
+    };
+}
+
+// The rules: `file::Type = "config name"`. A new rule is its file plus one line here.
+rules! {
+    all_to_all::AllToAll = "all_to_all",
+    one_to_one::OneToOne = "one_to_one",
+    fixed_probability::FixedProbability = "fixed_probability",
+    fixed_indegree::FixedInDegree = "fixed_indegree",
+    fixed_outdegree::FixedOutDegree = "fixed_outdegree",
+}
+
+/// The two populations of a projection, as its rule sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Populations {
+    /// Size of the source population.
+    pub n_src: u32,
+    /// Size of the target population.
+    pub n_tgt: u32,
+    /// True when source and target are the same population and the rule does not allow
+    /// autapses: neuron `i` must not connect to itself.
+    pub skip_self: bool,
+}
+
+impl Populations {
+    /// The populations of a projection with `rule` from `n_src` neurons onto `n_tgt`;
+    /// `same_population` when source and target are one population.
+    pub fn new(rule: &dyn ConnectRule, n_src: u32, n_tgt: u32, same_population: bool) -> Self {
+        Populations {
+            n_src,
+            n_tgt,
+            skip_self: same_population && !rule.allows_autapses(),
+        }
+    }
+
+    /// Number of pairs a neuron of each side could form (without the self-pairs when
+    /// they are skipped).
+    pub fn pairs(&self) -> f64 {
+        if self.skip_self {
+            f64::from(self.n_src) * (f64::from(self.n_src) - 1.0)
+        } else {
+            f64::from(self.n_src) * f64::from(self.n_tgt)
+        }
+    }
+
+    /// Sources a target may draw from (one fewer when it must not pick itself).
+    pub fn available_sources(&self) -> u32 {
+        if self.skip_self {
+            self.n_src.saturating_sub(1)
+        } else {
+            self.n_src
+        }
+    }
+
+    /// Targets a source may draw from (one fewer when it must not pick itself).
+    pub fn available_targets(&self) -> u32 {
+        if self.skip_self {
+            self.n_tgt.saturating_sub(1)
+        } else {
+            self.n_tgt
+        }
+    }
+}
+
+/// Whose random stream a rule draws from, and what it draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keying {
+    /// Each target draws its sources from its own stream: a chunk draws only for its own
+    /// neurons.
+    Target,
+    /// Each source draws its targets from its own stream: every chunk replays every
+    /// source's draws and keeps the targets that fall inside it.
+    Source,
+}
+
+/// A connection rule: which pairs of neurons a projection connects.
+///
+/// A rule is asked while the network is checked and built, never while it runs. Its
+/// draws come from the stream the builder hands it (keyed by the seed, the projection
+/// and the target or source neuron, see [`Keying`]), so the same rule, seed and sizes
+/// always give the same synapses whatever the chunking.
+pub trait ConnectRule: Debug + Send + Sync {
+    /// Whether a neuron may connect to itself when source and target are the same
+    /// population; when not, [`Populations::skip_self`] is set for the other methods.
+    fn allows_autapses(&self) -> bool;
+
+    /// Checks the rule against the population sizes. The error's path is relative to the
+    /// projection (`connectivity.p`), and its message says what is allowed.
+    fn validate(&self, pops: &Populations) -> Result<(), FieldError> {
+        let _ = pops;
+        Ok(())
+    }
+
+    /// Expected number of synapses of the whole projection (the mean, for random counts).
+    fn expected_synapses(&self, pops: &Populations) -> f64;
+
+    /// Whose stream the rule draws from; by default each target draws its sources.
+    fn keying(&self) -> Keying {
+        Keying::Target
+    }
+
+    /// Appends to `out` (empty on entry) the sources of target `id` (population indices,
+    /// in the order drawn) for a target-keyed rule, or the targets of source `id` for a
+    /// source-keyed one, drawing from `rng`. Only the builder calls this.
+    fn draw(&self, pops: &Populations, id: u32, rng: &mut ChaCha8Rng, out: &mut Vec<u32>);
+
+    /// Whether the synapses share the weights of one kernel instead of each having its
+    /// own (convolutional rules; stored as the kernel and one index into it per synapse).
+    /// Shared weights cannot learn synapse by synapse, so validation rejects plasticity and gap
+    /// junctions on such a projection. No rule shares weights yet: the first one brings
+    /// its kernel to the builder.
+    fn shares_weights(&self) -> bool {
+        false
+    }
+}
+
+/// `k` indices in `0..avail`, with or without repeats. With `skip = Some(i)` (a neuron
+/// that must not pick itself), `avail` leaves `i` out and the indices from `i` on move up
+/// by one.
+fn draw_indices(
+    rng: &mut impl Rng,
+    avail: u32,
+    k: u32,
+    multapses: bool,
+    skip: Option<u32>,
+    out: &mut Vec<u32>,
+) {
+    out.clear();
+    if k == 0 || avail == 0 {
+        return;
+    }
+    if multapses {
+        out.extend((0..k).map(|_| rng.random_range(0..avail)));
+    } else {
+        let picked = rand::seq::index::sample(rng, avail as usize, k as usize);
+        out.extend(picked.into_iter().map(|i| i as u32));
+    }
+    if let Some(me) = skip {
+        for i in out.iter_mut() {
+            if *i >= me {
+                *i += 1;
+            }
+        }
+    }
+}
+
+/// Checks that a degree of `k` (`what`: "in-degree" drawing among `avail` "sources", or
+/// "out-degree" among "targets") can be drawn.
+fn check_degree(
+    what: &str,
+    among: &str,
+    k: u32,
+    avail: u32,
+    multapses: bool,
+) -> Result<(), FieldError> {
+    if k > 0 && avail == 0 || (!multapses && k > avail) {
+        return Err(FieldError::new(
+            "connectivity.k",
+            format!("{what} {k} needs at least {k} distinct {among}, there are {avail}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The default of `allow_autapses` in configs (as NEST and Brian2).
+#[cfg(feature = "serde")]
+fn default_true() -> bool {
+    true
+}
+
+/// The synapses of a chunk's neurons listed by target, for gap junctions (which carry
+/// current from the target's dendrite back to the source).
+#[derive(Debug, Clone)]
+pub(crate) struct GapIndex {
+    /// `in_ptr[t]..in_ptr[t + 1]` index `in_edges` and `in_src` for chunk-local target `t`.
+    pub in_ptr: Vec<u32>,
+    /// Edge ids (into the CSR arrays), per target in source order.
+    pub in_edges: Vec<u32>,
+    /// Global id of each edge's source.
+    pub in_src: Vec<u32>,
+    /// Step at which each edge (by edge id) was last tagged; `u32::MAX`: never.
+    pub tag_step: Vec<u32>,
+    /// Step of the last spike of each source neuron (population index); `u64::MAX`: never.
+    pub last_pre: Vec<u64>,
+    /// Presynaptic trace of each source at its last spike (pair-based STDP).
+    pub x_pre: Vec<f64>,
+    /// Postsynaptic trace of each chunk-local neuron at `y_step` (pair-based STDP).
+    pub y_post: Vec<f64>,
+    /// Step at which `y_post` was last updated.
+    pub y_step: Vec<u64>,
+    /// Weight seen by each edge's junction (units of the gap weight unit) when it tracks
+    /// the chemical weight with a time constant; empty when the coupling is locked.
+    pub w_gap: Vec<f64>,
+    /// Step at which each `w_gap` was last brought up to date.
+    pub w_gap_step: Vec<u64>,
+    /// Sum of each chunk-local target's incoming weights (pA) as built, which synaptic
+    /// normalization restores; empty when the projection does not normalize.
+    pub in_total: Vec<f64>,
+}
+
+impl GapIndex {
+    /// Starts tracking: each junction's weight is the built weight (`weights` in pA,
+    /// `inv_unit` its unit's inverse).
+    pub fn track_weights(&mut self, weights: &[f32], inv_unit: f64) {
+        self.w_gap = weights.iter().map(|&w| f64::from(w) * inv_unit).collect();
+        self.w_gap_step = vec![0; weights.len()];
+    }
+
+    /// Brings edge `e`'s junction weight up to step `now`, the chemical weight having been
+    /// `w` (in units) since the last update: `w_gap = w + (w_gap - w) exp(-steps / tau)`.
+    #[inline]
+    pub fn settle(&mut self, e: usize, now: u64, w: f64, decay_per_step: f64) -> f64 {
+        let last = self.w_gap_step[e];
+        if now > last {
+            let k = (-((now - last) as f64) * decay_per_step).exp();
+            self.w_gap[e] = w + (self.w_gap[e] - w) * k;
+            self.w_gap_step[e] = now;
+        }
+        self.w_gap[e]
+    }
+}
+
+impl GapIndex {
+    /// Records each target's total incoming weight (`weights` in pA, by edge id): the sum
+    /// that synaptic normalization keeps.
+    pub fn record_totals(&mut self, weights: &[f32]) {
+        self.in_total = self
+            .in_ptr
+            .windows(2)
+            .map(|r| {
+                self.in_edges[r[0] as usize..r[1] as usize]
+                    .iter()
+                    .map(|&e| f64::from(weights[e as usize]))
+                    .sum()
+            })
+            .collect();
+    }
+
+    /// Builds the index from a CSR over sources; `n_local` is the chunk size.
+    pub fn new(csr: &ChunkCsr, n_local: usize) -> GapIndex {
+        let m = csr.targets.len();
+        let mut in_ptr = vec![0u32; n_local + 1];
+        for &t in &csr.targets {
+            in_ptr[t as usize + 1] += 1;
+        }
+        for i in 0..n_local {
+            in_ptr[i + 1] += in_ptr[i];
+        }
+        let mut next: Vec<u32> = in_ptr[..n_local].to_vec();
+        let mut in_edges = vec![0u32; m];
+        let mut in_src = vec![0u32; m];
+        for s in 0..csr.row_ptr.len() - 1 {
+            for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                let t = csr.targets[e] as usize;
+                let pos = next[t] as usize;
+                next[t] += 1;
+                in_edges[pos] = e as u32;
+                in_src[pos] = csr.src_start + s as u32;
+            }
+        }
+        let n_src = csr.row_ptr.len() - 1;
+        GapIndex {
+            in_ptr,
+            in_edges,
+            in_src,
+            tag_step: vec![u32::MAX; m],
+            last_pre: vec![u64::MAX; n_src],
+            x_pre: vec![0.0; n_src],
+            y_post: vec![0.0; n_local],
+            y_step: vec![0; n_local],
+            w_gap: Vec::new(),
+            w_gap_step: Vec::new(),
+            in_total: Vec::new(),
+        }
+    }
+}
