@@ -18,7 +18,7 @@
 //! let m = Modulation::NEUTRAL.with(Target::GapGain, 0.0);
 //! assert_eq!(m.gap_gain(), 0.0);
 //! assert_eq!(time::step_of(1.5, 0.1), 15);
-//! let mut r = rng::stream(7, rng::Purpose::InitialPotential, 3);
+//! let mut r = rng::stream(7, rng::Purpose::InitialPotential("E"), 3);
 //! let v = ValueDist::Uniform { low: -70.0, high: -55.0 }.sample(&mut r);
 //! assert!((-70.0..-55.0).contains(&v));
 //! ```

@@ -1,42 +1,57 @@
-//! Random streams keyed by `(seed, purpose, id)`.
+//! Random streams keyed by `(seed, purpose, id)`, where the purpose carries a stable name.
 //!
 //! Every random number in a simulation comes from a stream named by what it is for and
-//! whom it is for: the connections onto target neuron 17 of projection 2, the initial
-//! potential of neuron 40 000, the Poisson train of input 1 into neuron 3. A stream is a
-//! ChaCha8 generator whose key is derived from the seed and the purpose and whose stream
-//! number is the id, so streams are independent, and the numbers a neuron sees never
-//! depend on how neurons are split across threads or in which order threads run.
+//! whom it is for: the connections onto target neuron 17 of projection `E_to_I`, the
+//! initial potential of neuron 40 000 of population `E`, the Poisson train of input
+//! `drive` into neuron 3. A stream is a ChaCha8 generator whose key is derived from the
+//! seed and the purpose (its kind and its name) and whose stream number is the id, so
+//! streams are independent; the numbers a neuron sees never depend on how neurons are
+//! split across threads or in which order threads run; and they never depend on a
+//! position in the config either: inserting a projection, an input or a population
+//! before another leaves the other's streams as they were.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// What a stream of random numbers is used for.
+/// What a stream of random numbers is used for, named by the stable name of its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// Initial membrane potential of neurons (id: global neuron id).
-    InitialPotential,
-    /// Which sources or targets a projection connects (id: target or source index).
-    Connect(u32),
-    /// Synaptic weights of a projection (id: target or source index).
-    Weight(u32),
-    /// Synaptic delays of a projection (id: target or source index).
-    Delay(u32),
-    /// Spike trains of a Poisson input (id: target neuron index in its population).
-    Poisson(u32),
-    /// Anything a protocol draws (stimulus patterns, cue order); id chosen by the protocol.
-    Protocol(u32),
+pub enum Purpose<'a> {
+    /// Initial membrane potential of a population's neurons (name: the population; id:
+    /// the neuron's index in its population).
+    InitialPotential(&'a str),
+    /// Which sources or targets a projection connects (name: the projection; id: target
+    /// or source index).
+    Connect(&'a str),
+    /// Synaptic weights of a projection (name: the projection; id: target or source index).
+    Weight(&'a str),
+    /// Synaptic delays of a projection (name: the projection; id: target or source index).
+    Delay(&'a str),
+    /// Spike trains of a Poisson input (name: the input; id: target neuron index in its
+    /// population).
+    Poisson(&'a str),
+    /// Anything an experiment or a stimulus generator draws (name: what it draws, e.g.
+    /// `stimuli.random`; id chosen by the drawer).
+    Protocol(&'a str),
 }
 
-impl Purpose {
+impl Purpose<'_> {
+    /// A 64-bit code of the kind and the name (FNV-1a over a kind tag and the name's
+    /// bytes): equal purposes give equal codes on every platform and in every release.
     fn code(self) -> u64 {
-        match self {
-            Purpose::InitialPotential => 1,
-            Purpose::Connect(p) => (2 << 32) | u64::from(p),
-            Purpose::Weight(p) => (3 << 32) | u64::from(p),
-            Purpose::Delay(p) => (4 << 32) | u64::from(p),
-            Purpose::Poisson(p) => (5 << 32) | u64::from(p),
-            Purpose::Protocol(p) => (6 << 32) | u64::from(p),
+        let (tag, name) = match self {
+            Purpose::InitialPotential(n) => (1u8, n),
+            Purpose::Connect(n) => (2, n),
+            Purpose::Weight(n) => (3, n),
+            Purpose::Delay(n) => (4, n),
+            Purpose::Poisson(n) => (5, n),
+            Purpose::Protocol(n) => (6, n),
+        };
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in std::iter::once(tag).chain(name.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
+        h
     }
 }
 
@@ -70,29 +85,29 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let draw = |seed, purpose, id| -> Vec<u64> {
+        let draw = |seed, purpose: Purpose<'_>, id| -> Vec<u64> {
             let mut r = stream(seed, purpose, id);
             (0..4).map(|_| r.random()).collect()
         };
         assert_eq!(
-            draw(1, Purpose::Connect(0), 5),
-            draw(1, Purpose::Connect(0), 5)
+            draw(1, Purpose::Connect("a"), 5),
+            draw(1, Purpose::Connect("a"), 5)
         );
         assert_ne!(
-            draw(1, Purpose::Connect(0), 5),
-            draw(1, Purpose::Connect(0), 6)
+            draw(1, Purpose::Connect("a"), 5),
+            draw(1, Purpose::Connect("a"), 6)
         );
         assert_ne!(
-            draw(1, Purpose::Connect(0), 5),
-            draw(1, Purpose::Connect(1), 5)
+            draw(1, Purpose::Connect("a"), 5),
+            draw(1, Purpose::Connect("b"), 5)
         );
         assert_ne!(
-            draw(1, Purpose::Connect(0), 5),
-            draw(1, Purpose::Weight(0), 5)
+            draw(1, Purpose::Connect("a"), 5),
+            draw(1, Purpose::Weight("a"), 5)
         );
         assert_ne!(
-            draw(1, Purpose::Connect(0), 5),
-            draw(2, Purpose::Connect(0), 5)
+            draw(1, Purpose::Connect("a"), 5),
+            draw(2, Purpose::Connect("a"), 5)
         );
     }
 }

@@ -468,9 +468,8 @@ pub fn prepare(
                 ));
             };
             let active = s.active.unwrap_or((n as usize / 10).max(1));
-            let patterns =
-                stimuli::random_patterns(n as usize, m, active, s.overlap, seed ^ 0x5EED_0000)
-                    .map_err(stim_err)?;
+            let patterns = stimuli::random_patterns(n as usize, m, active, s.overlap, seed)
+                .map_err(stim_err)?;
             StimulusSet {
                 patterns,
                 shape: None,

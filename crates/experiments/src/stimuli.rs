@@ -18,9 +18,9 @@
 
 use std::path::{Path, PathBuf};
 
+use engram_core::rng::{Purpose, stream};
+use rand::Rng;
 use rand::seq::index;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// File extensions [`load_images`] reads (compared case-insensitively).
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "pgm", "pbm", "ppm", "pnm"];
@@ -238,8 +238,9 @@ impl Pattern {
 /// plus the chance hits of the freely drawn part), and two patterns share on average
 /// `a q_p^2 + (n - a) q_o^2` cells (`a^2 / n` at `overlap = 0`).
 ///
-/// Deterministic: the prototype comes from `ChaCha8Rng::seed_from_u64(seed)` on stream 0
-/// and memory `i` from stream `i + 1`, so the first patterns do not change when
+/// Deterministic: the prototype comes from the random stream `stimuli.random` of the seed
+/// (`engram_core::rng`) with id 0 and memory `i` from id `i + 1`, so the first patterns
+/// do not change when
 /// `n_memories` grows.
 ///
 /// Errors: `stimuli.n_sensory` (0), `stimuli.n_memories` (0), `stimuli.active` (not in
@@ -270,8 +271,7 @@ pub fn random_patterns(
         ));
     }
 
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(0);
+    let mut rng = stream(seed, Purpose::Protocol("stimuli.random"), 0);
     let prototype = index::sample(&mut rng, n_sensory, active).into_vec();
 
     let target = overlap * active as f64;
@@ -279,8 +279,7 @@ pub fn random_patterns(
     let frac = target - base;
     let mut patterns = Vec::with_capacity(n_memories);
     for memory in 0..n_memories {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(memory as u64 + 1);
+        let mut rng = stream(seed, Purpose::Protocol("stimuli.random"), memory as u64 + 1);
         let extra = usize::from(rng.random::<f64>() < frac);
         let m = (base as usize + extra).min(active);
 

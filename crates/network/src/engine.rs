@@ -1664,8 +1664,9 @@ fn build_chunk(
             ValueDist::Constant(v) => state.v_rel[local.clone()].fill(v - e_l),
             dist => {
                 for (i, v) in state.v_rel[local.clone()].iter_mut().enumerate() {
-                    let g = lo + i as u32;
-                    let mut rng = stream(seed, Purpose::InitialPotential, u64::from(g));
+                    let index = lo - pr.start + i as u32;
+                    let mut rng =
+                        stream(seed, Purpose::InitialPotential(&p.name), u64::from(index));
                     *v = dist.sample(&mut rng) - e_l;
                 }
             }
@@ -1714,7 +1715,7 @@ fn build_chunk(
     let mut poisson = Vec::new();
     let mut timed = Vec::new();
     let mut currents = Vec::new();
-    for (k, input) in spec.inputs.iter().enumerate() {
+    for input in &spec.inputs {
         let tr = &pop_ranges[input.target];
         let locals = input.neurons.iter().filter_map(|&i| {
             let g = tr.start + i;
@@ -1733,7 +1734,7 @@ fn build_chunk(
                 }
                 let targets = locals
                     .map(|(i, local)| {
-                        let mut rng = stream(seed, Purpose::Poisson(k as u32), u64::from(i));
+                        let mut rng = stream(seed, Purpose::Poisson(&input.name), u64::from(i));
                         let next_ms = start_ms + exponential_ms(&mut rng, rate_per_ms);
                         PoissonTarget {
                             local,

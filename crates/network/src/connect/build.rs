@@ -182,7 +182,6 @@ impl ConnectJob<'_> {
     /// rule, sources ascending). The weight (delay) is drawn only when its distribution is not a
     /// constant, else the constant is passed.
     fn generate(&self, picks: &mut Vec<u32>, mut edge: impl FnMut(u32, u32, f32, u16)) {
-        let pid = self.proj_index as u32;
         let constant_delay = match self.proj.delay_ms {
             ValueDist::Constant(d) => Some(delay_steps(d, self.dt_ms)),
             _ => None,
@@ -196,10 +195,10 @@ impl ConnectJob<'_> {
             (
                 constant_weight
                     .is_none()
-                    .then(|| stream(self.seed, Purpose::Weight(pid), u64::from(id))),
+                    .then(|| stream(self.seed, Purpose::Weight(&self.proj.name), u64::from(id))),
                 constant_delay
                     .is_none()
-                    .then(|| stream(self.seed, Purpose::Delay(pid), u64::from(id))),
+                    .then(|| stream(self.seed, Purpose::Delay(&self.proj.name), u64::from(id))),
             )
         };
         let draw_weight = |wrng: &mut Option<rand_chacha::ChaCha8Rng>| match wrng {
@@ -217,7 +216,8 @@ impl ConnectJob<'_> {
                 // Every chunk replays every source's draws and keeps the targets that fall
                 // inside it.
                 for s in 0..self.n_src {
-                    let mut rng = stream(self.seed, Purpose::Connect(pid), u64::from(s));
+                    let mut rng =
+                        stream(self.seed, Purpose::Connect(&self.proj.name), u64::from(s));
                     let (mut wrng, mut drng) = value_streams(s);
                     picks.clear();
                     rule.draw(&pops, s, &mut rng, picks);
@@ -233,7 +233,8 @@ impl ConnectJob<'_> {
             }
             Keying::Target => {
                 for t in targets.clone() {
-                    let mut rng = stream(self.seed, Purpose::Connect(pid), u64::from(t));
+                    let mut rng =
+                        stream(self.seed, Purpose::Connect(&self.proj.name), u64::from(t));
                     let (mut wrng, mut drng) = value_streams(t);
                     picks.clear();
                     rule.draw(&pops, t, &mut rng, picks);
@@ -490,9 +491,10 @@ mod tests {
         }
     }
 
-    /// Every rule draws exactly the synapses, weights and delays it drew before the rules
+    /// Every rule draws exactly the synapses, weights and delays it drew since the rules
     /// became types: a hash of the generated edges of a recurrent projection (600 neurons,
-    /// two chunks) per rule, recorded from the earlier code.
+    /// two chunks) per rule, recorded when the random streams became keyed by the
+    /// projection's name.
     #[test]
     fn rules_draw_what_they_always_drew() {
         let in_degree = |allow_autapses, allow_multapses| -> Arc<dyn ConnectRule> {
@@ -518,25 +520,25 @@ mod tests {
                     allow_autapses: false,
                 }),
                 359_400,
-                0x740c_8b46_3df4_3339,
+                0xef09_178a_a6ed_9c93,
             ),
             (
                 Arc::new(AllToAll {
                     allow_autapses: true,
                 }),
                 360_000,
-                0x2f71_6ffd_6750_fff3,
+                0xd898_e40a_739c_4c37,
             ),
-            (Arc::new(OneToOne {}), 600, 0x1d7e_73a1_24ba_d8ff),
-            (probability(0.07, false), 25_402, 0xdee9_b136_d530_8dbf),
-            (probability(0.3, true), 108_054, 0x2c10_3443_3d77_9dc6),
-            (probability(1.0, false), 359_400, 0x740c_8b46_3df4_3339),
-            (in_degree(false, false), 15_000, 0xdc48_9f9c_ffc2_36be),
-            (in_degree(true, true), 15_000, 0x2d87_7e46_524e_6556),
-            (in_degree(false, true), 15_000, 0x7578_420c_a1ad_1d5c),
-            (out_degree(false, false), 9000, 0x2cd1_d846_61ee_0992),
-            (out_degree(true, true), 9000, 0xda4a_b4c5_5cbb_8046),
-            (out_degree(false, true), 9000, 0xd8fa_a081_1dfb_b0c8),
+            (Arc::new(OneToOne {}), 600, 0xb41f_503d_4032_9af1),
+            (probability(0.07, false), 25_321, 0xc520_8a51_a383_9a2f),
+            (probability(0.3, true), 107_807, 0x72e1_fe14_ef12_ff0b),
+            (probability(1.0, false), 359_400, 0xef09_178a_a6ed_9c93),
+            (in_degree(false, false), 15_000, 0xae9f_edc8_32d9_96ed),
+            (in_degree(true, true), 15_000, 0xe08a_4e87_e0d2_64dd),
+            (in_degree(false, true), 15_000, 0x6995_afb0_2340_ad62),
+            (out_degree(false, false), 9000, 0x9314_9c8b_4af9_cb18),
+            (out_degree(true, true), 9000, 0x5eb2_c9a3_96e5_2c8d),
+            (out_degree(false, true), 9000, 0xbde7_366c_ba22_7cc1),
         ];
         let n = 600u32;
         for (rule, want_count, want_hash) in cases {
