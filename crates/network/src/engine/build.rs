@@ -1,0 +1,320 @@
+//! Building a [`Simulation`] from a spec: the chunks (state, synapses, inputs, rings) and
+//! the read-only run context.
+
+use engram_neuron::{LifPropagators, LifState};
+use rayon::prelude::*;
+use std::ops::Range;
+use std::sync::Mutex;
+
+use super::chunk::{Chunk, Segment, Stimulation};
+use super::exchange::Exchange;
+use super::gap::{GapProj, GapState};
+use super::inputs::Inputs;
+use super::learning::Rule;
+use super::ring::Rings;
+use super::stability::check_gap_stability;
+use super::{ProjInfo, RunCtx, Simulation};
+use crate::NetworkError;
+use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch, GapIndex};
+use crate::spec::{NetworkSpec, PlasticityRule, ValueDist};
+use engram_core::Modulation;
+use engram_core::rng::{Purpose, stream};
+
+impl Simulation {
+    /// Builds the network described by `spec` with random streams from `seed`, to run on
+    /// `threads` threads (at least 1). The result of a run does not depend on `threads`.
+    pub fn build(
+        spec: &NetworkSpec,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Simulation, NetworkError> {
+        spec.validate()?;
+        let threads = threads.max(1);
+        let pop_ranges = population_ranges(spec);
+        let props = propagators(spec)?;
+        let pool = thread_pool(threads)?;
+        let chunk_ranges = chunk_ranges(pop_ranges.last().map_or(0, |r| r.end), threads);
+        let build_chunk = |range: &Range<u32>| build_chunk(spec, seed, &pop_ranges, range.clone());
+        let mut chunks: Vec<Chunk> = match &pool {
+            Some(pool) => pool.install(|| chunk_ranges.par_iter().map(build_chunk).collect()),
+            None => chunk_ranges.iter().map(build_chunk).collect(),
+        };
+        let max_delay = chunks
+            .iter()
+            .flat_map(|c| c.csrs.iter().map(ChunkCsr::max_delay))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let gap_projs = gap_projections(spec);
+        let gap_ring_len = gap_projs.iter().map(|g| g.delay_steps).max().unwrap_or(0) + 1;
+        for c in &mut chunks {
+            c.allocate_rings(usize::from(max_delay) + 1);
+            c.gaps = GapState::new(gap_projs.len(), gap_ring_len);
+        }
+        check_gap_stability(spec, &pop_ranges, &props, &gap_projs, &chunks)?;
+        let n_synapses = chunks
+            .iter()
+            .flat_map(|c| c.csrs.iter())
+            .map(|c| c.len() as u64)
+            .sum();
+        let run = RunCtx {
+            dt_ms: spec.dt_ms,
+            props,
+            proj_info: projection_info(spec, &gap_projs),
+            gap_projs,
+            gap_ring_len,
+            plasticity_on: false,
+            tagging_on: false,
+            any_plastic: spec.projections.iter().any(|p| p.plasticity.is_some()),
+            any_gap: spec.projections.iter().any(|p| p.gap.is_some()),
+            pop_ranges,
+        };
+        Ok(Simulation {
+            step: 0,
+            modulation: vec![Modulation::default(); spec.populations.len()],
+            spike_counts: vec![0; spec.populations.len()],
+            exchange: Exchange::new(chunks.len(), run.gap_projs.len()),
+            chunks: chunks.into_iter().map(Mutex::new).collect(),
+            run,
+            ach: None,
+            pool,
+            n_synapses,
+        })
+    }
+}
+
+/// Global id range of each population: populations are numbered one after the other.
+fn population_ranges(spec: &NetworkSpec) -> Vec<Range<u32>> {
+    let mut start = 0u32;
+    spec.populations
+        .iter()
+        .map(|p| {
+            start += p.n;
+            start - p.n..start
+        })
+        .collect()
+}
+
+/// The propagators of each population for the spec's `dt`.
+fn propagators(spec: &NetworkSpec) -> Result<Vec<LifPropagators>, NetworkError> {
+    spec.populations
+        .iter()
+        .map(|p| {
+            p.params
+                .propagators(spec.dt_ms)
+                .map_err(|e| NetworkError::Param {
+                    owner: format!("populations.{}", p.name),
+                    source: e,
+                })
+        })
+        .collect()
+}
+
+/// `threads` contiguous chunks of `0..n_total`, as even as can be.
+fn chunk_ranges(n_total: u32, threads: usize) -> Vec<Range<u32>> {
+    (0..threads as u64)
+        .map(|c| {
+            let lo = (u64::from(n_total) * c / threads as u64) as u32;
+            let hi = (u64::from(n_total) * (c + 1) / threads as u64) as u32;
+            lo..hi
+        })
+        .collect()
+}
+
+/// A pool of `threads` workers, or none for one thread.
+fn thread_pool(threads: usize) -> Result<Option<rayon::ThreadPool>, NetworkError> {
+    if threads <= 1 {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("engram-{i}"))
+        .build()
+        .map(Some)
+        .map_err(|e| NetworkError::Threads {
+            threads,
+            message: e.to_string(),
+        })
+}
+
+/// The gap-coupled projections, in spec order.
+fn gap_projections(spec: &NetworkSpec) -> Vec<GapProj> {
+    spec.projections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            p.gap.map(|g| GapProj {
+                proj: i,
+                target_pop: p.target,
+                kappa_ns: g.kappa_ns,
+                inv_weight_unit: 1.0 / g.weight_unit_pa,
+                c0: g.c0,
+                rectifying: g.kind == crate::spec::JunctionKind::Rectifying,
+                delay_steps: engram_core::time::delay_steps(g.delay_ms, spec.dt_ms).into(),
+                tag_decay_per_step: if g.tau_tag_ms.is_finite() {
+                    spec.dt_ms / g.tau_tag_ms
+                } else {
+                    0.0
+                },
+                g_decay_per_step: if g.tau_g_ms > 0.0 {
+                    spec.dt_ms / g.tau_g_ms
+                } else {
+                    0.0
+                },
+            })
+        })
+        .collect()
+}
+
+/// What the step needs to know of each projection.
+fn projection_info(spec: &NetworkSpec, gap_projs: &[GapProj]) -> Vec<ProjInfo> {
+    let steps_of = |ms: f64| (ms / spec.dt_ms).round() as u64;
+    spec.projections
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ProjInfo {
+            target_pop: p.target,
+            gap: gap_projs.iter().position(|g| g.proj == i),
+            tag_window_steps: p.gap.map(|g| steps_of(g.tag_window_ms)),
+            track: p
+                .gap
+                .filter(|g| g.tau_g_ms > 0.0)
+                .map(|g| (1.0 / g.weight_unit_pa, spec.dt_ms / g.tau_g_ms)),
+            rule: p.plasticity.map(|pl| match pl.rule {
+                PlasticityRule::SoftBounded {
+                    eta_plus,
+                    eta_minus,
+                    window_ms,
+                } => Rule::SoftBounded {
+                    eta_plus,
+                    eta_minus,
+                    window_steps: steps_of(window_ms),
+                    unit_pa: pl.weight_unit_pa,
+                },
+                PlasticityRule::PairTrace {
+                    a_plus,
+                    a_minus,
+                    tau_plus_ms,
+                    tau_minus_ms,
+                } => Rule::PairTrace {
+                    a_plus,
+                    a_minus,
+                    decay_plus: spec.dt_ms / tau_plus_ms,
+                    decay_minus: spec.dt_ms / tau_minus_ms,
+                    unit_pa: pl.weight_unit_pa,
+                },
+            }),
+        })
+        .collect()
+}
+
+/// Builds the state, synapses and inputs of the neurons `range`.
+fn build_chunk(
+    spec: &NetworkSpec,
+    seed: u64,
+    pop_ranges: &[Range<u32>],
+    range: Range<u32>,
+) -> Chunk {
+    let n = (range.end - range.start) as usize;
+    let mut state = LifState::new(n);
+    let segments = segments(spec, seed, pop_ranges, &range, &mut state);
+    let csrs = chunk_synapses(spec, seed, pop_ranges, &range);
+    let inputs = Inputs::build(spec, seed, pop_ranges, &range);
+    Chunk {
+        range,
+        segments,
+        state,
+        rings: Rings::empty(n),
+        stim: Stimulation::new(n, inputs.has_currents()),
+        csrs,
+        inputs,
+        spikes: Vec::new(),
+        gather: Vec::new(),
+        fired: Vec::new(),
+        syn_events: 0,
+        gaps: GapState::default(),
+        kwta: Vec::new(),
+    }
+}
+
+/// The population segments of the neurons `range`, with their initial potentials set in
+/// `state`.
+fn segments(
+    spec: &NetworkSpec,
+    seed: u64,
+    pop_ranges: &[Range<u32>],
+    range: &Range<u32>,
+    state: &mut LifState,
+) -> Vec<Segment> {
+    let mut segments = Vec::new();
+    for (pop, pr) in pop_ranges.iter().enumerate() {
+        let lo = pr.start.max(range.start);
+        let hi = pr.end.min(range.end);
+        if lo >= hi {
+            continue;
+        }
+        let local = (lo - range.start) as usize..(hi - range.start) as usize;
+        let p = &spec.populations[pop];
+        let e_l = p.params.get().e_l_mv;
+        match p.v_init_mv {
+            ValueDist::Constant(v) => state.v_rel[local.clone()].fill(v - e_l),
+            dist => {
+                for (i, v) in state.v_rel[local.clone()].iter_mut().enumerate() {
+                    let g = lo + i as u32;
+                    let mut rng = stream(seed, Purpose::InitialPotential, u64::from(g));
+                    *v = dist.sample(&mut rng) - e_l;
+                }
+            }
+        }
+        segments.push(Segment {
+            pop,
+            local,
+            global_start: lo,
+        });
+    }
+    segments
+}
+
+/// The synapses of every projection onto the neurons `range`, with the in-edge index of
+/// those that have junctions or learn.
+fn chunk_synapses(
+    spec: &NetworkSpec,
+    seed: u64,
+    pop_ranges: &[Range<u32>],
+    range: &Range<u32>,
+) -> Vec<ChunkCsr> {
+    let n = (range.end - range.start) as usize;
+    let mut csrs = Vec::new();
+    let mut scratch = ConnectScratch::default();
+    for (i, proj) in spec.projections.iter().enumerate() {
+        let tr = &pop_ranges[proj.target];
+        if tr.end <= range.start || tr.start >= range.end {
+            continue;
+        }
+        let sr = &pop_ranges[proj.source];
+        let job = ConnectJob {
+            seed,
+            proj_index: i,
+            proj,
+            dt_ms: spec.dt_ms,
+            src_start: sr.start,
+            n_src: sr.end - sr.start,
+            tgt_start: tr.start,
+            n_tgt: tr.end - tr.start,
+            chunk: range.clone(),
+        };
+        let mut csr = job.build(&mut scratch);
+        if proj.gap.is_some() || proj.plasticity.is_some() {
+            let mut index = GapIndex::new(&csr, n);
+            if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
+                index.track_weights(csr.weights.per_edge_mut(), 1.0 / g.weight_unit_pa);
+            }
+            if proj.plasticity.is_some_and(|pl| pl.normalize) {
+                index.record_totals(csr.weights.per_edge_mut());
+            }
+            csr.gap = Some(index);
+        }
+        csrs.push(csr);
+    }
+    csrs
+}
