@@ -11,6 +11,7 @@ use super::exchange::Exchange;
 use super::gap::{GapProj, GapState};
 use super::inputs::Inputs;
 use super::learning::Rule;
+use super::modulation::ModulationBuffer;
 use super::ring::Rings;
 use super::stability::check_gap_stability;
 use super::{ProjInfo, RunCtx, Simulation};
@@ -72,6 +73,7 @@ impl Simulation {
         Ok(Simulation {
             step: 0,
             modulation: vec![Modulation::default(); spec.populations.len()],
+            step_modulation: ModulationBuffer::new(spec.populations.len()),
             spike_counts: vec![0; spec.populations.len()],
             exchange: Exchange::new(chunks.len(), run.gap_projs.len()),
             chunks: chunks.into_iter().map(Mutex::new).collect(),

@@ -22,6 +22,7 @@ mod gain;
 mod gap;
 mod inputs;
 mod learning;
+mod modulation;
 mod neurons;
 mod ring;
 mod schedule;
@@ -40,6 +41,7 @@ use exchange::{Exchange, Received};
 use gain::Kwta;
 use gap::{GapProj, tag_decay};
 use learning::Rule;
+use modulation::{Acetylcholine, ModulationBuffer};
 
 /// What the step needs to know of each projection.
 #[derive(Debug, Clone, Copy)]
@@ -110,11 +112,11 @@ struct StepCtx<'a> {
 pub struct Simulation {
     run: RunCtx,
     step: u64,
+    /// The modulation set by [`Simulation::set_modulation`].
     modulation: Vec<Modulation>,
-    ach: Option<(
-        engram_cholinergic::AchKinetics,
-        engram_cholinergic::Modulator,
-    )>,
+    /// The modulation of the steps of a run.
+    step_modulation: ModulationBuffer,
+    ach: Option<Acetylcholine>,
     chunks: Vec<Mutex<Chunk>>,
     exchange: Exchange,
     pool: Option<rayon::ThreadPool>,
@@ -146,12 +148,13 @@ impl Simulation {
         let barrier = barrier::SpinBarrier::new(self.chunks.len());
         let failed_at = AtomicU64::new(u64::MAX);
         let first_step = self.step;
+        self.step_modulation
+            .start(first_step, &self.modulation, self.ach.as_mut());
         let region = worker::Region {
             run: &self.run,
             chunks: &self.chunks,
             exchange: &self.exchange,
-            modulation: &self.modulation,
-            ach: self.ach.as_ref(),
+            modulation: &self.step_modulation,
             barrier: &barrier,
             failed_at: &failed_at,
         };
@@ -159,6 +162,7 @@ impl Simulation {
             sink,
             counts: &mut self.spike_counts,
             error: None,
+            ach: self.ach.as_mut(),
         });
         let work = |w: usize| region.worker(w, first_step, steps, &recorder);
         match &self.pool {
@@ -177,13 +181,6 @@ impl Simulation {
             return Err(e);
         }
         self.step = first_step + steps;
-        // The workers advanced copies of the ACh kinetics; advance the original the same
-        // way, so that the next run continues where this one ended.
-        if let Some((kinetics, _)) = &mut self.ach {
-            for _ in 0..steps {
-                kinetics.step();
-            }
-        }
         Ok(())
     }
 
@@ -255,12 +252,12 @@ impl Simulation {
         kinetics: engram_cholinergic::AchKinetics,
         effects: engram_cholinergic::Modulator,
     ) {
-        self.ach = Some((kinetics, effects));
+        self.ach = Some(Acetylcholine { kinetics, effects });
     }
 
     /// ACh concentration at the start of the next step, if ACh is set.
     pub fn ach_concentration(&self) -> Option<f64> {
-        self.ach.as_ref().map(|(k, _)| k.concentration())
+        self.ach.as_ref().map(|a| a.kinetics.concentration())
     }
 
     /// Sets the modulation of population `pop` for the following steps.

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::barrier::SpinBarrier;
 use super::chunk::Chunk;
 use super::exchange::Exchange;
+use super::modulation::{Acetylcholine, ModulationBuffer};
 use super::{RunCtx, StepCtx, lock};
-use engram_core::{Modulation, SpikeSink};
+use engram_core::SpikeSink;
 
 /// What the workers of one run share: the read-only run context and the places where
 /// they meet.
@@ -19,20 +20,16 @@ pub(super) struct Region<'a> {
     pub(super) chunks: &'a [Mutex<Chunk>],
     /// The spike and gap buffers between steps.
     pub(super) exchange: &'a Exchange,
-    /// The modulation of each population, when no ACh drives it.
-    pub(super) modulation: &'a [Modulation],
-    /// The ACh kinetics and effects, if ACh drives the modulation.
-    pub(super) ach: Option<&'a (
-        engram_cholinergic::AchKinetics,
-        engram_cholinergic::Modulator,
-    )>,
+    /// The modulation of each population, step by step.
+    pub(super) modulation: &'a ModulationBuffer,
     /// Where the workers meet once per step.
     pub(super) barrier: &'a SpinBarrier,
     /// The first step whose spikes the sink refused (`u64::MAX`: none).
     pub(super) failed_at: &'a AtomicU64,
 }
 
-/// Where the spikes of a run go; used by worker 0 only.
+/// What worker 0 does besides its chunk: it hands the spikes of the run to the sink, and
+/// computes the next step's modulation from ACh.
 pub(super) struct Recorder<'a, S: SpikeSink> {
     /// The run's sink.
     pub(super) sink: &'a mut S,
@@ -40,6 +37,8 @@ pub(super) struct Recorder<'a, S: SpikeSink> {
     pub(super) counts: &'a mut Vec<u64>,
     /// The sink's error, if it failed.
     pub(super) error: Option<S::Error>,
+    /// Acetylcholine, if it drives the modulation.
+    pub(super) ach: Option<&'a mut Acetylcholine>,
 }
 
 impl Region<'_> {
@@ -56,18 +55,10 @@ impl Region<'_> {
         let mut recorder = if w == 0 { Some(lock(recorder)) } else { None };
         let mut received = self.exchange.receiver();
         let gaps = !self.run.gap_projs.is_empty();
-        // Each worker advances its own copy of the ACh kinetics: the same arithmetic in
-        // every worker, so every worker sees the same factors.
-        let mut ach = self.ach.map(|(k, m)| (k.clone(), m));
-        let mut modulation: Vec<Modulation> = self.modulation.to_vec();
         for k in 0..steps {
             let step = first_step + k;
             self.exchange.receive(step, gaps, &mut received);
-            if let Some((kin, m)) = &mut ach {
-                // Factors of step n come from the concentration at its start.
-                m.fill_factors(kin.concentration(), &mut modulation);
-                kin.step();
-            }
+            let modulation = self.modulation.read(step);
             let ctx = StepCtx {
                 run: self.run,
                 step,
@@ -76,6 +67,14 @@ impl Region<'_> {
             };
             chunk.step(&ctx);
             received.release();
+            drop(modulation);
+            if let Some(ach) = recorder.as_mut().and_then(|r| r.ach.as_mut()) {
+                // The next step's factors, from the concentration at its start, written
+                // before the barrier into the buffer that no one reads in this step.
+                if k + 1 < steps {
+                    ach.advance(&mut self.modulation.write(step + 1));
+                }
+            }
             let gap_out = gaps.then_some(&mut chunk.gaps.out);
             self.exchange.publish(w, step, &chunk.spikes, gap_out);
             self.barrier.wait();
