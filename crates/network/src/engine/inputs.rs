@@ -1,5 +1,13 @@
 //! Protocol inputs: Poisson trains, spike times and current changes, added to the ring
 //! slot and the stimulation current of the step they fall in.
+//!
+//! Inputs are indexed by when they act, so that a step costs only what its active inputs
+//! cost, however many inputs a protocol holds: spike-time events and current changes are
+//! sorted by step and read from a cursor; Poisson sources wait, sorted by start time, until
+//! a step ends after their start, and are dropped after the step that reaches their stop.
+//! A source that is not active cannot have a spike in the step (each train's first spike
+//! is drawn after `start_ms`), so the trains, and their random numbers, are those of a
+//! loop over every source.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -24,6 +32,7 @@ struct PoissonSource {
     weight_pa: f64,
     inhibitory: bool,
     rate_per_ms: f64,
+    start_ms: f64,
     stop_ms: f64,
     targets: Vec<PoissonTarget>,
 }
@@ -47,7 +56,12 @@ struct CurrentChange {
 /// The inputs into the neurons of one chunk.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Inputs {
+    /// Poisson sources, in input order.
     poisson: Vec<PoissonSource>,
+    /// Sources not yet started, latest start first (the next to start is last).
+    waiting: Vec<u32>,
+    /// Sources that may spike in this step, in input order (the order of the sums).
+    active: Vec<u32>,
     /// Spike-time events, by step; `timed[timed_next..]` are still to come.
     timed: Vec<TimedSpike>,
     timed_next: usize,
@@ -78,6 +92,13 @@ impl Inputs {
             inputs.add_input(k, &input.kind, &locals, seed, spec.dt_ms);
         }
         // Stable sorts: events of the same step keep input order, so sums are reproducible.
+        let poisson = &inputs.poisson;
+        inputs.waiting = (0..poisson.len() as u32).collect();
+        inputs.waiting.sort_by(|&a, &b| {
+            poisson[b as usize]
+                .start_ms
+                .total_cmp(&poisson[a as usize].start_ms)
+        });
         inputs.timed.sort_by_key(|e| e.step);
         inputs.currents.sort_by_key(|e| e.step);
         inputs
@@ -94,7 +115,9 @@ impl Inputs {
                 stop_ms,
             } => {
                 let rate_per_ms = rate_hz / 1000.0;
-                if rate_per_ms <= 0.0 {
+                // A train's random numbers depend on its input and neuron only, so a
+                // source with no target here can be left out.
+                if rate_per_ms <= 0.0 || locals.is_empty() {
                     return;
                 }
                 let targets = locals
@@ -113,6 +136,7 @@ impl Inputs {
                     weight_pa: *weight_pa,
                     inhibitory: *weight_pa < 0.0,
                     rate_per_ms,
+                    start_ms: *start_ms,
                     stop_ms: *stop_ms,
                     targets,
                 });
@@ -180,7 +204,10 @@ impl Inputs {
         let (slot_ex, slot_in) = rings.slot_starts(step);
         let (ring_ex, ring_in) = rings.both_mut();
         let t_end = (step + 1) as f64 * dt_ms;
-        for src in &mut self.poisson {
+        self.start_poisson(t_end);
+        let mut stopped = false;
+        for &k in &self.active {
+            let src = &mut self.poisson[k as usize];
             let (ring, slot) = if src.inhibitory {
                 (&mut *ring_in, slot_in)
             } else {
@@ -193,6 +220,12 @@ impl Inputs {
                     target.next_ms += exponential_ms(&mut target.rng, src.rate_per_ms);
                 }
             }
+            stopped |= src.stop_ms <= t_end;
+        }
+        if stopped {
+            // Every train of such a source is at or past its stop: nothing more to come.
+            let poisson = &self.poisson;
+            self.active.retain(|&k| poisson[k as usize].stop_ms > t_end);
         }
         while let Some(ev) = self.timed.get(self.timed_next) {
             if ev.step > step {
@@ -214,6 +247,23 @@ impl Inputs {
             }
             i_stim[ev.local as usize] += ev.delta_pa;
             self.currents_next += 1;
+        }
+    }
+
+    /// Activates the Poisson sources that start before `t_end`, the end of this step: the
+    /// only ones that may have a spike in it (a train's spikes come after its start).
+    #[inline]
+    fn start_poisson(&mut self, t_end: f64) {
+        let before = self.active.len();
+        while let Some(&k) = self.waiting.last() {
+            if self.poisson[k as usize].start_ms >= t_end {
+                break;
+            }
+            self.waiting.pop();
+            self.active.push(k);
+        }
+        if self.active.len() > before {
+            self.active.sort_unstable();
         }
     }
 }
