@@ -1,7 +1,7 @@
 //! Building a [`Simulation`] from a spec: the chunks (state, synapses, inputs, rings) and
 //! the read-only run context.
 
-use engram_neuron::{LifPropagators, LifState};
+use engram_neuron::{Model, ModelParams};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -32,10 +32,11 @@ impl Simulation {
         spec.validate()?;
         let threads = threads.max(1);
         let pop_ranges = population_ranges(spec);
-        let props = propagators(spec)?;
+        let models = models(spec)?;
         let pool = thread_pool(threads)?;
         let chunk_ranges = chunk_ranges(pop_ranges.last().map_or(0, |r| r.end), threads);
-        let build_chunk = |range: &Range<u32>| build_chunk(spec, seed, &pop_ranges, range.clone());
+        let build_chunk =
+            |range: &Range<u32>| build_chunk(spec, seed, &pop_ranges, &models, range.clone());
         let mut chunks: Vec<Chunk> = match &pool {
             Some(pool) => pool.install(|| chunk_ranges.par_iter().map(build_chunk).collect()),
             None => chunk_ranges.iter().map(build_chunk).collect(),
@@ -52,7 +53,7 @@ impl Simulation {
             c.allocate_rings(usize::from(max_delay) + 1);
             c.gaps = GapState::new(gap_projs.len(), gap_ring_len);
         }
-        check_gap_stability(spec, &pop_ranges, &props, &gap_projs, &chunks)?;
+        check_gap_stability(spec, &pop_ranges, &models, &gap_projs, &chunks)?;
         let n_synapses = chunks
             .iter()
             .flat_map(|c| c.csrs.iter())
@@ -60,7 +61,7 @@ impl Simulation {
             .sum();
         let run = RunCtx {
             dt_ms: spec.dt_ms,
-            props,
+            models,
             proj_info: projection_info(spec, &gap_projs),
             gap_projs,
             gap_ring_len,
@@ -97,13 +98,13 @@ fn population_ranges(spec: &NetworkSpec) -> Vec<Range<u32>> {
         .collect()
 }
 
-/// The propagators of each population for the spec's `dt`.
-fn propagators(spec: &NetworkSpec) -> Result<Vec<LifPropagators>, NetworkError> {
+/// The model constants of each population for the spec's `dt`.
+fn models(spec: &NetworkSpec) -> Result<Vec<Model>, NetworkError> {
     spec.populations
         .iter()
         .map(|p| {
-            p.params
-                .propagators(spec.dt_ms)
+            ModelParams::from(p.params)
+                .for_dt(spec.dt_ms)
                 .map_err(|e| NetworkError::Param {
                     owner: format!("populations.{}", p.name),
                     source: e,
@@ -215,17 +216,16 @@ fn build_chunk(
     spec: &NetworkSpec,
     seed: u64,
     pop_ranges: &[Range<u32>],
+    models: &[Model],
     range: Range<u32>,
 ) -> Chunk {
     let n = (range.end - range.start) as usize;
-    let mut state = LifState::new(n);
-    let segments = segments(spec, seed, pop_ranges, &range, &mut state);
+    let segments = segments(spec, seed, pop_ranges, models, &range);
     let csrs = chunk_synapses(spec, seed, pop_ranges, &range);
     let inputs = Inputs::build(spec, seed, pop_ranges, &range);
     Chunk {
         range,
         segments,
-        state,
         rings: Rings::empty(n),
         stim: Stimulation::new(n, inputs.has_currents()),
         csrs,
@@ -239,14 +239,14 @@ fn build_chunk(
     }
 }
 
-/// The population segments of the neurons `range`, with their initial potentials set in
-/// `state`.
+/// The population segments of the neurons `range`, with their state at rest but for the
+/// initial potentials.
 fn segments(
     spec: &NetworkSpec,
     seed: u64,
     pop_ranges: &[Range<u32>],
+    models: &[Model],
     range: &Range<u32>,
-    state: &mut LifState,
 ) -> Vec<Segment> {
     let mut segments = Vec::new();
     for (pop, pr) in pop_ranges.iter().enumerate() {
@@ -256,22 +256,23 @@ fn segments(
             continue;
         }
         let local = (lo - range.start) as usize..(hi - range.start) as usize;
-        let p = &spec.populations[pop];
-        let e_l = p.params.get().e_l_mv;
-        match p.v_init_mv {
-            ValueDist::Constant(v) => state.v_rel[local.clone()].fill(v - e_l),
-            dist => {
-                for (i, v) in state.v_rel[local.clone()].iter_mut().enumerate() {
+        let model = &models[pop];
+        let mut state = model.new_state(local.len());
+        for i in 0..local.len() {
+            let v = match spec.populations[pop].v_init_mv {
+                ValueDist::Constant(v) => v,
+                dist => {
                     let g = lo + i as u32;
-                    let mut rng = stream(seed, Purpose::InitialPotential, u64::from(g));
-                    *v = dist.sample(&mut rng) - e_l;
+                    dist.sample(&mut stream(seed, Purpose::InitialPotential, u64::from(g)))
                 }
-            }
+            };
+            model.set_potential_mv(&mut state, i, v);
         }
         segments.push(Segment {
             pop,
             local,
             global_start: lo,
+            state,
         });
     }
     segments

@@ -1,6 +1,6 @@
 //! A chunk: the neurons of one thread, with everything that only they need.
 
-use engram_neuron::LifState;
+use engram_neuron::{Model, ModelState};
 use std::ops::Range;
 
 use super::gain::Kwta;
@@ -18,6 +18,43 @@ pub(super) struct Segment {
     pub(super) local: Range<usize>,
     /// Global id of the segment's first neuron.
     pub(super) global_start: u32,
+    /// State of the segment's neurons, of the population's model.
+    pub(super) state: ModelState,
+}
+
+/// The segment that holds chunk-local neuron `i`, and `i`'s index within it.
+#[inline]
+pub(super) fn locate(segments: &[Segment], i: usize) -> (&Segment, usize) {
+    let seg = segments
+        .iter()
+        .find(|s| i < s.local.end)
+        .expect("a neuron of the chunk");
+    (seg, i - seg.local.start)
+}
+
+/// As [`locate`], to change the neuron's state.
+#[inline]
+pub(super) fn locate_mut(segments: &mut [Segment], i: usize) -> (&mut Segment, usize) {
+    let seg = segments
+        .iter_mut()
+        .find(|s| i < s.local.end)
+        .expect("a neuron of the chunk");
+    let k = i - seg.local.start;
+    (seg, k)
+}
+
+/// The dendritic bAP trace (mV) of chunk-local neuron `i`.
+#[inline]
+pub(super) fn dendritic_trace(segments: &[Segment], models: &[Model], i: usize) -> f64 {
+    let (seg, k) = locate(segments, i);
+    models[seg.pop].dendritic_trace_mv(&seg.state, k)
+}
+
+/// The potential (mV, relative to rest) that a gap junction sees at chunk-local neuron `i`.
+#[inline]
+pub(super) fn junction_potential(segments: &[Segment], models: &[Model], i: usize) -> f64 {
+    let (seg, k) = locate(segments, i);
+    models[seg.pop].junction_potential_mv(&seg.state, k)
 }
 
 /// The stimulation current of each neuron: current inputs, plus gap currents in the steps
@@ -70,10 +107,8 @@ impl Stimulation {
 pub(super) struct Chunk {
     /// Global ids of the chunk's neurons.
     pub(super) range: Range<u32>,
-    /// The chunk's neurons, population by population.
+    /// The chunk's neurons, population by population, with their state.
     pub(super) segments: Vec<Segment>,
-    /// Neuron state, by chunk-local index.
-    pub(super) state: LifState,
     /// Synaptic input by arrival step.
     pub(super) rings: Rings,
     /// Stimulation currents.
@@ -105,11 +140,12 @@ impl Chunk {
     /// Allocates the ring buffers with `slots` slots, away (in the cache) from the arrays
     /// the neuron update reads at the same index.
     pub(super) fn allocate_rings(&mut self, slots: usize) {
-        let taken = vec![
-            page_offset(&self.state.v_rel),
-            page_offset(&self.state.i_ex),
-            page_offset(&self.state.i_in),
-        ];
+        let taken = self
+            .segments
+            .iter()
+            .flat_map(|s| s.state.streamed())
+            .map(page_offset)
+            .collect();
         self.rings = Rings::allocate(self.len(), slots, taken);
     }
 

@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::StepCtx;
-use super::chunk::Chunk;
+use super::chunk::{Chunk, locate_mut};
 
 /// k-winners-take-all in one population, as every chunk sees it: each chunk keeps its own
 /// copy, updated from the network's spike list of the previous step, so all copies agree
@@ -86,9 +86,9 @@ impl Chunk {
     }
 
     /// Once a k-WTA population has its `k` winners (counted up to the previous step), the
-    /// other neurons' threshold crossings are suppressed: no spike, no bAP, no threshold
-    /// adaptation, no refractory period; the membrane is left at the reset potential (an
-    /// idealised fast inhibition).
+    /// other neurons' threshold crossings are vetoed by their model: no spike, no bAP, no
+    /// threshold adaptation, no refractory period; the membrane is left at the reset
+    /// potential (an idealised fast inhibition).
     /// The step in which the k-th winner fires lets all its spikes through, so a layer can
     /// end with a few more than `k` winners.
     pub(super) fn suppress_losers(&mut self, ctx: &StepCtx<'_>) {
@@ -96,7 +96,7 @@ impl Chunk {
             return;
         }
         let start = self.range.start;
-        let state = &mut self.state;
+        let segments = &mut self.segments;
         let kwta = &self.kwta;
         self.spikes.retain(|&g| {
             let Some(kw) = kwta.iter().find(|kw| kw.range.contains(&g)) else {
@@ -105,11 +105,8 @@ impl Chunk {
             if kw.count < kw.k || kw.winner[(g - kw.range.start) as usize] {
                 return true;
             }
-            let i = (g - start) as usize;
-            let props = &ctx.run.props[kw.pop];
-            state.bap[i] -= props.a_bap * ctx.modulation[kw.pop].bap_gain();
-            state.theta_adapt[i] -= props.theta_plus;
-            state.refractory[i] = 0;
+            let (seg, k) = locate_mut(segments, (g - start) as usize);
+            ctx.run.models[seg.pop].veto(&mut seg.state, k, &ctx.modulation[seg.pop]);
             false
         });
     }

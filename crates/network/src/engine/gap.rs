@@ -6,7 +6,7 @@
 //! (clipped for rectifying junctions) with the potential at that step's start.
 
 use super::StepCtx;
-use super::chunk::Chunk;
+use super::chunk::{Chunk, dendritic_trace, junction_potential};
 
 /// bAP traces below this (mV) are treated as zero: the neuron no longer drives its
 /// junctions. Even through 100 nS of coupling, 0.01 mV is a 1 pA current (a LIF with
@@ -111,7 +111,8 @@ impl Chunk {
             let stim = &mut self.stim;
             stim.i_total.copy_from_slice(&stim.i_stim);
             for ev in &pending {
-                let diff = ev.b_mv - self.state.v_rel[ev.local as usize];
+                let v = junction_potential(&self.segments, &ctx.run.models, ev.local as usize);
+                let diff = ev.b_mv - v;
                 let drive = if ev.rectifying { diff.max(0.0) } else { diff };
                 stim.i_total[ev.local as usize] += ev.g_ns * drive;
             }
@@ -127,13 +128,14 @@ impl Chunk {
         if ctx.run.gap_projs.is_empty() {
             return;
         }
-        let bap = &self.state.bap;
+        let (segments, models) = (&self.segments, &ctx.run.models);
+        let bap = |i: u32| dendritic_trace(segments, models, i as usize);
         let active = &mut self.gaps.bap_active;
-        active.retain(|&i| bap[i as usize] > BAP_EPS_MV);
+        active.retain(|&i| bap(i) > BAP_EPS_MV);
         let before = active.len();
         for &g in &self.spikes {
             let i = g - self.range.start;
-            if bap[i as usize] > BAP_EPS_MV && active[..before].binary_search(&i).is_err() {
+            if bap(i) > BAP_EPS_MV && active[..before].binary_search(&i).is_err() {
                 active.push(i);
             }
         }
@@ -194,7 +196,7 @@ impl Chunk {
                 if e0 == e1 {
                     continue;
                 }
-                let b = self.state.bap[p as usize];
+                let b = dendritic_trace(&self.segments, &ctx.run.models, p as usize);
                 for j in e0..e1 {
                     let e = index.in_edges[j] as usize;
                     let c = match index.tag_step[e] {

@@ -29,7 +29,7 @@ mod schedule;
 mod stability;
 mod worker;
 
-use engram_neuron::LifPropagators;
+use engram_neuron::{Model, ModelState};
 use std::ops::Range;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
@@ -66,8 +66,8 @@ struct RunCtx {
     dt_ms: f64,
     /// Global id range of each population.
     pop_ranges: Vec<Range<u32>>,
-    /// Neuron constants of each population.
-    props: Vec<LifPropagators>,
+    /// Neuron model constants of each population.
+    models: Vec<Model>,
     /// The gap-coupled projections.
     gap_projs: Vec<GapProj>,
     /// Length of the ring of pending gap currents (largest backward delay + 1).
@@ -388,18 +388,31 @@ impl Simulation {
 
     /// Dendritic bAP trace (mV) of every neuron, in global id order.
     pub fn bap_traces_mv(&self) -> Vec<f64> {
-        self.per_neuron(|c| &c.state.bap)
+        self.per_model_neuron(|m, s, i| m.dendritic_trace_mv(s, i))
     }
 
     /// Adaptive threshold rise (mV above `V_th`) of every neuron, in global id order.
     pub fn threshold_adaptation_mv(&self) -> Vec<f64> {
-        self.per_neuron(|c| &c.state.theta_adapt)
+        self.per_model_neuron(|m, s, i| m.threshold_rise_mv(s, i))
+    }
+
+    /// `value(model, state, i)` of every neuron, in global id order.
+    fn per_model_neuron(&self, value: impl Fn(&Model, &ModelState, usize) -> f64) -> Vec<f64> {
+        let n = self.run.pop_ranges.last().map_or(0, |r| r.end as usize);
+        let mut out = Vec::with_capacity(n);
+        for c in &self.chunks {
+            for seg in &lock(c).segments {
+                let model = &self.run.models[seg.pop];
+                out.extend((0..seg.state.len()).map(|i| value(model, &seg.state, i)));
+            }
+        }
+        out
     }
 
     /// Sets membrane potentials (mV, absolute) of the neurons `first..first + v.len()` of
     /// population `pop`.
     pub fn set_membrane_potentials_mv(&mut self, pop: usize, first: u32, v: &[f64]) {
-        let e_l = self.run.props[pop].e_l_mv;
+        let model = &self.run.models[pop];
         let start = self.run.pop_ranges[pop].start + first;
         for (k, &x) in v.iter().enumerate() {
             let g = start + k as u32;
@@ -407,7 +420,8 @@ impl Simulation {
                 let mut c = lock(c);
                 if c.range.contains(&g) {
                     let i = (g - c.range.start) as usize;
-                    c.state.v_rel[i] = x - e_l;
+                    let (seg, k) = chunk::locate_mut(&mut c.segments, i);
+                    model.set_potential_mv(&mut seg.state, k, x);
                 }
             }
         }
@@ -415,15 +429,6 @@ impl Simulation {
 
     /// Membrane potential (mV, absolute) of every neuron, in global id order.
     pub fn membrane_potentials_mv(&self) -> Vec<f64> {
-        let n = self.run.pop_ranges.last().map_or(0, |r| r.end as usize);
-        let mut out = Vec::with_capacity(n);
-        for c in &self.chunks {
-            let c = lock(c);
-            for seg in &c.segments {
-                let e_l = self.run.props[seg.pop].e_l_mv;
-                out.extend(c.state.v_rel[seg.local.clone()].iter().map(|v| v + e_l));
-            }
-        }
-        out
+        self.per_model_neuron(|m, s, i| m.potential_mv(s, i))
     }
 }

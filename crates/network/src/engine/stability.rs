@@ -6,7 +6,7 @@ use super::chunk::Chunk;
 use super::gap::GapProj;
 use crate::NetworkError;
 use crate::spec::NetworkSpec;
-use engram_neuron::LifPropagators;
+use engram_neuron::Model;
 
 /// Rejects gap coupling that would make the explicit update of the coupling unstable:
 /// for every presynaptic neuron, `dt * sum g / C_m < 1`, with `g` at its largest
@@ -16,7 +16,7 @@ use engram_neuron::LifPropagators;
 pub(super) fn check_gap_stability(
     spec: &NetworkSpec,
     pop_ranges: &[Range<u32>],
-    props: &[LifPropagators],
+    models: &[Model],
     gap_projs: &[GapProj],
     chunks: &[Chunk],
 ) -> Result<(), NetworkError> {
@@ -25,7 +25,7 @@ pub(super) fn check_gap_stability(
     }
     let (sum_g, owner) = coupling_per_neuron(pop_ranges, gap_projs, chunks);
     for (pop, range) in pop_ranges.iter().enumerate() {
-        let c_m = props[pop].c_m_pf;
+        let c_m = models[pop].capacitance_pf();
         for g in range.clone() {
             let x = spec.dt_ms * sum_g[g as usize] / c_m;
             if x >= 1.0 {
