@@ -10,13 +10,13 @@ use super::chunk::{Chunk, Segment, Stimulation};
 use super::exchange::Exchange;
 use super::gap::{GapProj, GapState};
 use super::inputs::Inputs;
-use super::learning::Rule;
+use super::learning::{Learner, Rule};
 use super::modulation::ModulationBuffer;
 use super::ring::Rings;
 use super::stability::check_gap_stability;
 use super::{ProjInfo, RunCtx, Simulation};
 use crate::NetworkError;
-use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch, GapIndex};
+use crate::connect::{ChunkCsr, ConnectJob, ConnectScratch};
 use crate::spec::{NetworkSpec, PlasticityRule, ValueDist};
 use engram_core::Modulation;
 use engram_core::rng::{Purpose, stream};
@@ -221,7 +221,7 @@ fn build_chunk(
 ) -> Chunk {
     let n = (range.end - range.start) as usize;
     let segments = segments(spec, seed, pop_ranges, models, &range);
-    let csrs = chunk_synapses(spec, seed, pop_ranges, &range);
+    let (csrs, learners) = chunk_synapses(spec, seed, pop_ranges, &range);
     let inputs = Inputs::build(spec, seed, pop_ranges, &range);
     Chunk {
         range,
@@ -229,6 +229,7 @@ fn build_chunk(
         rings: Rings::empty(n),
         stim: Stimulation::new(n, inputs.has_currents()),
         csrs,
+        learners,
         inputs,
         spikes: Vec::new(),
         gather: Vec::new(),
@@ -278,16 +279,17 @@ fn segments(
     segments
 }
 
-/// The synapses of every projection onto the neurons `range`, with the in-edge index of
-/// those that have junctions or learn.
+/// The synapses of every projection onto the neurons `range`, with the junction index and
+/// learning state of those that have junctions or learn.
 fn chunk_synapses(
     spec: &NetworkSpec,
     seed: u64,
     pop_ranges: &[Range<u32>],
     range: &Range<u32>,
-) -> Vec<ChunkCsr> {
+) -> (Vec<ChunkCsr>, Vec<Option<Learner>>) {
     let n = (range.end - range.start) as usize;
     let mut csrs = Vec::new();
+    let mut learners = Vec::new();
     let mut scratch = ConnectScratch::default();
     for (i, proj) in spec.projections.iter().enumerate() {
         let tr = &pop_ranges[proj.target];
@@ -307,17 +309,20 @@ fn chunk_synapses(
             chunk: range.clone(),
         };
         let mut csr = job.build(&mut scratch);
-        if proj.gap.is_some() || proj.plasticity.is_some() {
-            let mut index = GapIndex::new(&csr, n);
-            if let Some(g) = spec.projections[csr.proj].gap.filter(|g| g.tau_g_ms > 0.0) {
-                index.track_weights(csr.weights.per_edge_mut(), 1.0 / g.weight_unit_pa);
+        let learner = (proj.gap.is_some() || proj.plasticity.is_some()).then(|| {
+            let mut learner = Learner::new(&csr, n);
+            if let Some(g) = proj.gap.filter(|g| g.tau_g_ms > 0.0) {
+                let weights = csr.weights.per_edge_mut();
+                learner.index.track_weights(weights, 1.0 / g.weight_unit_pa);
             }
             if proj.plasticity.is_some_and(|pl| pl.normalize) {
-                index.record_totals(csr.weights.per_edge_mut());
+                let weights = csr.weights.per_edge_mut();
+                learner.plasticity.record_totals(&learner.index, weights);
             }
-            csr.gap = Some(index);
-        }
+            learner
+        });
         csrs.push(csr);
+        learners.push(learner);
     }
-    csrs
+    (csrs, learners)
 }

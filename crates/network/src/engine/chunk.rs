@@ -6,6 +6,7 @@ use std::ops::Range;
 use super::gain::Kwta;
 use super::gap::GapState;
 use super::inputs::Inputs;
+use super::learning::Learner;
 use super::ring::{Rings, page_offset};
 use crate::connect::ChunkCsr;
 
@@ -115,6 +116,9 @@ pub(super) struct Chunk {
     pub(super) stim: Stimulation,
     /// The synapses onto the chunk's neurons, one CSR per projection.
     pub(super) csrs: Vec<ChunkCsr>,
+    /// For each CSR, its junction index and learning state when the projection has gap
+    /// junctions or plasticity.
+    pub(super) learners: Vec<Option<Learner>>,
     /// Protocol inputs into the chunk's neurons.
     pub(super) inputs: Inputs,
     /// Spikes emitted in the current step (global ids, ascending).
@@ -155,5 +159,11 @@ impl Chunk {
         n * (8 * 4 + 4 + 8)
             + self.rings.memory_bytes()
             + self.csrs.iter().map(ChunkCsr::memory_bytes).sum::<usize>()
+            + self
+                .learners
+                .iter()
+                .flatten()
+                .map(Learner::memory_bytes)
+                .sum::<usize>()
     }
 }

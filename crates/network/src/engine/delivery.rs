@@ -17,7 +17,7 @@ impl Chunk {
         }
         let sent = ctx.step - 1;
         let n = self.len();
-        for csr in &mut self.csrs {
+        for (csr, learner) in self.csrs.iter_mut().zip(&mut self.learners) {
             let info = &ctx.run.proj_info[csr.proj];
             let gain = ctx.modulation[info.target_pop].forward_gain();
             gather_fired(csr, ctx.received, &mut self.fired);
@@ -43,11 +43,11 @@ impl Chunk {
                         }
                     }
                 }
-                if let Some(index) = &mut csr.gap {
+                if let Some(learner) = learner {
                     learn_at_pre_spike(
                         ctx,
                         info,
-                        index,
+                        learner,
                         &csr.targets[e0..e1],
                         &mut csr.weights.per_edge_mut()[e0..e1],
                         e0,

@@ -7,6 +7,7 @@
 
 use super::StepCtx;
 use super::chunk::{Chunk, dendritic_trace, junction_potential};
+use crate::connect::ChunkCsr;
 
 /// bAP traces below this (mV) are treated as zero: the neuron no longer drives its
 /// junctions. Even through 100 nS of coupling, 0.01 mV is a 1 pA current (a LIF with
@@ -76,6 +77,90 @@ impl GapState {
             out: vec![Vec::new(); n_projs],
             pending: vec![Vec::new(); ring_len as usize],
         }
+    }
+}
+
+/// The synapses of one projection onto a chunk's neurons listed by target, for gap
+/// junctions (which carry current from the target's dendrite back to the source) and for
+/// learning at the target's spikes; with the junctions' encoding tags and, when they track
+/// the chemical weights with a time constant, their own weights.
+#[derive(Debug, Clone)]
+pub(super) struct JunctionIndex {
+    /// `in_ptr[t]..in_ptr[t + 1]` index `in_edges` and `in_src` for chunk-local target `t`.
+    pub(super) in_ptr: Vec<u32>,
+    /// Edge ids (into the CSR arrays), per target in source order.
+    pub(super) in_edges: Vec<u32>,
+    /// Global id of each edge's source.
+    pub(super) in_src: Vec<u32>,
+    /// Step at which each edge (by edge id) was last tagged; `u32::MAX`: never.
+    pub(super) tag_step: Vec<u32>,
+    /// Weight seen by each edge's junction (units of the gap weight unit) when it tracks
+    /// the chemical weight with a time constant; empty when the coupling is locked.
+    w_gap: Vec<f64>,
+    /// Step at which each `w_gap` was last brought up to date.
+    w_gap_step: Vec<u64>,
+}
+
+impl JunctionIndex {
+    /// Builds the index from a CSR over sources; `n_local` is the chunk size.
+    pub(super) fn new(csr: &ChunkCsr, n_local: usize) -> JunctionIndex {
+        let m = csr.targets.len();
+        let mut in_ptr = vec![0u32; n_local + 1];
+        for &t in &csr.targets {
+            in_ptr[t as usize + 1] += 1;
+        }
+        for i in 0..n_local {
+            in_ptr[i + 1] += in_ptr[i];
+        }
+        let mut next: Vec<u32> = in_ptr[..n_local].to_vec();
+        let mut in_edges = vec![0u32; m];
+        let mut in_src = vec![0u32; m];
+        for s in 0..csr.row_ptr.len() - 1 {
+            for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                let t = csr.targets[e] as usize;
+                let pos = next[t] as usize;
+                next[t] += 1;
+                in_edges[pos] = e as u32;
+                in_src[pos] = csr.src_start + s as u32;
+            }
+        }
+        JunctionIndex {
+            in_ptr,
+            in_edges,
+            in_src,
+            tag_step: vec![u32::MAX; m],
+            w_gap: Vec::new(),
+            w_gap_step: Vec::new(),
+        }
+    }
+
+    /// Starts tracking: each junction's weight is the built weight (`weights` in pA,
+    /// `inv_unit` its unit's inverse).
+    pub(super) fn track_weights(&mut self, weights: &[f32], inv_unit: f64) {
+        self.w_gap = weights.iter().map(|&w| f64::from(w) * inv_unit).collect();
+        self.w_gap_step = vec![0; weights.len()];
+    }
+
+    /// Brings edge `e`'s junction weight up to step `now`, the chemical weight having been
+    /// `w` (in units) since the last update: `w_gap = w + (w_gap - w) exp(-steps / tau)`.
+    #[inline]
+    pub(super) fn settle(&mut self, e: usize, now: u64, w: f64, decay_per_step: f64) -> f64 {
+        let last = self.w_gap_step[e];
+        if now > last {
+            let k = (-((now - last) as f64) * decay_per_step).exp();
+            self.w_gap[e] = w + (self.w_gap[e] - w) * k;
+            self.w_gap_step[e] = now;
+        }
+        self.w_gap[e]
+    }
+
+    /// Heap memory in bytes (the tracked weights aside).
+    pub(super) fn memory_bytes(&self) -> usize {
+        (self.in_ptr.capacity()
+            + self.in_edges.capacity()
+            + self.in_src.capacity()
+            + self.tag_step.capacity())
+            * 4
     }
 }
 
@@ -177,11 +262,12 @@ impl Chunk {
         if self.gaps.bap_active.is_empty() {
             return;
         }
-        for csr in &mut self.csrs {
+        for (csr, learner) in self.csrs.iter().zip(&mut self.learners) {
             // The in-edge index also exists for projections that are plastic only.
-            let (Some(index), Some(k)) = (&mut csr.gap, ctx.run.proj_info[csr.proj].gap) else {
+            let (Some(learner), Some(k)) = (learner, ctx.run.proj_info[csr.proj].gap) else {
                 continue;
             };
+            let index = &mut learner.index;
             let gp = ctx.run.gap_projs[k];
             let m_gap = ctx.modulation[gp.target_pop].gap_gain();
             if m_gap == 0.0 || gp.kappa_ns == 0.0 {

@@ -5,8 +5,90 @@
 //! each spike of its target neurons (after the neuron update).
 
 use super::chunk::Chunk;
+use super::gap::JunctionIndex;
 use super::{ProjInfo, StepCtx};
-use crate::connect::GapIndex;
+use crate::connect::ChunkCsr;
+
+/// The learning state of one projection's synapses onto a chunk: STDP traces and the
+/// totals that synaptic normalization restores.
+#[derive(Debug, Clone)]
+pub(super) struct Plasticity {
+    /// Step of the last spike of each source neuron (population index); `u64::MAX`: never.
+    last_pre: Vec<u64>,
+    /// Presynaptic trace of each source at its last spike (pair-based STDP).
+    x_pre: Vec<f64>,
+    /// Postsynaptic trace of each chunk-local neuron at `y_step` (pair-based STDP).
+    y_post: Vec<f64>,
+    /// Step at which `y_post` was last updated.
+    y_step: Vec<u64>,
+    /// Sum of each chunk-local target's incoming weights (pA) as built, which synaptic
+    /// normalization restores; empty when the projection does not normalize.
+    in_total: Vec<f64>,
+}
+
+impl Plasticity {
+    /// No spike yet, for `n_src` sources and `n_local` targets.
+    pub(super) fn new(n_src: usize, n_local: usize) -> Plasticity {
+        Plasticity {
+            last_pre: vec![u64::MAX; n_src],
+            x_pre: vec![0.0; n_src],
+            y_post: vec![0.0; n_local],
+            y_step: vec![0; n_local],
+            in_total: Vec::new(),
+        }
+    }
+
+    /// Records each target's total incoming weight (`weights` in pA, by edge id, listed by
+    /// target in `index`): the sum that synaptic normalization keeps.
+    pub(super) fn record_totals(&mut self, index: &JunctionIndex, weights: &[f32]) {
+        self.in_total = index
+            .in_ptr
+            .windows(2)
+            .map(|r| {
+                index.in_edges[r[0] as usize..r[1] as usize]
+                    .iter()
+                    .map(|&e| f64::from(weights[e as usize]))
+                    .sum()
+            })
+            .collect();
+    }
+
+    /// Heap memory in bytes.
+    fn memory_bytes(&self) -> usize {
+        (self.last_pre.capacity()
+            + self.x_pre.capacity()
+            + self.y_post.capacity()
+            + self.y_step.capacity()
+            + self.in_total.capacity())
+            * 8
+    }
+}
+
+/// The synapses of a projection with junctions or plasticity, seen from their targets:
+/// the junction index and the learning state.
+#[derive(Debug, Clone)]
+pub(super) struct Learner {
+    /// The synapses listed by target, with tags and tracked junction weights.
+    pub(super) index: JunctionIndex,
+    /// STDP traces and normalization totals.
+    pub(super) plasticity: Plasticity,
+}
+
+impl Learner {
+    /// The learner of `csr` (onto `n_local` neurons), for a projection with junctions or
+    /// plasticity.
+    pub(super) fn new(csr: &ChunkCsr, n_local: usize) -> Learner {
+        Learner {
+            index: JunctionIndex::new(csr, n_local),
+            plasticity: Plasticity::new(csr.row_ptr.len() - 1, n_local),
+        }
+    }
+
+    /// Heap memory in bytes.
+    pub(super) fn memory_bytes(&self) -> usize {
+        self.index.memory_bytes() + self.plasticity.memory_bytes()
+    }
+}
 
 /// A plasticity rule prepared for the step.
 #[derive(Debug, Clone, Copy)]
@@ -54,13 +136,13 @@ impl Chunk {
             return;
         }
         let start = self.range.start;
-        for csr in &mut self.csrs {
-            let Some(index) = &mut csr.gap else { continue };
+        for (csr, learner) in self.csrs.iter_mut().zip(&mut self.learners) {
+            let Some(learner) = learner else { continue };
             let info = &ctx.run.proj_info[csr.proj];
             learn_at_post_spikes(
                 ctx,
                 info,
-                index,
+                learner,
                 csr.weights.per_edge_mut(),
                 &self.spikes,
                 start,
@@ -77,13 +159,14 @@ impl Chunk {
 pub(super) fn learn_at_pre_spike(
     ctx: &StepCtx<'_>,
     info: &ProjInfo,
-    index: &mut GapIndex,
+    learner: &mut Learner,
     targets: &[u32],
     weights: &mut [f32],
     first_edge: usize,
     s: usize,
     sent: u64,
 ) {
+    let (index, plast) = (&mut learner.index, &mut learner.plasticity);
     if let Some(Rule::PairTrace {
         a_minus,
         decay_plus,
@@ -92,11 +175,11 @@ pub(super) fn learn_at_pre_spike(
         ..
     }) = info.rule
     {
-        let x = match index.last_pre[s] {
+        let x = match plast.last_pre[s] {
             u64::MAX => 0.0,
-            at => index.x_pre[s] * (-((sent - at) as f64) * decay_plus).exp(),
+            at => plast.x_pre[s] * (-((sent - at) as f64) * decay_plus).exp(),
         };
-        index.x_pre[s] = x + 1.0;
+        plast.x_pre[s] = x + 1.0;
         let rate = a_minus * ctx.modulation[info.target_pop].plasticity_rate();
         if ctx.run.plasticity_on && rate != 0.0 {
             for (k, (t, w)) in targets.iter().zip(weights.iter_mut()).enumerate() {
@@ -104,13 +187,13 @@ pub(super) fn learn_at_pre_spike(
                     index.settle(first_edge + k, ctx.step, f64::from(*w) * inv_unit, decay);
                 }
                 let t = *t as usize;
-                let y = index.y_post[t] * (-((sent - index.y_step[t]) as f64) * decay_minus).exp();
+                let y = plast.y_post[t] * (-((sent - plast.y_step[t]) as f64) * decay_minus).exp();
                 let wn = (f64::from(*w) / unit_pa - rate * y).clamp(0.0, 1.0);
                 *w = (wn * unit_pa) as f32;
             }
         }
     }
-    index.last_pre[s] = sent;
+    plast.last_pre[s] = sent;
 }
 
 /// Learning at the spikes of this chunk's neurons in this step: STDP on their incoming
@@ -118,13 +201,14 @@ pub(super) fn learn_at_pre_spike(
 fn learn_at_post_spikes(
     ctx: &StepCtx<'_>,
     info: &ProjInfo,
-    index: &mut GapIndex,
+    learner: &mut Learner,
     weights: &mut [f32],
     spikes: &[u32],
     chunk_start: u32,
     src_start: u32,
 ) {
     let now = ctx.step;
+    let (index, plast) = (&mut learner.index, &mut learner.plasticity);
     let n_local = index.in_ptr.len() - 1;
     let m_plast = ctx.modulation[info.target_pop].plasticity_rate();
     for &g in spikes {
@@ -139,7 +223,7 @@ fn learn_at_post_spikes(
         for j in e0..e1 {
             let e = index.in_edges[j] as usize;
             let s = (index.in_src[j] - src_start) as usize;
-            let last = index.last_pre[s];
+            let last = plast.last_pre[s];
             let since = if last == u64::MAX {
                 u64::MAX
             } else {
@@ -159,22 +243,22 @@ fn learn_at_post_spikes(
                 index.settle(e, now, f64::from(weights[e]) * inv_unit, decay);
             }
             if let Some(rule) = info.rule {
-                let x_pre = index.x_pre[s];
+                let x_pre = plast.x_pre[s];
                 weights[e] = potentiate(rule, weights[e], since, x_pre, m_plast);
             }
         }
-        if ctx.run.plasticity_on && m_plast > 0.0 && !index.in_total.is_empty() {
+        if ctx.run.plasticity_on && m_plast > 0.0 && !plast.in_total.is_empty() {
             normalize_incoming(
                 weights,
                 &index.in_edges[e0..e1],
-                index.in_total[p],
+                plast.in_total[p],
                 info.rule,
             );
         }
         if let Some(Rule::PairTrace { decay_minus, .. }) = info.rule {
-            let y = index.y_post[p] * (-((now - index.y_step[p]) as f64) * decay_minus).exp();
-            index.y_post[p] = y + 1.0;
-            index.y_step[p] = now;
+            let y = plast.y_post[p] * (-((now - plast.y_step[p]) as f64) * decay_minus).exp();
+            plast.y_post[p] = y + 1.0;
+            plast.y_step[p] = now;
         }
     }
 }

@@ -40,7 +40,7 @@ use engram_core::{Modulation, SpikeSink};
 use exchange::{Exchange, Received};
 use gain::Kwta;
 use gap::{GapProj, tag_decay};
-use learning::Rule;
+use learning::{Learner, Rule};
 use modulation::{Acetylcholine, ModulationBuffer};
 
 /// What the step needs to know of each projection.
@@ -329,7 +329,7 @@ impl Simulation {
     /// The synapses of projection `proj` as `(source index, target index, weight in pA)`,
     /// indices within their populations, sorted by source then target.
     pub fn weights(&self, proj: usize) -> Vec<(u32, u32, f32)> {
-        self.per_synapse(proj, |csr, e| csr.weights.get(e))
+        self.per_synapse(proj, |csr, _, e| csr.weights.get(e))
     }
 
     /// The encoding tags of projection `proj`'s junctions at the current step, as
@@ -340,11 +340,10 @@ impl Simulation {
         let k = self.run.proj_info[proj].gap?;
         let decay = self.run.gap_projs[k].tag_decay_per_step;
         let now = self.step;
-        Some(self.per_synapse(proj, |csr, e| {
-            let index = csr
-                .gap
-                .as_ref()
-                .expect("a gap projection has a junction index");
+        Some(self.per_synapse(proj, |_, learner, e| {
+            let index = &learner
+                .expect("a gap projection has a junction index")
+                .index;
             match index.tag_step[e] {
                 u32::MAX => 0.0,
                 at => tag_decay(at, now, decay) as f32,
@@ -352,22 +351,23 @@ impl Simulation {
         }))
     }
 
-    /// `value(csr, edge)` for every synapse of projection `proj`, as `(source index,
+    /// `value(csr, learner, edge)` for every synapse of projection `proj`, as `(source index,
     /// target index, value)` with indices within their populations, sorted by source then
     /// target (synapses between the same pair keep their generation order).
     fn per_synapse(
         &self,
         proj: usize,
-        value: impl Fn(&ChunkCsr, usize) -> f32,
+        value: impl Fn(&ChunkCsr, Option<&Learner>, usize) -> f32,
     ) -> Vec<(u32, u32, f32)> {
         let mut out = Vec::new();
         for c in &self.chunks {
             let c = lock(c);
-            for csr in c.csrs.iter().filter(|x| x.proj == proj) {
+            let csrs = c.csrs.iter().zip(&c.learners);
+            for (csr, learner) in csrs.filter(|(x, _)| x.proj == proj) {
                 for s in 0..csr.row_ptr.len() - 1 {
                     for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                         let g = c.range.start + csr.targets[e];
-                        out.push((s as u32, g, value(csr, e)));
+                        out.push((s as u32, g, value(csr, learner.as_ref(), e)));
                     }
                 }
             }

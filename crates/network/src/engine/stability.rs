@@ -58,9 +58,11 @@ fn coupling_per_neuron(
     let mut sum_g = vec![0.0f64; n_total];
     let mut owner: Vec<Option<usize>> = vec![None; n_total];
     for c in chunks {
-        for csr in &c.csrs {
+        for (csr, learner) in c.csrs.iter().zip(&c.learners) {
             // The in-edge index also exists for projections that are plastic only.
-            let Some(index) = &csr.gap else { continue };
+            let Some(index) = learner.as_ref().map(|l| &l.index) else {
+                continue;
+            };
             let Some(gp) = gap_projs.iter().find(|g| g.proj == csr.proj) else {
                 continue;
             };
