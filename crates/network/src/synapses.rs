@@ -9,8 +9,6 @@
 //! synapse, and the spec's validation rejects learning and junctions on projections with
 //! shared weights.
 
-use crate::connect::GapIndex;
-
 /// Axonal delays of one projection, in steps.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Delays {
@@ -91,9 +89,6 @@ pub(crate) struct ChunkCsr {
     pub delays: Delays,
     /// True for an inhibitory projection (weights <= 0).
     pub inhibitory: bool,
-    /// In-edge index and learning state, when the projection has gap junctions or
-    /// plasticity.
-    pub gap: Option<GapIndex>,
 }
 
 impl ChunkCsr {
@@ -119,19 +114,6 @@ impl ChunkCsr {
                 Delays::Constant(_) => 0,
                 Delays::PerEdge(d) => d.capacity() * 2,
             }
-            + self.gap.as_ref().map_or(0, |g| {
-                (g.in_ptr.capacity()
-                    + g.in_edges.capacity()
-                    + g.in_src.capacity()
-                    + g.tag_step.capacity())
-                    * 4
-                    + (g.last_pre.capacity()
-                        + g.x_pre.capacity()
-                        + g.y_post.capacity()
-                        + g.y_step.capacity()
-                        + g.in_total.capacity())
-                        * 8
-            })
     }
 }
 

@@ -445,3 +445,66 @@ proptest! {
         prop_assert!(high.len() >= low.len(), "{} pA: {} spikes, {} pA: {} spikes", i, low.len(), i + delta, high.len());
     }
 }
+
+#[test]
+fn a_vetoed_crossing_leaves_only_the_reset() {
+    // A neuron with a bAP trace b and a threshold rise a crosses threshold in one step; the
+    // veto takes back the bAP jump, the threshold rise and the refractory period: b and a
+    // have only decayed, the next step integrates, and V is at reset.
+    let p = LifParams {
+        a_bap_mv: 20.0,
+        theta_plus_mv: 2.0,
+        t_ref_ms: 2.0,
+        ..LifParams::default()
+    };
+    let prop = p.checked().unwrap().propagators(DT).unwrap();
+    let mut state = LifState::new(1);
+    state.bap[0] = 5.0;
+    state.theta_adapt[0] = 1.0;
+    state.v_rel[0] = 100.0;
+    let m = Modulation::NEUTRAL.with(Target::BapGain, 0.5);
+    let mut spikes = Vec::new();
+    step_alone(&prop, &mut state, m, &mut spikes);
+    assert_eq!(spikes, vec![0], "the crossing happened");
+    NeuronModel::veto(&prop, &mut state, 0, &m);
+    assert_relative_eq!(state.bap[0], 5.0 * prop.p_bap, max_relative = 1e-12);
+    assert_relative_eq!(
+        state.theta_adapt[0],
+        1.0 * prop.p_theta,
+        max_relative = 1e-12
+    );
+    assert_eq!(state.refractory[0], 0);
+    assert_eq!(state.v_rel[0], p.v_reset_mv - p.e_l_mv);
+    // Not refractory: the next step integrates V from the reset with the bias current.
+    let p2 = LifParams { i_e_pa: 100.0, ..p };
+    let prop2 = p2.checked().unwrap().propagators(DT).unwrap();
+    step_alone(&prop2, &mut state, m, &mut spikes);
+    let v_reset = p.v_reset_mv - p.e_l_mv;
+    assert_relative_eq!(
+        state.v_rel[0],
+        prop2.p22 * v_reset + prop2.p20 * 100.0,
+        max_relative = 1e-12
+    );
+}
+
+#[test]
+fn model_enum_dispatches_to_lif_exp() {
+    let params = LifParams {
+        e_l_mv: -65.0,
+        a_bap_mv: 10.0,
+        ..LifParams::default()
+    }
+    .checked()
+    .unwrap();
+    let model = ModelParams::from(params).for_dt(DT).unwrap();
+    assert_eq!(model, Model::LifExp(params.propagators(DT).unwrap()));
+    let mut state = model.new_state(3);
+    assert_eq!(state.len(), 3);
+    model.set_potential_mv(&mut state, 1, -60.0);
+    assert_eq!(model.potential_mv(&state, 1), -60.0);
+    assert_eq!(model.junction_potential_mv(&state, 1), 5.0);
+    assert_eq!(model.capacitance_pf(), 250.0);
+    state.reset_to_rest();
+    assert_eq!(model.potential_mv(&state, 1), -65.0);
+    assert_eq!(model.dendritic_trace_mv(&state, 1), 0.0);
+}

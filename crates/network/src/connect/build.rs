@@ -318,7 +318,6 @@ fn blocks_to_csr(
             None => Delays::PerEdge(delays),
         },
         inhibitory: false,
-        gap: None,
     }
 }
 

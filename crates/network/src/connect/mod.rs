@@ -21,7 +21,6 @@ use rand_chacha::ChaCha8Rng;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use crate::synapses::ChunkCsr;
 use engram_core::FieldError;
 
 mod build;
@@ -228,111 +227,4 @@ fn check_degree(
 #[cfg(feature = "serde")]
 fn default_true() -> bool {
     true
-}
-
-/// The synapses of a chunk's neurons listed by target, for gap junctions (which carry
-/// current from the target's dendrite back to the source).
-#[derive(Debug, Clone)]
-pub(crate) struct GapIndex {
-    /// `in_ptr[t]..in_ptr[t + 1]` index `in_edges` and `in_src` for chunk-local target `t`.
-    pub in_ptr: Vec<u32>,
-    /// Edge ids (into the CSR arrays), per target in source order.
-    pub in_edges: Vec<u32>,
-    /// Global id of each edge's source.
-    pub in_src: Vec<u32>,
-    /// Step at which each edge (by edge id) was last tagged; `u32::MAX`: never.
-    pub tag_step: Vec<u32>,
-    /// Step of the last spike of each source neuron (population index); `u64::MAX`: never.
-    pub last_pre: Vec<u64>,
-    /// Presynaptic trace of each source at its last spike (pair-based STDP).
-    pub x_pre: Vec<f64>,
-    /// Postsynaptic trace of each chunk-local neuron at `y_step` (pair-based STDP).
-    pub y_post: Vec<f64>,
-    /// Step at which `y_post` was last updated.
-    pub y_step: Vec<u64>,
-    /// Weight seen by each edge's junction (units of the gap weight unit) when it tracks
-    /// the chemical weight with a time constant; empty when the coupling is locked.
-    pub w_gap: Vec<f64>,
-    /// Step at which each `w_gap` was last brought up to date.
-    pub w_gap_step: Vec<u64>,
-    /// Sum of each chunk-local target's incoming weights (pA) as built, which synaptic
-    /// normalization restores; empty when the projection does not normalize.
-    pub in_total: Vec<f64>,
-}
-
-impl GapIndex {
-    /// Starts tracking: each junction's weight is the built weight (`weights` in pA,
-    /// `inv_unit` its unit's inverse).
-    pub fn track_weights(&mut self, weights: &[f32], inv_unit: f64) {
-        self.w_gap = weights.iter().map(|&w| f64::from(w) * inv_unit).collect();
-        self.w_gap_step = vec![0; weights.len()];
-    }
-
-    /// Brings edge `e`'s junction weight up to step `now`, the chemical weight having been
-    /// `w` (in units) since the last update: `w_gap = w + (w_gap - w) exp(-steps / tau)`.
-    #[inline]
-    pub fn settle(&mut self, e: usize, now: u64, w: f64, decay_per_step: f64) -> f64 {
-        let last = self.w_gap_step[e];
-        if now > last {
-            let k = (-((now - last) as f64) * decay_per_step).exp();
-            self.w_gap[e] = w + (self.w_gap[e] - w) * k;
-            self.w_gap_step[e] = now;
-        }
-        self.w_gap[e]
-    }
-}
-
-impl GapIndex {
-    /// Records each target's total incoming weight (`weights` in pA, by edge id): the sum
-    /// that synaptic normalization keeps.
-    pub fn record_totals(&mut self, weights: &[f32]) {
-        self.in_total = self
-            .in_ptr
-            .windows(2)
-            .map(|r| {
-                self.in_edges[r[0] as usize..r[1] as usize]
-                    .iter()
-                    .map(|&e| f64::from(weights[e as usize]))
-                    .sum()
-            })
-            .collect();
-    }
-
-    /// Builds the index from a CSR over sources; `n_local` is the chunk size.
-    pub fn new(csr: &ChunkCsr, n_local: usize) -> GapIndex {
-        let m = csr.targets.len();
-        let mut in_ptr = vec![0u32; n_local + 1];
-        for &t in &csr.targets {
-            in_ptr[t as usize + 1] += 1;
-        }
-        for i in 0..n_local {
-            in_ptr[i + 1] += in_ptr[i];
-        }
-        let mut next: Vec<u32> = in_ptr[..n_local].to_vec();
-        let mut in_edges = vec![0u32; m];
-        let mut in_src = vec![0u32; m];
-        for s in 0..csr.row_ptr.len() - 1 {
-            for e in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                let t = csr.targets[e] as usize;
-                let pos = next[t] as usize;
-                next[t] += 1;
-                in_edges[pos] = e as u32;
-                in_src[pos] = csr.src_start + s as u32;
-            }
-        }
-        let n_src = csr.row_ptr.len() - 1;
-        GapIndex {
-            in_ptr,
-            in_edges,
-            in_src,
-            tag_step: vec![u32::MAX; m],
-            last_pre: vec![u64::MAX; n_src],
-            x_pre: vec![0.0; n_src],
-            y_post: vec![0.0; n_local],
-            y_step: vec![0; n_local],
-            w_gap: Vec::new(),
-            w_gap_step: Vec::new(),
-            in_total: Vec::new(),
-        }
-    }
 }

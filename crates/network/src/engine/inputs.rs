@@ -1,0 +1,282 @@
+//! Protocol inputs: Poisson trains, spike times and current changes, added to the ring
+//! slot and the stimulation current of the step they fall in.
+//!
+//! Inputs are indexed by when they act, so that a step costs only what its active inputs
+//! cost, however many inputs a protocol holds: spike-time events and current changes are
+//! sorted by step and read from a cursor; Poisson sources wait, sorted by start time, until
+//! a step ends after their start, and are dropped after the step that reaches their stop.
+//! A source that is not active cannot have a spike in the step (each train's first spike
+//! is drawn after `start_ms`), so the trains, and their random numbers, are those of a
+//! loop over every source.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::ops::Range;
+
+use super::ring::Rings;
+use crate::spec::{InputKind, NetworkSpec};
+use engram_core::rng::{Purpose, stream};
+use engram_core::time::step_of;
+
+/// A Poisson train into one neuron.
+#[derive(Debug, Clone)]
+struct PoissonTarget {
+    local: u32,
+    next_ms: f64,
+    rng: ChaCha8Rng,
+}
+
+/// One Poisson input: a train per target neuron.
+#[derive(Debug, Clone)]
+struct PoissonSource {
+    weight_pa: f64,
+    inhibitory: bool,
+    rate_per_ms: f64,
+    start_ms: f64,
+    stop_ms: f64,
+    targets: Vec<PoissonTarget>,
+}
+
+/// A synaptic event from a spike-times input.
+#[derive(Debug, Clone, Copy)]
+struct TimedSpike {
+    step: u64,
+    local: u32,
+    weight_pa: f64,
+}
+
+/// A change of a stimulation current.
+#[derive(Debug, Clone, Copy)]
+struct CurrentChange {
+    step: u64,
+    local: u32,
+    delta_pa: f64,
+}
+
+/// The inputs into the neurons of one chunk.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Inputs {
+    /// Poisson sources, in input order.
+    poisson: Vec<PoissonSource>,
+    /// Sources not yet started, latest start first (the next to start is last).
+    waiting: Vec<u32>,
+    /// Sources that may spike in this step, in input order (the order of the sums).
+    active: Vec<u32>,
+    /// Spike-time events, by step; `timed[timed_next..]` are still to come.
+    timed: Vec<TimedSpike>,
+    timed_next: usize,
+    /// Current changes, by step; `currents[currents_next..]` are still to come.
+    currents: Vec<CurrentChange>,
+    currents_next: usize,
+}
+
+impl Inputs {
+    /// The inputs of `spec` into the neurons `range` (global ids).
+    pub(super) fn build(
+        spec: &NetworkSpec,
+        seed: u64,
+        pop_ranges: &[Range<u32>],
+        range: &Range<u32>,
+    ) -> Inputs {
+        let mut inputs = Inputs::default();
+        for input in &spec.inputs {
+            let tr = &pop_ranges[input.target];
+            let locals: Vec<(u32, u32)> = input
+                .neurons
+                .iter()
+                .filter_map(|&i| {
+                    let g = tr.start + i;
+                    range.contains(&g).then(|| (i, g - range.start))
+                })
+                .collect();
+            inputs.add_input(&input.name, &input.kind, &locals, seed, spec.dt_ms);
+        }
+        // Stable sorts: events of the same step keep input order, so sums are reproducible.
+        let poisson = &inputs.poisson;
+        inputs.waiting = (0..poisson.len() as u32).collect();
+        inputs.waiting.sort_by(|&a, &b| {
+            poisson[b as usize]
+                .start_ms
+                .total_cmp(&poisson[a as usize].start_ms)
+        });
+        inputs.timed.sort_by_key(|e| e.step);
+        inputs.currents.sort_by_key(|e| e.step);
+        inputs
+    }
+
+    /// Adds the input named `name` of kind `kind` into the neurons `locals` (index in the population,
+    /// chunk-local index).
+    fn add_input(
+        &mut self,
+        name: &str,
+        kind: &InputKind,
+        locals: &[(u32, u32)],
+        seed: u64,
+        dt: f64,
+    ) {
+        match kind {
+            InputKind::Poisson {
+                rate_hz,
+                weight_pa,
+                start_ms,
+                stop_ms,
+            } => {
+                let rate_per_ms = rate_hz / 1000.0;
+                // A train's random numbers depend on its input and neuron only, so a
+                // source with no target here can be left out.
+                if rate_per_ms <= 0.0 || locals.is_empty() {
+                    return;
+                }
+                let targets = locals
+                    .iter()
+                    .map(|&(i, local)| {
+                        let mut rng = stream(seed, Purpose::Poisson(name), u64::from(i));
+                        let next_ms = start_ms + exponential_ms(&mut rng, rate_per_ms);
+                        PoissonTarget {
+                            local,
+                            next_ms,
+                            rng,
+                        }
+                    })
+                    .collect();
+                self.poisson.push(PoissonSource {
+                    weight_pa: *weight_pa,
+                    inhibitory: *weight_pa < 0.0,
+                    rate_per_ms,
+                    start_ms: *start_ms,
+                    stop_ms: *stop_ms,
+                    targets,
+                });
+            }
+            InputKind::SpikeTimes {
+                times_ms,
+                weight_pa,
+            } => {
+                for &(_, local) in locals {
+                    self.timed.extend(times_ms.iter().map(|&t| TimedSpike {
+                        step: step_of(t, dt),
+                        local,
+                        weight_pa: *weight_pa,
+                    }));
+                }
+            }
+            InputKind::Dc {
+                amplitude_pa,
+                start_ms,
+                stop_ms,
+            } => {
+                let (a, b) = (step_of(*start_ms, dt), step_of(*stop_ms, dt));
+                if a < b {
+                    for &(_, local) in locals {
+                        self.currents.push(CurrentChange {
+                            step: a,
+                            local,
+                            delta_pa: *amplitude_pa,
+                        });
+                        self.currents.push(CurrentChange {
+                            step: b,
+                            local,
+                            delta_pa: -amplitude_pa,
+                        });
+                    }
+                }
+            }
+            InputKind::StepCurrent {
+                times_ms,
+                amplitudes_pa,
+            } => {
+                for &(_, local) in locals {
+                    let mut prev = 0.0;
+                    for (t, a) in times_ms.iter().zip(amplitudes_pa) {
+                        self.currents.push(CurrentChange {
+                            step: step_of(*t, dt),
+                            local,
+                            delta_pa: a - prev,
+                        });
+                        prev = *a;
+                    }
+                }
+            }
+        }
+    }
+
+    /// True if some current input reaches the chunk.
+    pub(super) fn has_currents(&self) -> bool {
+        !self.currents.is_empty()
+    }
+
+    /// Adds the inputs of step `step` (of `dt_ms`): synaptic events into the step's ring
+    /// slot, current changes into `i_stim`.
+    pub(super) fn add(&mut self, step: u64, dt_ms: f64, rings: &mut Rings, i_stim: &mut [f64]) {
+        let (slot_ex, slot_in) = rings.slot_starts(step);
+        let (ring_ex, ring_in) = rings.both_mut();
+        let t_end = (step + 1) as f64 * dt_ms;
+        self.start_poisson(t_end);
+        let mut stopped = false;
+        for &k in &self.active {
+            let src = &mut self.poisson[k as usize];
+            let (ring, slot) = if src.inhibitory {
+                (&mut *ring_in, slot_in)
+            } else {
+                (&mut *ring_ex, slot_ex)
+            };
+            let end = t_end.min(src.stop_ms);
+            for target in &mut src.targets {
+                while target.next_ms < end {
+                    ring[slot + target.local as usize] += src.weight_pa;
+                    target.next_ms += exponential_ms(&mut target.rng, src.rate_per_ms);
+                }
+            }
+            stopped |= src.stop_ms <= t_end;
+        }
+        if stopped {
+            // Every train of such a source is at or past its stop: nothing more to come.
+            let poisson = &self.poisson;
+            self.active.retain(|&k| poisson[k as usize].stop_ms > t_end);
+        }
+        while let Some(ev) = self.timed.get(self.timed_next) {
+            if ev.step > step {
+                break;
+            }
+            if ev.step == step {
+                let (ring, slot) = if ev.weight_pa < 0.0 {
+                    (&mut *ring_in, slot_in)
+                } else {
+                    (&mut *ring_ex, slot_ex)
+                };
+                ring[slot + ev.local as usize] += ev.weight_pa;
+            }
+            self.timed_next += 1;
+        }
+        while let Some(ev) = self.currents.get(self.currents_next) {
+            if ev.step > step {
+                break;
+            }
+            i_stim[ev.local as usize] += ev.delta_pa;
+            self.currents_next += 1;
+        }
+    }
+
+    /// Activates the Poisson sources that start before `t_end`, the end of this step: the
+    /// only ones that may have a spike in it (a train's spikes come after its start).
+    #[inline]
+    fn start_poisson(&mut self, t_end: f64) {
+        let before = self.active.len();
+        while let Some(&k) = self.waiting.last() {
+            if self.poisson[k as usize].start_ms >= t_end {
+                break;
+            }
+            self.waiting.pop();
+            self.active.push(k);
+        }
+        if self.active.len() > before {
+            self.active.sort_unstable();
+        }
+    }
+}
+
+/// An exponential interval (ms) for a rate in events per ms.
+fn exponential_ms(rng: &mut ChaCha8Rng, rate_per_ms: f64) -> f64 {
+    let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+    -u.ln() / rate_per_ms
+}
