@@ -1,9 +1,20 @@
-//! The TOML config schema, `--set` overrides, and validation into a [`NetworkSpec`].
+//! engram's TOML files, read into what the library crates run: the only crate that parses
+//! TOML.
+//!
+//! It owns
+//!
+//! - the config schema ([`ConfigFile`]) and its validation into a [`Model`]: a checked
+//!   [`NetworkSpec`], the steps to run, the populations to record, the acetylcholine
+//!   kinetics and the compiled experiment [`Plan`];
+//! - `--set path.to.field=value` edits by dotted path, and error locations: every error is
+//!   a [`ConfigError`] naming the file, the line when the value comes from the file, the
+//!   dotted field path and what is allowed;
+//! - the choice of the experiment kind by `[experiment] kind`;
+//! - the sweep file ([`sweep`]): its parsing, its points, and their check as configs;
+//! - [`Value`]: a config value as `--set` and a sweep write it.
 //!
 //! Loading goes raw text -> TOML value (+ `--set` edits) -> typed [`ConfigFile`] (unknown
-//! keys are errors) -> [`Model`] (checked, with a [`NetworkSpec`] inside). Every error is a
-//! [`ConfigError`] naming the file, the line when the value comes from the file, the
-//! dotted field path and what is allowed.
+//! keys are errors) -> [`Model`] (checked, with a [`NetworkSpec`] inside).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,6 +29,11 @@ use engram_neuron::LifParams;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+pub mod sweep;
+mod value;
+
+pub use value::Value;
 
 /// A config that cannot be used: where, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +118,7 @@ fn default_duration() -> f64 {
 fn default_seed() -> u64 {
     1
 }
-pub(crate) fn default_true() -> bool {
+fn default_true() -> bool {
     true
 }
 fn default_delay() -> DistConfig {
@@ -1013,7 +1029,7 @@ fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, Option<String
 }
 
 /// A `--set` value: TOML if it parses, else a plain string.
-pub fn parse_value(raw: &str) -> toml::Value {
+fn parse_value(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match toml::from_str::<toml::Table>(&doc) {
         Ok(mut t) => t
