@@ -10,6 +10,7 @@
 //!   a [`ConfigError`] naming the file, the line when the value comes from the file, the
 //!   dotted field path and what is allowed;
 //! - the choice of the experiment kind by `[experiment] kind`;
+//! - reading the image folders of `[stimuli] path` ([`images`]);
 //! - the sweep file ([`sweep`]): its parsing, its points, and their check as configs;
 //! - [`Value`]: a config value as `--set` and a sweep write it.
 //!
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use engram_experiments::Plan;
 use engram_experiments::recall::{self, RecallParams, StimulusParams};
+use engram_experiments::stimuli::{ImageSet, StimulusError};
 use engram_network::{
     ConnRule, GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec,
     PlasticityRule, PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
@@ -30,6 +32,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+pub mod images;
 pub mod sweep;
 mod value;
 
@@ -840,13 +843,22 @@ pub fn from_text(
                 .iter()
                 .map(|(name, p)| (name.clone(), p.n))
                 .collect();
+            // A relative image folder is relative to the config file, unless it was given on
+            // the command line.
+            let mut images = |raw: &Path| -> Result<ImageSet, StimulusError> {
+                let dir = if raw.is_absolute() || by_cli {
+                    raw.to_path_buf()
+                } else {
+                    file.parent().unwrap_or(Path::new("")).join(raw)
+                };
+                Ok(images::load_images(&dir)?)
+            };
             let set = recall::prepare(
                 e,
                 config.stimuli.as_ref(),
                 &mut sizes,
-                file,
-                by_cli,
                 config.simulation.seed,
+                &mut images,
             )
             .map_err(|(p, m)| invalid(p, m))?;
             for (p, n) in config.populations.values_mut().zip(sizes.into_values()) {
