@@ -23,19 +23,16 @@
 // The `default_*` functions serve serde's defaults; without the feature some are unused.
 #![cfg_attr(not(feature = "serde"), allow(dead_code))]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use engram_network::{InputKind, InputSpec, NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
 
 use crate::metrics::{self, PopulationLatency, RecallSummary};
-use crate::stimuli::{self, ImageSet, Pattern, StimulusError};
-use crate::{AchRelease, Attr, Data, Experiment, ExperimentError, Group, Observer};
+use crate::stimuli::{self, ImageLoader, Pattern};
+use crate::{AchRelease, Attr, Compile, Data, Experiment, ExperimentError, Group, Observer, Plan};
 
 type Invalid = (String, String);
-
-/// Reads and decodes the images of a folder (`stimuli.path` as written in the parameters).
-pub type ImageLoader<'a> = dyn FnMut(&Path) -> Result<ImageSet, StimulusError> + 'a;
 
 /// The parameters of a recall experiment: `[experiment]` in a config.
 #[derive(Debug, Clone)]
@@ -537,6 +534,29 @@ fn non_negative(field: &str, v: f64) -> Result<(), Invalid> {
         Ok(())
     } else {
         Err((field.into(), format!("{v} must be a number >= 0")))
+    }
+}
+
+impl Compile for RecallParams {
+    type Prepared = StimulusSet;
+
+    fn prepare(
+        &self,
+        stimuli: Option<&StimulusParams>,
+        populations: &mut IndexMap<String, Option<u32>>,
+        seed: u64,
+        images: &mut ImageLoader<'_>,
+    ) -> Result<StimulusSet, Invalid> {
+        prepare(self, stimuli, populations, seed, images)
+    }
+
+    fn build(
+        &self,
+        stimuli: Option<&StimulusParams>,
+        set: StimulusSet,
+        spec: &mut NetworkSpec,
+    ) -> Result<Plan, Invalid> {
+        build(self, stimuli, set, spec).map(Plan::Recall)
     }
 }
 

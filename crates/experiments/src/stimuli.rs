@@ -18,7 +18,7 @@
 //! gives a [`StimulusError`] that names the config field (`stimuli.active`,
 //! `stimuli.path`, ...) and says what is allowed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rand::seq::index;
 use rand::{Rng, SeedableRng};
@@ -303,6 +303,10 @@ pub fn bar_patterns(
         .collect();
     Ok(patterns)
 }
+
+/// Reads and decodes the images of a folder, given as written in the parameters
+/// (`stimuli.path`): the front end's part of loading image stimuli.
+pub type ImageLoader<'a> = dyn FnMut(&Path) -> Result<ImageSet, StimulusError> + 'a;
 
 /// Images of a folder: one pattern per image, all of the same size.
 #[derive(Debug, Clone, PartialEq)]
