@@ -12,8 +12,9 @@
 //! 4. **record**: [`Experiment::record`] lays the results out as [`Group`]s of datasets for
 //!    a file writer.
 //!
-//! [`Plan`] and [`Outcome`] hold any kind; adding a kind is writing its module and one
-//! line in the `kinds!` list of this file.
+//! [`Plan`] and [`Outcome`] hold any kind; adding a kind is writing its module (with
+//! parameters that implement [`Compile`]) and one line in the `kinds!` list of this file;
+//! a config names it once it has its line in engram-config's list of kinds.
 //!
 //! The pieces the kinds share are here too: [`stimuli`] (patterns and their spike
 //! encodings) and [`metrics`] (fidelity, identification, latencies). With the `serde`
@@ -21,6 +22,7 @@
 //! `Serialize`.
 
 use engram_network::{NetworkSpec, Simulation, SpikeSink};
+use indexmap::IndexMap;
 
 pub mod metrics;
 pub mod recall;
@@ -103,6 +105,34 @@ pub enum ExperimentError {
     /// A metric is undefined for what the run measured.
     #[error(transparent)]
     Metric(#[from] metrics::MetricError),
+}
+
+/// The parameters of an experiment kind, compiled in two steps around the network spec:
+/// [`prepare`](Compile::prepare) before the spec exists (it may size the populations a
+/// config leaves unsized), [`build`](Compile::build) after (it adds the experiment's
+/// inputs and gives the [`Plan`]). Errors are `(dotted field path, message)`.
+pub trait Compile {
+    /// What preparing hands on to building (for recall: the stimuli).
+    type Prepared;
+
+    /// Checks the parameters against `populations` (sizes by name, `None` where not
+    /// given; missing sizes may be filled in) and loads or draws the stimuli described by
+    /// `stimuli`: random ones from `seed`, image folders through `images`.
+    fn prepare(
+        &self,
+        stimuli: Option<&recall::StimulusParams>,
+        populations: &mut IndexMap<String, Option<u32>>,
+        seed: u64,
+        images: &mut stimuli::ImageLoader<'_>,
+    ) -> Result<Self::Prepared, (String, String)>;
+
+    /// Adds the experiment's inputs to `spec` and lays out its plan.
+    fn build(
+        &self,
+        stimuli: Option<&recall::StimulusParams>,
+        prepared: Self::Prepared,
+        spec: &mut NetworkSpec,
+    ) -> Result<Plan, (String, String)>;
 }
 
 /// A compiled experiment: a plan of phases whose inputs are already in the network spec.

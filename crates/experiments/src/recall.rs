@@ -23,14 +23,14 @@
 // The `default_*` functions serve serde's defaults; without the feature some are unused.
 #![cfg_attr(not(feature = "serde"), allow(dead_code))]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use engram_network::{InputKind, InputSpec, NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
 
 use crate::metrics::{self, PopulationLatency, RecallSummary};
-use crate::stimuli::{self, Pattern};
-use crate::{AchRelease, Attr, Data, Experiment, ExperimentError, Group, Observer};
+use crate::stimuli::{self, ImageLoader, Pattern};
+use crate::{AchRelease, Attr, Compile, Data, Experiment, ExperimentError, Group, Observer, Plan};
 
 type Invalid = (String, String);
 
@@ -352,15 +352,14 @@ pub struct Protocol {
 /// Loads or generates the stimuli and sizes the experiment's layers: the sensory layer
 /// takes its size from the stimuli and the pointer layer from the memories when the
 /// config leaves their `n` out. `populations` holds every population's size by name
-/// (`None`: not given). `path_set_by_cli` says whether `stimuli.path` came from
-/// `--set`; random patterns are drawn from `seed` (the simulation seed).
+/// (`None`: not given). Random patterns are drawn from `seed` (the simulation seed);
+/// `images` reads the image folder of `stimuli.path` (this crate reads no files).
 pub fn prepare(
     e: &RecallParams,
     s: Option<&StimulusParams>,
     populations: &mut IndexMap<String, Option<u32>>,
-    config_file: &Path,
-    path_set_by_cli: bool,
     seed: u64,
+    images: &mut ImageLoader<'_>,
 ) -> Result<StimulusSet, Invalid> {
     if e.layers.len() < 2 {
         return Err((
@@ -415,13 +414,7 @@ pub fn prepare(
     let sensory_n = populations[sensory];
     let set = match kind {
         StimulusKind::Images => {
-            let raw = s.path.as_ref().expect("checked");
-            let dir = if raw.is_absolute() || path_set_by_cli {
-                raw.clone()
-            } else {
-                config_file.parent().unwrap_or(Path::new("")).join(raw)
-            };
-            let images = stimuli::load_images(&dir).map_err(stim_err)?;
+            let images = images(s.path.as_ref().expect("checked")).map_err(stim_err)?;
             let mut patterns = Vec::with_capacity(images.patterns.len());
             for p in images.patterns {
                 patterns.push(if s.threshold > 0.0 {
@@ -437,7 +430,7 @@ pub fn prepare(
                         format!(
                             "{m}, but {} holds {} images (one memory per image); leave \
                              memories out",
-                            dir.display(),
+                            images.folder.display(),
                             patterns.len()
                         ),
                     ));
@@ -540,6 +533,29 @@ fn non_negative(field: &str, v: f64) -> Result<(), Invalid> {
         Ok(())
     } else {
         Err((field.into(), format!("{v} must be a number >= 0")))
+    }
+}
+
+impl Compile for RecallParams {
+    type Prepared = StimulusSet;
+
+    fn prepare(
+        &self,
+        stimuli: Option<&StimulusParams>,
+        populations: &mut IndexMap<String, Option<u32>>,
+        seed: u64,
+        images: &mut ImageLoader<'_>,
+    ) -> Result<StimulusSet, Invalid> {
+        prepare(self, stimuli, populations, seed, images)
+    }
+
+    fn build(
+        &self,
+        stimuli: Option<&StimulusParams>,
+        set: StimulusSet,
+        spec: &mut NetworkSpec,
+    ) -> Result<Plan, Invalid> {
+        build(self, stimuli, set, spec).map(Plan::Recall)
     }
 }
 

@@ -6,13 +6,15 @@
 //!
 //! - [`random_patterns`]: sparse binary patterns with a controlled overlap;
 //! - [`bar_patterns`]: oriented bars on a grid, evenly spaced over 180 degrees;
-//! - [`load_images`]: a folder of PNG, JPEG or PGM images, one image per memory.
+//! - an [`ImageSet`]: a folder of images, one per memory, read and decoded by the caller
+//!   (engram-config reads `stimuli.path`).
 //!
 //! Two encodings turn a pattern into per-neuron input parameters: [`poisson_rates`]
 //! (intensity -> firing rate) and [`rank_order_latencies`] (brighter -> earlier spike).
 //!
 //! Everything here is a pure function of its arguments: the random patterns are drawn from
-//! ChaCha8 streams keyed by the seed, nothing prints, nothing spawns threads, and bad input
+//! ChaCha8 streams keyed by the seed, nothing reads files, nothing prints, nothing spawns
+//! threads, and bad input
 //! gives a [`StimulusError`] that names the config field (`stimuli.active`,
 //! `stimuli.path`, ...) and says what is allowed.
 
@@ -21,9 +23,6 @@ use std::path::{Path, PathBuf};
 use engram_core::rng::{Purpose, stream};
 use rand::Rng;
 use rand::seq::index;
-
-/// File extensions [`load_images`] reads (compared case-insensitively).
-pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "pgm", "pbm", "ppm", "pnm"];
 
 /// A stimulus that cannot be built: which field, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -36,74 +35,13 @@ pub enum StimulusError {
         /// What is wrong and what is allowed.
         message: String,
     },
-    /// The image folder does not exist.
-    #[error("stimuli.path: folder {} does not exist", path.display())]
-    MissingDir {
-        /// The folder asked for.
-        path: PathBuf,
-    },
-    /// The image path exists but is not a folder.
-    #[error("stimuli.path: {} is not a folder (give a folder of images)", path.display())]
-    NotADir {
-        /// The path asked for.
-        path: PathBuf,
-    },
-    /// The image folder cannot be listed.
-    #[error("stimuli.path: cannot list folder {}: {reason}", path.display())]
-    ListDir {
-        /// The folder.
-        path: PathBuf,
-        /// The operating system's reason.
-        reason: String,
-    },
-    /// The folder holds no file with an image extension.
-    #[error(
-        "stimuli.path: folder {} holds no images (accepted extensions: {}; other files are \
-         ignored)",
-        path.display(),
-        IMAGE_EXTENSIONS.join(", ")
-    )]
-    NoImages {
-        /// The folder.
-        path: PathBuf,
-    },
-    /// An image file cannot be read or decoded.
-    #[error("stimuli.path: cannot read image {}: {reason}", path.display())]
-    Unreadable {
-        /// The image file.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-    /// An image differs in size from the first image of the folder.
-    #[error(
-        "stimuli.path: image {} is {width}x{height} but {} is {first_width}x{first_height}; \
-         all images of a folder must have the same size",
-        path.display(),
-        first.display()
-    )]
-    SizeMismatch {
-        /// The offending image.
-        path: PathBuf,
-        /// Its width (pixels).
-        width: usize,
-        /// Its height (pixels).
-        height: usize,
-        /// The first image in file-name order, which sets the size.
-        first: PathBuf,
-        /// Width of the first image.
-        first_width: usize,
-        /// Height of the first image.
-        first_height: usize,
-    },
 }
 
 impl StimulusError {
-    /// Dotted name of the field the error is about (`stimuli.path` for every image error).
+    /// Dotted name of the field the error is about.
     pub fn field(&self) -> &str {
         match self {
             StimulusError::Invalid { field, .. } => field,
-            _ => "stimuli.path",
         }
     }
 }
@@ -365,9 +303,15 @@ pub fn bar_patterns(
     Ok(patterns)
 }
 
-/// Images loaded from a folder: one pattern per image, all of the same size.
+/// Reads and decodes the images of a folder, given as written in the parameters
+/// (`stimuli.path`): the front end's part of loading image stimuli.
+pub type ImageLoader<'a> = dyn FnMut(&Path) -> Result<ImageSet, StimulusError> + 'a;
+
+/// Images of a folder: one pattern per image, all of the same size.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageSet {
+    /// The folder the images were read from.
+    pub folder: PathBuf,
     /// Image width (pixels); a sensory layer can take its shape from it.
     pub width: usize,
     /// Image height (pixels).
@@ -376,129 +320,6 @@ pub struct ImageSet {
     pub files: Vec<PathBuf>,
     /// The grayscale images as patterns with shape `(width, height)`, in file order.
     pub patterns: Vec<Pattern>,
-}
-
-/// Loads every image of a folder as a memory.
-///
-/// Reads the files whose extension is one of [`IMAGE_EXTENSIONS`] (PNG, JPEG, and the
-/// PNM family: PGM, PBM, PPM), case-insensitively; other files and sub-folders are ignored.
-/// Files are sorted by file name (byte order: `10.png` sorts before `2.png`, so pad
-/// numbers with zeros), and image `i` becomes memory `i`. Each image is converted to
-/// grayscale in `[0, 1]`: 8- and 16-bit gray images exactly (`v / 255`, `v / 65535`),
-/// colour images through the `image` crate's luma conversion; alpha is dropped.
-///
-/// Errors, all naming `stimuli.path`: the folder is missing, is not a folder or cannot be
-/// listed; it holds no image (the message lists the accepted extensions); a file cannot
-/// be read or decoded (the message names the file); an image differs in size from the
-/// first one (the message names both files and both sizes).
-pub fn load_images(dir: &Path) -> Result<ImageSet, StimulusError> {
-    let meta = match std::fs::metadata(dir) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(StimulusError::MissingDir {
-                path: dir.to_path_buf(),
-            });
-        }
-        Err(e) => {
-            return Err(StimulusError::ListDir {
-                path: dir.to_path_buf(),
-                reason: e.to_string(),
-            });
-        }
-    };
-    if !meta.is_dir() {
-        return Err(StimulusError::NotADir {
-            path: dir.to_path_buf(),
-        });
-    }
-    let list_err = |e: std::io::Error| StimulusError::ListDir {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(list_err)? {
-        let path = entry.map_err(list_err)?.path();
-        let is_image = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if is_image && path.is_file() {
-            files.push(path);
-        }
-    }
-    if files.is_empty() {
-        return Err(StimulusError::NoImages {
-            path: dir.to_path_buf(),
-        });
-    }
-    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-
-    let mut patterns: Vec<Pattern> = Vec::with_capacity(files.len());
-    let mut size = (0, 0);
-    for (i, path) in files.iter().enumerate() {
-        let (w, h, intensities) = read_gray(path)?;
-        if i == 0 {
-            size = (w, h);
-        } else if (w, h) != size {
-            return Err(StimulusError::SizeMismatch {
-                path: path.clone(),
-                width: w,
-                height: h,
-                first: files[0].clone(),
-                first_width: size.0,
-                first_height: size.1,
-            });
-        }
-        patterns.push(Pattern {
-            intensities,
-            shape: Some((w, h)),
-        });
-    }
-    Ok(ImageSet {
-        width: size.0,
-        height: size.1,
-        files,
-        patterns,
-    })
-}
-
-/// Decodes one image into `(width, height, row-major gray in [0, 1])`.
-fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), StimulusError> {
-    let unreadable = |reason: String| StimulusError::Unreadable {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let image = image::ImageReader::open(path)
-        .map_err(|e| unreadable(e.to_string()))?
-        .with_guessed_format()
-        .map_err(|e| unreadable(e.to_string()))?
-        .decode()
-        .map_err(|e| unreadable(e.to_string()))?;
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    if w == 0 || h == 0 {
-        return Err(unreadable(format!(
-            "the image is {w}x{h}: it has no pixels"
-        )));
-    }
-    use image::DynamicImage as D;
-    let gray: Vec<f64> = match &image {
-        D::ImageLuma8(b) => b.as_raw().iter().map(|&v| f64::from(v) / 255.0).collect(),
-        D::ImageLumaA8(b) => b.pixels().map(|p| f64::from(p.0[0]) / 255.0).collect(),
-        D::ImageLuma16(b) => b.as_raw().iter().map(|&v| f64::from(v) / 65535.0).collect(),
-        D::ImageLumaA16(b) => b.pixels().map(|p| f64::from(p.0[0]) / 65535.0).collect(),
-        other => other
-            .to_luma32f()
-            .as_raw()
-            .iter()
-            .map(|&v| f64::from(v).clamp(0.0, 1.0))
-            .collect(),
-    };
-    if gray.len() != w * h || gray.iter().any(|v| !v.is_finite()) {
-        return Err(unreadable(
-            "decoded pixels are not a valid gray image".into(),
-        ));
-    }
-    Ok((w, h, gray))
 }
 
 /// Firing rates for a Poisson encoding: `min_rate_hz + intensity * (max_rate_hz -

@@ -1,8 +1,7 @@
-//! The engram runner: TOML configs, SONATA HDF5 output and the `engram` command.
+//! The engram runner: the `engram` command, runs, sweeps and plots.
 //!
-//! The binary (`src/main.rs`) is a thin layer over these modules: [`config`] turns a TOML
-//! file into a checked network description, [`run`] runs it and writes its file through
-//! `engram_io`.
+//! The binary (`src/main.rs`) is a thin layer over these modules: `engram_config` turns a
+//! TOML file into a checked model, [`run`] runs it and writes its file through `engram_io`.
 
 /// `println!` for the command's output on stdout, except that when stdout has been closed
 /// (`engram inspect OUT.h5 | head`) the process ends quietly with status 0 instead of
@@ -30,7 +29,6 @@ pub fn print_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
-pub mod config;
 pub mod plot;
 pub mod run;
 pub mod sweep;

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use engram::config::{self, ConfigError};
 use engram::run::{RunError, RunOptions};
+use engram_config::ConfigError;
 use serde_json::json;
 
 /// engram: a fast, exact, reproducible spiking-network simulator.
@@ -164,7 +164,7 @@ fn default_output(config: &Path) -> PathBuf {
 }
 
 fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
-    let model = config::load(&args.config, &args.sets, args.seed)?;
+    let model = engram_config::load(&args.config, &args.sets, args.seed)?;
     let out = match &args.output {
         Some(p) => {
             if p.exists() && !args.force {
@@ -201,7 +201,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
 }
 
 fn check(path: &Path, sets: &[String], threads: usize) -> Result<(), Failure> {
-    let model = config::load(path, sets, None)?;
+    let model = engram_config::load(path, sets, None)?;
     let spec = &model.spec;
     engram::outln!("{}: ok", path.display());
     engram::outln!("{:<16} {:>10}", "population", "neurons");

@@ -13,7 +13,7 @@ use engram_network::Simulation;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::config::Model;
+use engram_config::Model;
 use engram_io::{Provenance, RunWriter};
 
 /// How to run a model.

@@ -14,12 +14,11 @@
 
 use std::path::{Path, PathBuf};
 
+use engram_config::Value;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{PlotError, font, input, register_font, render_err, render_png};
-use crate::config::parse_value;
-use crate::sweep::spec::render_plain;
 use crate::sweep::store::{Manifest, ManifestDimension};
 use crate::sweep::summary::{self, Status, metric_names};
 
@@ -164,15 +163,11 @@ fn label(d: &ManifestDimension) -> String {
 /// The value of a dimension's first field at each step: as text, and as a number if it is
 /// one.
 fn steps(d: &ManifestDimension) -> (Vec<String>, Option<Vec<f64>>) {
-    let values: Vec<toml::Value> = d.values.iter().map(|s| parse_value(&s[0])).collect();
-    let text = values.iter().map(render_plain).collect();
+    let values: Vec<Value> = d.values.iter().map(|s| Value::parse(&s[0])).collect();
+    let text = values.iter().map(Value::render_plain).collect();
     let numbers = values
         .iter()
-        .map(|v| match v {
-            toml::Value::Integer(i) => Some(*i as f64),
-            toml::Value::Float(x) if x.is_finite() => Some(*x),
-            _ => None,
-        })
+        .map(|v| v.as_number().filter(|x| x.is_finite()))
         .collect();
     (text, numbers)
 }

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
+use engram_config::sweep::points::{Sweep, describe};
+use engram_config::sweep::spec::Point;
+
 use super::SweepError;
 use super::exec::{Observer, Outcome, run_points};
-use super::points::{Sweep, describe};
-use super::spec::{Point, render_plain};
 use super::store::{self, Existing, Layout, Manifest, PointState, check_dir, point_state};
 use super::summary::{self, Status};
 
@@ -290,7 +291,7 @@ fn print_points(sweep: &Sweep, selected: &[usize], as_json: bool) {
                 let params: serde_json::Map<String, serde_json::Value> = p
                     .params
                     .iter()
-                    .map(|(k, v)| (k.clone(), json!(super::spec::render(v))))
+                    .map(|(k, v)| (k.clone(), json!(v.render())))
                     .collect();
                 json!({ "index": p.index, "repeat": p.repeat, "seed": p.seed, "parameters": params })
             })
@@ -318,7 +319,7 @@ fn print_points(sweep: &Sweep, selected: &[usize], as_json: bool) {
                 p.seed.to_string(),
             ]
             .into_iter()
-            .chain(p.params.iter().map(|(_, v)| render_plain(v)))
+            .chain(p.params.iter().map(|(_, v)| v.render_plain()))
             .collect(),
         );
     }

@@ -12,9 +12,10 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use engram_config::sweep::points::Sweep;
+use engram_config::sweep::spec::Point;
+
 use super::SweepError;
-use super::points::Sweep;
-use super::spec::{Point, render};
 use super::store::{Layout, write_atomic};
 use crate::run::{RunError, RunOptions, execute};
 
@@ -105,7 +106,7 @@ pub fn attributes(p: &Point) -> Vec<(String, String)> {
     let mut a: Vec<(String, String)> = p
         .params
         .iter()
-        .map(|(k, v)| (k.clone(), render(v)))
+        .map(|(k, v)| (k.clone(), v.render()))
         .collect();
     a.push(("sweep.index".into(), p.index.to_string()));
     a.push(("sweep.repeat".into(), p.repeat.to_string()));
@@ -155,7 +156,7 @@ fn try_point(sweep: &Sweep, layout: &Layout, p: &Point, started: Instant) -> Res
     let parameters: serde_json::Map<String, serde_json::Value> = p
         .params
         .iter()
-        .map(|(k, v)| (k.clone(), json!(render(v))))
+        .map(|(k, v)| (k.clone(), json!(v.render())))
         .collect();
     let record = json!({
         "index": p.index,

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::SweepError;
-use super::points::Sweep;
-use super::spec::render;
+use engram_config::sweep::points::Sweep;
 
 /// Version of the manifest format.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -203,7 +202,7 @@ impl Manifest {
                 values: d
                     .values
                     .iter()
-                    .map(|step| step.iter().map(render).collect())
+                    .map(|step| step.iter().map(engram_config::Value::render).collect())
                     .collect(),
             })
             .collect();
@@ -216,7 +215,7 @@ impl Manifest {
                 repeat: p.repeat,
                 seed: p.seed,
                 coords: p.coords.clone(),
-                params: p.params.iter().map(|(_, v)| render(v)).collect(),
+                params: p.params.iter().map(|(_, v)| v.render()).collect(),
             })
             .collect();
         let mut key = sweep.base_text.clone().into_bytes();

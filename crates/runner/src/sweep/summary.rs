@@ -10,13 +10,12 @@
 
 use std::path::Path;
 
+use engram_config::Value as ConfigValue;
 use engram_io::{Column, SummaryTable, write_summary_table};
 use serde_json::Value;
 
 use super::SweepError;
-use super::spec::render_plain;
 use super::store::{Layout, Manifest, PointState, point_state, write_atomic};
-use crate::config::parse_value;
 
 /// Last parts of the summary paths that hold times or memory: they vary between runs.
 pub const TIMING_FIELDS: &[&str] = &[
@@ -187,7 +186,7 @@ fn lookup(pairs: &[(String, f64)], key: &str) -> Option<f64> {
 
 /// A cell of a swept field: strings bare, everything else as TOML.
 fn param_cell(text: &str) -> String {
-    render_plain(&parse_value(text))
+    ConfigValue::parse(text).render_plain()
 }
 
 /// The summary as CSV text.
@@ -255,11 +254,7 @@ pub fn write_h5(path: &Path, fields: &[String], rows: &[Row]) -> Result<(), Swee
         .map(|(k, field)| {
             let numbers: Option<Vec<f64>> = rows
                 .iter()
-                .map(|r| match parse_value(&r.params[k]) {
-                    toml::Value::Integer(i) => Some(i as f64),
-                    toml::Value::Float(x) => Some(x),
-                    _ => None,
-                })
+                .map(|r| ConfigValue::parse(&r.params[k]).as_number())
                 .collect();
             let column = match numbers {
                 Some(x) => Column::Numbers(x),

@@ -1,15 +1,29 @@
-//! The TOML config schema, `--set` overrides, and validation into a [`NetworkSpec`].
+//! engram's TOML files, read into what the library crates run: the only crate that parses
+//! TOML.
+//!
+//! It owns
+//!
+//! - the config schema ([`ConfigFile`]) and its validation into a [`Model`]: a checked
+//!   [`NetworkSpec`], the steps to run, the populations to record, the acetylcholine
+//!   kinetics and the compiled experiment [`Plan`];
+//! - `--set path.to.field=value` edits by dotted path, and error locations: every error is
+//!   a [`ConfigError`] naming the file, the line when the value comes from the file, the
+//!   dotted field path and what is allowed;
+//! - the choice of the experiment kind by `[experiment] kind` ([`experiment`]: the kinds
+//!   a config can name are listed there, one line each);
+//! - reading the image folders of `[stimuli] path` ([`images`]);
+//! - the sweep file ([`sweep`]): its parsing, its points, and their check as configs;
+//! - [`Value`]: a config value as `--set` and a sweep write it.
 //!
 //! Loading goes raw text -> TOML value (+ `--set` edits) -> typed [`ConfigFile`] (unknown
-//! keys are errors) -> [`Model`] (checked, with a [`NetworkSpec`] inside). Every error is a
-//! [`ConfigError`] naming the file, the line when the value comes from the file, the
-//! dotted field path and what is allowed.
+//! keys are errors) -> [`Model`] (checked, with a [`NetworkSpec`] inside).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use engram_experiments::Plan;
-use engram_experiments::recall::{self, RecallParams, StimulusParams};
+use engram_experiments::recall::StimulusParams;
+use engram_experiments::stimuli::{ImageSet, StimulusError};
 use engram_network::connect::Connectivity;
 use engram_network::{
     GapSpec, InputKind, InputSpec, JunctionKind, NetworkError, NetworkSpec, PlasticityRule,
@@ -19,6 +33,14 @@ use engram_neuron::LifParams;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+pub mod experiment;
+pub mod images;
+pub mod sweep;
+mod value;
+
+pub use experiment::ExperimentParams;
+pub use value::Value;
 
 /// A config that cannot be used: where, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,8 +95,10 @@ pub struct ConfigFile {
     pub output: OutputConfig,
     /// Acetylcholine (absent: no modulation).
     pub ach: Option<AchConfig>,
-    /// An experiment protocol (absent: a plain run of `simulation.duration_ms`).
-    pub experiment: Option<RecallParams>,
+    /// An experiment protocol (absent: a plain run of `simulation.duration_ms`), of the
+    /// kind its `kind` names; read after the rest of the file (see [`experiment`]).
+    #[serde(default, deserialize_with = "experiment::later")]
+    pub experiment: Option<ExperimentParams>,
     /// The stimuli of an experiment.
     pub stimuli: Option<StimulusParams>,
 }
@@ -720,6 +744,7 @@ pub fn from_text(
         }
         (line_of_path(text, path), String::new())
     };
+    let experiment = value.get("experiment").cloned();
     let mut config: ConfigFile = serde_path_to_error::deserialize(toml::Value::Table(value))
         .map_err(|e| {
             let path = clean_path(&e.path().to_string());
@@ -734,6 +759,10 @@ pub fn from_text(
         let (line, origin) = locate(&path);
         err(line, &path, format!("{message}{origin}"))
     };
+    config.experiment = experiment
+        .map(experiment::parse)
+        .transpose()
+        .map_err(|(p, m)| invalid(p, m))?;
     if config.stimuli.is_some() && config.experiment.is_none() {
         return Err(invalid(
             "stimuli".into(),
@@ -741,7 +770,7 @@ pub fn from_text(
                 .into(),
         ));
     }
-    let stimulus_set = match &config.experiment {
+    let prepared = match &config.experiment {
         Some(e) => {
             let by_cli = set_paths
                 .iter()
@@ -751,29 +780,39 @@ pub fn from_text(
                 .iter()
                 .map(|(name, p)| (name.clone(), p.n))
                 .collect();
-            let set = recall::prepare(
-                e,
-                config.stimuli.as_ref(),
-                &mut sizes,
-                file,
-                by_cli,
-                config.simulation.seed,
-            )
-            .map_err(|(p, m)| invalid(p, m))?;
+            // A relative image folder is relative to the config file, unless it was given on
+            // the command line.
+            let mut images = |raw: &Path| -> Result<ImageSet, StimulusError> {
+                let dir = if raw.is_absolute() || by_cli {
+                    raw.to_path_buf()
+                } else {
+                    file.parent().unwrap_or(Path::new("")).join(raw)
+                };
+                Ok(images::load_images(&dir)?)
+            };
+            let prepared = e
+                .prepare(
+                    config.stimuli.as_ref(),
+                    &mut sizes,
+                    config.simulation.seed,
+                    &mut images,
+                )
+                .map_err(|(p, m)| invalid(p, m))?;
             for (p, n) in config.populations.values_mut().zip(sizes.into_values()) {
                 p.n = n;
             }
-            Some(set)
+            Some(prepared)
         }
         None => None,
     };
     let (mut spec, mut steps, record) = to_spec(&config).map_err(|(p, m)| invalid(p, m))?;
-    let experiment = match (&config.experiment, stimulus_set) {
-        (Some(e), Some(set)) => {
-            let p = recall::build(e, config.stimuli.as_ref(), set, &mut spec)
+    let experiment = match (&config.experiment, prepared) {
+        (Some(e), Some(prepared)) => {
+            let plan = e
+                .build(config.stimuli.as_ref(), prepared, &mut spec)
                 .map_err(|(p, m)| invalid(p, m))?;
-            steps = p.steps;
-            Some(Plan::Recall(p))
+            steps = plan.steps();
+            Some(plan)
         }
         _ => None,
     };
@@ -940,7 +979,7 @@ fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, Option<String
 }
 
 /// A `--set` value: TOML if it parses, else a plain string.
-pub fn parse_value(raw: &str) -> toml::Value {
+fn parse_value(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match toml::from_str::<toml::Table>(&doc) {
         Ok(mut t) => t

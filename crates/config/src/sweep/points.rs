@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::SweepError;
-use super::spec::{Point, SweepSpec, render};
-use crate::config::{self, ConfigError, Model};
+use super::SweepFileError;
+use super::spec::{Point, SweepSpec};
+use crate::{ConfigError, Model, Value};
 
 /// A sweep whose every point is a valid config.
 #[derive(Debug, Clone)]
@@ -24,23 +24,23 @@ pub struct Sweep {
 impl Sweep {
     /// Reads the sweep file and its base config, expands the points and checks each one as
     /// a config; the first bad point is an error naming its axis, index and values.
-    pub fn load(file: &Path) -> Result<Sweep, SweepError> {
+    pub fn load(file: &Path) -> Result<Sweep, SweepFileError> {
         let text = std::fs::read_to_string(file).map_err(|e| {
-            SweepError::Input(format!(
+            SweepFileError(format!(
                 "{}: cannot read the sweep file: {e}",
                 file.display()
             ))
         })?;
         let spec = SweepSpec::parse(file, &text)?;
         let base_text = std::fs::read_to_string(&spec.base).map_err(|e| {
-            SweepError::input(
+            SweepFileError::at(
                 file,
                 "base",
                 format!("cannot read the config {}: {e}", spec.base.display()),
             )
         })?;
         let base_table: toml::Table = toml::from_str(&base_text).map_err(|e| {
-            SweepError::input(
+            SweepFileError::at(
                 file,
                 "base",
                 format!("{}: {}", spec.base.display(), e.message().trim()),
@@ -52,11 +52,11 @@ impl Sweep {
         let mut sets = Vec::with_capacity(provisional.len());
         for p in &provisional {
             let s = point_sets(&base_table, &p.params)
-                .map_err(|(path, m)| SweepError::input(file, &format!("axis \"{path}\""), m))?;
+                .map_err(|(path, m)| SweepFileError::at(file, &format!("axis \"{path}\""), m))?;
             sets.push(s);
         }
         let first = &provisional[0];
-        let base_seed = config::from_text(&spec.base, &base_text, &sets[0], None)
+        let base_seed = crate::from_text(&spec.base, &base_text, &sets[0], None)
             .map_err(|e| point_error(file, first, &sweep_wording(e)))?
             .config
             .simulation
@@ -80,7 +80,7 @@ impl Sweep {
 
     /// The checked config of point `p`.
     pub fn model(&self, p: &Point) -> Result<Model, ConfigError> {
-        config::from_text(
+        crate::from_text(
             &self.spec.base,
             &self.base_text,
             &self.sets[p.index],
@@ -105,14 +105,14 @@ pub fn describe(p: &Point) -> String {
     }
     p.params
         .iter()
-        .map(|(k, v)| format!("{k} = {}", render(v)))
+        .map(|(k, v)| format!("{k} = {v}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// A bad point: the axis whose value the config rejects (when one can be named), the
 /// point and the config's own error.
-fn point_error(file: &Path, p: &Point, e: &ConfigError) -> SweepError {
+fn point_error(file: &Path, p: &Point, e: &ConfigError) -> SweepFileError {
     let axis = p.params.iter().map(|(k, _)| k).find(|k| {
         e.path == **k
             || e.path.starts_with(&format!("{k}."))
@@ -122,7 +122,7 @@ fn point_error(file: &Path, p: &Point, e: &ConfigError) -> SweepError {
         Some(a) => format!("axis \"{a}\", "),
         None => String::new(),
     };
-    SweepError::Input(format!(
+    SweepFileError(format!(
         "{}: {axis}point {} ({}): {e}",
         file.display(),
         p.index,
@@ -132,18 +132,18 @@ fn point_error(file: &Path, p: &Point, e: &ConfigError) -> SweepError {
 
 /// The `--set` edits that give a point its values. A path that crosses an array of the
 /// base config (`ach.pulses.0.amplitude`) becomes an edit of the whole array.
-pub fn point_sets(
+pub(crate) fn point_sets(
     base: &toml::Table,
-    params: &[(String, toml::Value)],
+    params: &[(String, Value)],
 ) -> Result<Vec<String>, (String, String)> {
     let mut edited = base.clone();
     let mut roots: Vec<String> = Vec::new();
     let mut sets = Vec::new();
     for (path, value) in params {
         match array_root(base, path) {
-            None => sets.push(format!("{path}={}", render(value))),
+            None => sets.push(format!("{path}={value}")),
             Some(root) => {
-                set_in(&mut edited, path, value.clone()).map_err(|m| (path.clone(), m))?;
+                set_in(&mut edited, path, value.0.clone()).map_err(|m| (path.clone(), m))?;
                 if !roots.contains(&root) {
                     roots.push(root);
                 }
@@ -152,7 +152,7 @@ pub fn point_sets(
     }
     for root in roots {
         let v = get(&edited, &root).expect("the array was found");
-        sets.push(format!("{root}={}", render(v)));
+        sets.push(format!("{root}={v}"));
     }
     Ok(sets)
 }

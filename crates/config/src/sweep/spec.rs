@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::SweepError;
+use super::SweepFileError;
+use crate::Value;
 
 /// Keys allowed at the top of a sweep file.
 const TOP_KEYS: &[&str] = &[
@@ -51,7 +52,7 @@ pub struct Dimension {
     /// The dotted config paths this dimension sets (one for an axis).
     pub fields: Vec<String>,
     /// `values[step][field]`: the value of each field at each step.
-    pub values: Vec<Vec<toml::Value>>,
+    pub values: Vec<Vec<Value>>,
 }
 
 impl Dimension {
@@ -103,7 +104,7 @@ pub struct Point {
     /// The step of each dimension.
     pub coords: Vec<usize>,
     /// `(dotted path, value)` of every swept field, in dimension order.
-    pub params: Vec<(String, toml::Value)>,
+    pub params: Vec<(String, Value)>,
     /// The point's seed: [`point_seed`], or the value of a `simulation.seed` axis.
     pub seed: u64,
 }
@@ -130,22 +131,14 @@ fn unit(seed: u64, draw: usize, field: usize) -> f64 {
 }
 
 /// Renders a value as TOML (`1.5`, `"all"`, `{ range = [0, 10] }`).
-pub fn render(v: &toml::Value) -> String {
-    v.to_string()
-}
-
-/// Renders a value for a table cell: strings without quotes, the rest as TOML.
-pub fn render_plain(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => render(other),
-    }
+fn render(v: &toml::Value) -> String {
+    Value(v.clone()).render()
 }
 
 impl SweepSpec {
     /// Parses and checks the sweep file `file` whose text is `text`.
-    pub fn parse(file: &Path, text: &str) -> Result<SweepSpec, SweepError> {
-        let err = |path: &str, message: String| SweepError::input(file, path, message);
+    pub fn parse(file: &Path, text: &str) -> Result<SweepSpec, SweepFileError> {
+        let err = |path: &str, message: String| SweepFileError::at(file, path, message);
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
@@ -214,7 +207,7 @@ impl SweepSpec {
                     dimensions.push(Dimension {
                         kind,
                         fields: vec![path.clone()],
-                        values: values.into_iter().map(|v| vec![v]).collect(),
+                        values: values.into_iter().map(|v| vec![Value(v)]).collect(),
                     });
                 }
             }
@@ -295,10 +288,10 @@ impl SweepSpec {
                     .iter()
                     .position(|f| f == "simulation.seed")
                     .expect("present");
-                if non_negative_int(&step[k]).is_none() {
+                if non_negative_int(&step[k].0).is_none() {
                     return Err(err(
                         "simulation.seed",
-                        format!("{}: seeds must be integers >= 0", render(&step[k])),
+                        format!("{}: seeds must be integers >= 0", step[k]),
                     ));
                 }
             }
@@ -348,7 +341,7 @@ impl SweepSpec {
                 coords[k] = rest % d.len();
                 rest /= d.len();
             }
-            let params: Vec<(String, toml::Value)> = self
+            let params: Vec<(String, Value)> = self
                 .dimensions
                 .iter()
                 .zip(&coords)
@@ -357,7 +350,7 @@ impl SweepSpec {
             let seed_axis = params
                 .iter()
                 .find(|(p, _)| p == "simulation.seed")
-                .and_then(|(_, v)| non_negative_int(v));
+                .and_then(|(_, v)| non_negative_int(&v.0));
             for repeat in 0..self.repeats {
                 out.push(Point {
                     index: out.len(),
@@ -512,7 +505,7 @@ fn zip_group(group: &toml::Table, at: &str) -> Result<Dimension, Invalid> {
     }
     let n = columns[0].len();
     let values = (0..n)
-        .map(|i| columns.iter().map(|c| c[i].clone()).collect())
+        .map(|i| columns.iter().map(|c| Value(c[i].clone())).collect())
         .collect();
     Ok(Dimension {
         kind: DimensionKind::Zip,
@@ -626,7 +619,7 @@ fn sample_dimension(sample: &toml::Table) -> Result<Dimension, Invalid> {
                 .enumerate()
                 .map(|(j, d)| {
                     let u = unit(seed, i, j);
-                    match d {
+                    Value(match d {
                         Dist::Uniform(lo, hi) => toml::Value::Float(lo + (hi - lo) * u),
                         Dist::LogUniform(lo, hi) => {
                             toml::Value::Float((lo.ln() + (hi.ln() - lo.ln()) * u).exp())
@@ -635,7 +628,7 @@ fn sample_dimension(sample: &toml::Table) -> Result<Dimension, Invalid> {
                             let k = ((u * list.len() as f64) as usize).min(list.len() - 1);
                             list[k].clone()
                         }
-                    }
+                    })
                 })
                 .collect()
         })
