@@ -104,6 +104,43 @@ impl Inputs {
         inputs
     }
 
+    /// Adds a Poisson input named `name`, `(rate_hz, weight_pa, start_ms, stop_ms)`, into
+    /// the neurons `locals` (index in the population, chunk-local index).
+    fn add_poisson(
+        &mut self,
+        name: &str,
+        (rate_hz, weight_pa, start_ms, stop_ms): (f64, f64, f64, f64),
+        locals: &[(u32, u32)],
+        seed: u64,
+    ) {
+        let rate_per_ms = rate_hz / 1000.0;
+        // A train's random numbers depend on its input and neuron only, so a source with
+        // no target here can be left out.
+        if rate_per_ms <= 0.0 || locals.is_empty() {
+            return;
+        }
+        let targets = locals
+            .iter()
+            .map(|&(i, local)| {
+                let mut rng = stream(seed, Purpose::Poisson(name), u64::from(i));
+                let next_ms = start_ms + exponential_ms(&mut rng, rate_per_ms);
+                PoissonTarget {
+                    local,
+                    next_ms,
+                    rng,
+                }
+            })
+            .collect();
+        self.poisson.push(PoissonSource {
+            weight_pa,
+            inhibitory: weight_pa < 0.0,
+            rate_per_ms,
+            start_ms,
+            stop_ms,
+            targets,
+        });
+    }
+
     /// Adds the input named `name` of kind `kind` into the neurons `locals` (index in the population,
     /// chunk-local index).
     fn add_input(
@@ -120,34 +157,12 @@ impl Inputs {
                 weight_pa,
                 start_ms,
                 stop_ms,
-            } => {
-                let rate_per_ms = rate_hz / 1000.0;
-                // A train's random numbers depend on its input and neuron only, so a
-                // source with no target here can be left out.
-                if rate_per_ms <= 0.0 || locals.is_empty() {
-                    return;
-                }
-                let targets = locals
-                    .iter()
-                    .map(|&(i, local)| {
-                        let mut rng = stream(seed, Purpose::Poisson(name), u64::from(i));
-                        let next_ms = start_ms + exponential_ms(&mut rng, rate_per_ms);
-                        PoissonTarget {
-                            local,
-                            next_ms,
-                            rng,
-                        }
-                    })
-                    .collect();
-                self.poisson.push(PoissonSource {
-                    weight_pa: *weight_pa,
-                    inhibitory: *weight_pa < 0.0,
-                    rate_per_ms,
-                    start_ms: *start_ms,
-                    stop_ms: *stop_ms,
-                    targets,
-                });
-            }
+            } => self.add_poisson(
+                name,
+                (*rate_hz, *weight_pa, *start_ms, *stop_ms),
+                locals,
+                seed,
+            ),
             InputKind::SpikeTimes {
                 times_ms,
                 weight_pa,
