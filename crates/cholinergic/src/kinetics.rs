@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::{AchError, non_negative, positive};
+use engram_core::number::short;
 
 /// One release of acetylcholine.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -205,7 +206,10 @@ impl ValidAchParams {
                 return Err(AchError::new(
                     format!("pulses[{i}].time_ms"),
                     p.time_ms,
-                    format!("the pulse must start before the end of the run ({duration_ms} ms)"),
+                    format!(
+                        "the pulse must start before the end of the run ({} ms)",
+                        short(duration_ms)
+                    ),
                 ));
             }
             let ends_in_run = p.end_ms() <= duration_ms;
@@ -214,8 +218,9 @@ impl ValidAchParams {
                     format!("pulses[{i}].duration_ms"),
                     p.duration_ms,
                     format!(
-                        "the pulse releases until {} ms, after the end of the run ({duration_ms} ms)",
-                        p.end_ms()
+                        "the pulse releases until {} ms, after the end of the run ({} ms)",
+                        short(p.end_ms()),
+                        short(duration_ms)
                     ),
                 ));
             }

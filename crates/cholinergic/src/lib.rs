@@ -116,7 +116,7 @@ pub use kinetics::{AchKinetics, AchParams, AchPulse, ValidAchParams, trace};
 
 /// An invalid value: names the field path, the value and what is allowed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{field} = {value}: {allowed}")]
+#[error("{field} = {}: {allowed}", engram_core::number::short(*value))]
 pub struct AchError {
     /// Field path as written in configs (`tau_ach_ms`, `pulses[2].duration_ms`,
     /// `effects.gap_gain.k`).

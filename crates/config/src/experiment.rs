@@ -11,6 +11,7 @@
 //! of that crate), then add one line to the `experiment_kinds!` list at the end of this
 //! file.
 
+use engram_core::memory::MemoryLimit;
 use engram_experiments::recall::{self, StimulusParams};
 use engram_experiments::stimuli::ImageLoader;
 use engram_experiments::{Compile, Plan};
@@ -75,10 +76,11 @@ macro_rules! experiment_kinds {
                 populations: &mut IndexMap<String, Option<u32>>,
                 seed: u64,
                 images: &mut ImageLoader<'_>,
+                memory: Option<&MemoryLimit>,
             ) -> Result<Prepared, Invalid> {
                 Ok(match self {
                     $(ExperimentParams::$kind(p) => {
-                        Prepared::$kind(p.prepare(stimuli, populations, seed, images)?)
+                        Prepared::$kind(p.prepare(stimuli, populations, seed, images, memory)?)
                     })*
                 })
             }

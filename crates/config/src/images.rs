@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_experiments::stimuli::{ImageSet, Pattern, StimulusError};
 
 /// File extensions [`load_images`] reads (compared case-insensitively).
@@ -50,6 +51,14 @@ pub enum ImageError {
         /// What went wrong.
         reason: String,
     },
+    /// The folder's images would not fit in the memory the run may use.
+    #[error("the images of {} {reason}", path.display())]
+    TooLarge {
+        /// The folder.
+        path: PathBuf,
+        /// The estimate and the limit.
+        reason: String,
+    },
     /// An image differs in size from the first image of the folder.
     #[error(
         "image {} is {width}x{height} but {} is {first_width}x{first_height}; \
@@ -95,7 +104,7 @@ impl From<ImageError> for StimulusError {
 /// listed; it holds no image (the message lists the accepted extensions); a file cannot
 /// be read or decoded (the message names the file); an image differs in size from the
 /// first one (the message names both files and both sizes).
-pub fn load_images(dir: &Path) -> Result<ImageSet, ImageError> {
+pub fn load_images(dir: &Path, memory: Option<&MemoryLimit>) -> Result<ImageSet, ImageError> {
     let meta = match std::fs::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -136,6 +145,7 @@ pub fn load_images(dir: &Path) -> Result<ImageSet, ImageError> {
         });
     }
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    fits(dir, &files, memory)?;
 
     let mut patterns: Vec<Pattern> = Vec::with_capacity(files.len());
     let mut size = (0, 0);
@@ -166,6 +176,34 @@ pub fn load_images(dir: &Path) -> Result<ImageSet, ImageError> {
         height: size.1,
         files,
         patterns,
+    })
+}
+
+/// Refuses a folder whose images, once decoded (8 bytes a pixel, plus one decoding buffer
+/// of up to 16 bytes a pixel), exceed `memory`. Reads only the image headers.
+fn fits(dir: &Path, files: &[PathBuf], memory: Option<&MemoryLimit>) -> Result<(), ImageError> {
+    if memory.is_none() {
+        return Ok(());
+    }
+    let mut need = MemoryEstimate::new();
+    let mut largest: f64 = 0.0;
+    for path in files {
+        let (w, h) = image::ImageReader::open(path)
+            .and_then(|r| r.with_guessed_format())
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.into_dimensions().map_err(|e| e.to_string()))
+            .map_err(|reason| ImageError::Unreadable {
+                path: path.clone(),
+                reason,
+            })?;
+        let pixels = f64::from(w) * f64::from(h);
+        largest = largest.max(pixels);
+        need.add("images", pixels * 8.0);
+    }
+    need.add("decoding", largest * 16.0);
+    need.check(memory).map_err(|e| ImageError::TooLarge {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
     })
 }
 

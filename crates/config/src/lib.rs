@@ -21,6 +21,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use engram_core::memory::{MemoryEstimate, MemoryLimit};
+use engram_core::number::short;
 use engram_experiments::Plan;
 use engram_experiments::recall::StimulusParams;
 use engram_experiments::stimuli::{ImageSet, StimulusError};
@@ -681,15 +683,46 @@ pub struct Model {
     pub experiment: Option<Plan>,
 }
 
-/// Reads, edits (`--set path=value`), parses and checks a config file.
+/// How a config is loaded beyond its text and `--set` edits.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Replaces `simulation.seed`.
+    pub seed: Option<u64>,
+    /// The memory the run may use: a model whose estimate (see [`Model::memory_estimate`])
+    /// exceeds it is refused, and stimuli are refused before they are allocated. `None`:
+    /// no limit.
+    pub memory: Option<MemoryLimit>,
+    /// Threads the run will use (the estimate depends on it a little); 0 counts as 1.
+    pub threads: usize,
+}
+
+/// Reads, edits (`--set path=value`), parses and checks a config file, with no memory
+/// limit (see [`load_with`]).
 pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Model, ConfigError> {
+    load_with(
+        path,
+        sets,
+        &LoadOptions {
+            seed,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+/// Reads, edits, parses and checks a config file, and refuses a model that needs more
+/// memory than `options.memory`.
+pub fn load_with(
+    path: &Path,
+    sets: &[String],
+    options: &LoadOptions,
+) -> Result<Model, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.to_path_buf(),
         line: None,
         path: String::new(),
         message: format!("cannot read the config: {e}"),
     })?;
-    from_text(path, &text, sets, seed)
+    from_text_with(path, &text, sets, options)
 }
 
 /// As [`load`], from text already read.
@@ -699,6 +732,26 @@ pub fn from_text(
     sets: &[String],
     seed: Option<u64>,
 ) -> Result<Model, ConfigError> {
+    from_text_with(
+        file,
+        text,
+        sets,
+        &LoadOptions {
+            seed,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+/// As [`load_with`], from text already read.
+pub fn from_text_with(
+    file: &Path,
+    text: &str,
+    sets: &[String],
+    options: &LoadOptions,
+) -> Result<Model, ConfigError> {
+    let seed = options.seed;
+    let memory = options.memory.as_ref();
     let err = |line: Option<usize>, path: &str, message: String| ConfigError {
         file: file.to_path_buf(),
         line,
@@ -788,7 +841,7 @@ pub fn from_text(
                 } else {
                     file.parent().unwrap_or(Path::new("")).join(raw)
                 };
-                Ok(images::load_images(&dir)?)
+                Ok(images::load_images(&dir, memory)?)
             };
             let prepared = e
                 .prepare(
@@ -796,6 +849,7 @@ pub fn from_text(
                     &mut sizes,
                     config.simulation.seed,
                     &mut images,
+                    memory,
                 )
                 .map_err(|(p, m)| invalid(p, m))?;
             for (p, n) in config.populations.values_mut().zip(sizes.into_values()) {
@@ -805,7 +859,7 @@ pub fn from_text(
         }
         None => None,
     };
-    let (mut spec, mut steps, record) = to_spec(&config).map_err(|(p, m)| invalid(p, m))?;
+    let (mut spec, mut steps, record) = to_spec(&config, memory).map_err(|(p, m)| invalid(p, m))?;
     let experiment = match (&config.experiment, prepared) {
         (Some(e), Some(prepared)) => {
             let plan = e
@@ -831,15 +885,19 @@ pub fn from_text(
             let duration = steps as f64 * spec.dt_ms;
             let mut a = a.clone().unwrap_or_default();
             ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?;
+            let n_user = a.pulses.len();
             a.pulses.extend(pulses.iter().map(|r| AchPulseConfig {
                 time_ms: r.time_ms,
                 amplitude: r.amplitude,
                 duration_ms: r.duration_ms,
             }));
-            Some(ach_of(&a, &spec, duration).map_err(|(p, m)| invalid(p, m))?)
+            Some(
+                ach_of(&a, &spec, duration)
+                    .map_err(|(p, m)| invalid(protocol_pulse_path(&p, n_user), m))?,
+            )
         }
     };
-    Ok(Model {
+    let model = Model {
         file: file.to_path_buf(),
         text: edited,
         config,
@@ -848,7 +906,47 @@ pub fn from_text(
         record,
         ach,
         experiment,
-    })
+    };
+    model
+        .memory_estimate(options.threads)
+        .check(memory)
+        .map_err(|e| err(None, "", format!("the run {e}; make the model smaller")))?;
+    Ok(model)
+}
+
+impl Model {
+    /// Estimated memory of a run of the model on `threads` threads (0 counts as 1), part
+    /// by part: the network's (see `NetworkSpec::memory_estimate`), the experiment's
+    /// (stimuli, measurements), the spike buffers of the output and a fixed allowance for
+    /// the program itself (libraries, thread stacks).
+    pub fn memory_estimate(&self, threads: usize) -> MemoryEstimate {
+        let threads = threads.max(1);
+        let mut m = self.spec.memory_estimate(threads);
+        if let Some(plan) = &self.experiment {
+            m.extend(&plan.memory(&self.spec));
+        }
+        // Spikes are buffered 65 536 at a time per recorded population (16 bytes each),
+        // beside each worker's spike lists.
+        m.add("output buffers", self.record.len() as f64 * 65_536.0 * 16.0);
+        m.add(
+            "program",
+            64.0 * 1024.0 * 1024.0 + threads as f64 * 8.0 * 1024.0 * 1024.0,
+        );
+        m
+    }
+}
+
+/// The field a pulse error names: a pulse past the user's `n_user` ones was added by the
+/// protocol, so its error names the experiment's `ach_pulse` table.
+fn protocol_pulse_path(path: &str, n_user: usize) -> String {
+    let protocol = path
+        .strip_prefix("ach.pulses[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(k, field)| Some((k.parse::<usize>().ok()?, field)));
+    match protocol {
+        Some((k, field)) if k >= n_user => format!("experiment.ach_pulse{field}"),
+        _ => path.to_string(),
+    }
 }
 
 /// Checks the `[ach]` table into kinetics parameters and a modulator.
@@ -880,17 +978,14 @@ fn ach_of(
     let ach_err = |e: engram_cholinergic::AchError| {
         (
             format!("ach.{}", e.field),
-            format!("{}: {}", e.value, e.allowed),
+            format!("{}: {}", short(e.value), e.allowed),
         )
     };
     let valid = params.checked().map_err(ach_err)?;
     valid.validate_within(duration_ms).map_err(|e| {
         (
             format!("ach.{}", e.field),
-            format!(
-                "{}: {} (the run lasts {duration_ms} ms)",
-                e.value, e.allowed
-            ),
+            format!("{}: {}", short(e.value), e.allowed),
         )
     })?;
     let effect = |name: &str, c: &Option<EffectConfig>| -> Result<Option<Effect>, Invalid> {
@@ -943,7 +1038,8 @@ fn clean_path(p: &str) -> String {
     }
 }
 
-/// Applies one `path.to.field=value` edit. The value is parsed as TOML (`1.5`, `"x"`,
+/// Applies one `path.to.field=value` edit; a part of the path may index a list, as in
+/// sweeps (`ach.pulses.0.amplitude=2`). The value is parsed as TOML (`1.5`, `"x"`,
 /// `[1, 2]`, `{ uniform = [0, 1] }`); anything that does not parse is taken as a string.
 /// Returns the path and the first table the edit had to create, if any.
 fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, Option<String>), String> {
@@ -952,29 +1048,7 @@ fn apply_set(root: &mut toml::Table, set: &str) -> Result<(String, Option<String
     if path.is_empty() || path.split('.').any(str::is_empty) {
         return Err(format!("`{path}` is not a dotted field path"));
     }
-    let value = parse_value(raw.trim());
-    let mut parts: Vec<&str> = path.split('.').collect();
-    let last = parts.pop().expect("non-empty path");
-    let mut table = root;
-    let mut walked = String::new();
-    let mut created = None;
-    for part in parts {
-        if !walked.is_empty() {
-            walked.push('.');
-        }
-        walked.push_str(part);
-        if created.is_none() && !table.contains_key(part) {
-            created = Some(walked.clone());
-        }
-        let entry = table
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        table = match entry {
-            toml::Value::Table(t) => t,
-            _ => return Err(format!("`{walked}` is a value, not a table")),
-        };
-    }
-    table.insert(last.to_string(), value);
+    let created = sweep::points::set_in(root, path, parse_value(raw.trim()))?;
     Ok((path.to_string(), created))
 }
 
@@ -1027,21 +1101,54 @@ fn line_of_path(text: &str, path: &str) -> Option<usize> {
 
 type Invalid = (String, String);
 
-fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
+/// Refuses inputs whose target lists (4 bytes per target) alone exceed `memory`, before
+/// they are allocated.
+fn input_lists_fit(c: &ConfigFile, memory: Option<&MemoryLimit>) -> Result<(), Invalid> {
+    let mut need = MemoryEstimate::new();
+    for i in c.inputs.values() {
+        let n = c
+            .populations
+            .get(i.target())
+            .and_then(|p| p.n)
+            .map_or(0.0, f64::from);
+        let targets = match i.neurons() {
+            None | Some(NeuronSelect::All) => n,
+            Some(NeuronSelect::List(l)) => l.len() as f64,
+            Some(NeuronSelect::Range(a, b)) => f64::from(b.saturating_sub(*a)),
+        };
+        need.add("input target lists", targets * 4.0);
+    }
+    need.check(memory).map_err(|e| {
+        (
+            "inputs".to_string(),
+            format!("their target lists alone {e}"),
+        )
+    })
+}
+
+fn to_spec(
+    c: &ConfigFile,
+    memory: Option<&MemoryLimit>,
+) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
     let s = &c.simulation;
     if !(s.dt_ms.is_finite() && s.dt_ms > 0.0) {
         return Err((
             "simulation.dt_ms".into(),
-            format!("{} must be a number > 0", s.dt_ms),
+            format!("{} must be a number > 0", short(s.dt_ms)),
         ));
     }
-    if !(s.duration_ms.is_finite() && s.duration_ms >= 0.0) {
+    let steps = engram_core::time::checked_steps(s.duration_ms, s.dt_ms)
+        .map_err(|m| ("simulation.duration_ms".to_string(), m))?;
+    if steps == 0 && c.experiment.is_none() {
         return Err((
             "simulation.duration_ms".into(),
-            format!("{} must be a number >= 0", s.duration_ms),
+            format!(
+                "{} ms gives no step of dt = {} ms; a run lasts at least one step",
+                short(s.duration_ms),
+                short(s.dt_ms)
+            ),
         ));
     }
-    let steps = (s.duration_ms / s.dt_ms).round() as u64;
     if c.populations.is_empty() {
         return Err((
             "populations".into(),
@@ -1079,7 +1186,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             } else {
                 format!("neuron.{}", e.field)
             };
-            (at, format!("{}: {}", e.value, e.allowed))
+            (at, format!("{}: {}", short(e.value), e.allowed))
         };
         let params = merged.params().checked().map_err(param_error)?;
         // The same check the build makes (e.g. a refractory period of too many steps), so
@@ -1187,6 +1294,7 @@ fn to_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
             });
         }
     }
+    input_lists_fit(c, memory)?;
     let mut inputs = Vec::new();
     for (name, i) in &c.inputs {
         let at = |f: &str| format!("inputs.{name}.{f}");

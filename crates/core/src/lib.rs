@@ -6,7 +6,9 @@
 //! - [`rng`]: random streams keyed by the seed, a purpose and an id, never by a thread;
 //! - [`time`]: the time grid (`step_of`, delays in steps);
 //! - [`ValueDist`]: values that are constant or drawn per element;
-//! - [`FieldError`]: an invalid value named by its field path.
+//! - [`FieldError`]: an invalid value named by its field path;
+//! - [`number::short`]: numbers in messages;
+//! - [`memory`]: the memory a run may use, and estimates checked against it.
 //!
 //! This crate does no I/O, spawns no threads and depends on no other engram crate.
 //!
@@ -25,7 +27,9 @@
 
 mod dist;
 mod error;
+pub mod memory;
 mod modulation;
+pub mod number;
 pub mod rng;
 mod sink;
 pub mod time;

@@ -1,4 +1,16 @@
 //! The time grid: every time in a run is a whole number of steps of `dt`.
+//!
+//! Times given by a user go through [`checked_steps`] (or [`checked_phase_steps`]): a
+//! time that is not finite, negative, or more than [`MAX_STEPS`] steps long is refused
+//! instead of wrapping the step arithmetic.
+
+use crate::number::short;
+
+/// The largest number of steps a run may have: 2^40 (about 1.1e12; 3.5 years of model
+/// time at `dt = 0.1 ms`). Step indices and times stay exact far below it (`k * dt` is
+/// computed in f64, exact for integers up to 2^53), and step counts can be added
+/// without overflow.
+pub const MAX_STEPS: u64 = 1 << 40;
 
 /// Step index of a time on the grid (the nearest step; negative times map to step 0).
 pub fn step_of(t_ms: f64, dt_ms: f64) -> u64 {
@@ -9,6 +21,58 @@ pub fn step_of(t_ms: f64, dt_ms: f64) -> u64 {
 /// cannot act in the step that emits it) and at most `u16::MAX` steps.
 pub fn delay_steps(delay_ms: f64, dt_ms: f64) -> u16 {
     ((delay_ms / dt_ms).round().max(1.0)).min(f64::from(u16::MAX)) as u16
+}
+
+/// The number of steps of `dt_ms` in a duration of `t_ms` (rounded to the nearest step),
+/// or what is wrong with it: not finite, negative, or more than [`MAX_STEPS`] steps. The
+/// message is meant to follow a field path (`simulation.duration_ms: ...`).
+pub fn checked_steps(t_ms: f64, dt_ms: f64) -> Result<u64, String> {
+    if !(dt_ms.is_finite() && dt_ms > 0.0) {
+        return Err(format!("dt = {} ms must be a number > 0", short(dt_ms)));
+    }
+    if !t_ms.is_finite() || t_ms < 0.0 {
+        return Err(format!("{} must be a number of ms >= 0", short(t_ms)));
+    }
+    let steps = (t_ms / dt_ms).round();
+    if steps > MAX_STEPS as f64 {
+        return Err(format!(
+            "{} ms is more than the 2^40 = {MAX_STEPS} steps of {} ms allowed",
+            short(t_ms),
+            short(dt_ms)
+        ));
+    }
+    Ok(steps as u64)
+}
+
+/// As [`checked_steps`], for a duration that must last at least one step (a phase, a
+/// window, a run): a duration that rounds to zero steps is refused.
+pub fn checked_phase_steps(t_ms: f64, dt_ms: f64) -> Result<u64, String> {
+    let steps = checked_steps(t_ms, dt_ms)?;
+    if steps == 0 {
+        return Err(format!(
+            "{} ms is less than half a step (dt = {} ms) and gives no step; give at least {} ms",
+            short(t_ms),
+            short(dt_ms),
+            short(dt_ms)
+        ));
+    }
+    Ok(steps)
+}
+
+/// The sum of step counts, refused above [`MAX_STEPS`] (`what` names the total in the
+/// message, e.g. "the protocol").
+pub fn checked_total(parts: impl IntoIterator<Item = u64>, what: &str) -> Result<u64, String> {
+    let mut total: u64 = 0;
+    for p in parts {
+        total = total.saturating_add(p);
+    }
+    if total > MAX_STEPS {
+        return Err(format!(
+            "{what} lasts {} steps; at most 2^40 = {MAX_STEPS} steps are allowed",
+            short(total as f64)
+        ));
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -30,5 +94,39 @@ mod tests {
         assert_eq!(delay_steps(0.04, 0.1), 1);
         assert_eq!(delay_steps(1.5, 0.1), 15);
         assert_eq!(delay_steps(1e9, 0.1), u16::MAX);
+    }
+
+    #[test]
+    fn checked_steps_refuse_what_would_wrap() {
+        assert_eq!(checked_steps(1000.0, 0.1), Ok(10_000));
+        assert_eq!(checked_steps(0.0, 0.1), Ok(0));
+        // The largest allowed duration and one step beyond it.
+        assert_eq!(checked_steps(MAX_STEPS as f64, 1.0), Ok(MAX_STEPS));
+        assert!(checked_steps(MAX_STEPS as f64 + 1.0, 1.0).is_err());
+        let e = checked_steps(1e300, 0.1).unwrap_err();
+        assert_eq!(
+            e,
+            "1e300 ms is more than the 2^40 = 1099511627776 steps of 0.1 ms allowed"
+        );
+        assert!(checked_steps(f64::INFINITY, 0.1).is_err());
+        assert!(checked_steps(f64::NAN, 0.1).is_err());
+        assert!(checked_steps(-1.0, 0.1).is_err());
+        assert!(checked_steps(1.0, 0.0).is_err());
+        assert!(checked_steps(1.0, 1e-300).is_err());
+    }
+
+    #[test]
+    fn a_phase_needs_a_step() {
+        assert_eq!(checked_phase_steps(0.05, 0.1), Ok(1));
+        let e = checked_phase_steps(0.01, 0.1).unwrap_err();
+        assert!(e.contains("gives no step"), "{e}");
+        assert!(checked_phase_steps(0.0, 0.1).is_err());
+    }
+
+    #[test]
+    fn totals_saturate_and_are_refused() {
+        assert_eq!(checked_total([1, 2, 3], "x"), Ok(6));
+        assert!(checked_total([MAX_STEPS, 1], "the protocol").is_err());
+        assert!(checked_total([u64::MAX, u64::MAX], "the protocol").is_err());
     }
 }

@@ -21,6 +21,7 @@
 //! feature the parameters implement `Deserialize` (the config schema) and the results
 //! `Serialize`.
 
+use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_network::{NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
 
@@ -117,13 +118,15 @@ pub trait Compile {
 
     /// Checks the parameters against `populations` (sizes by name, `None` where not
     /// given; missing sizes may be filled in) and loads or draws the stimuli described by
-    /// `stimuli`: random ones from `seed`, image folders through `images`.
+    /// `stimuli`: random ones from `seed`, image folders through `images`. Stimuli whose
+    /// estimated size exceeds `memory` are refused before they are allocated.
     fn prepare(
         &self,
         stimuli: Option<&recall::StimulusParams>,
         populations: &mut IndexMap<String, Option<u32>>,
         seed: u64,
         images: &mut stimuli::ImageLoader<'_>,
+        memory: Option<&MemoryLimit>,
     ) -> Result<Self::Prepared, (String, String)>;
 
     /// Adds the experiment's inputs to `spec` and lays out its plan.
@@ -147,6 +150,10 @@ pub trait Experiment {
 
     /// The acetylcholine releases the plan adds to the configured ones.
     fn ach_releases(&self) -> Vec<AchRelease>;
+
+    /// The memory the plan holds and its run and analysis allocate (stimuli, measurements),
+    /// beside the network's own (see `NetworkSpec::memory_estimate`).
+    fn memory(&self, spec: &NetworkSpec) -> MemoryEstimate;
 
     /// Runs the plan on `sim` (built from the compiled spec), passing every spike on to
     /// `sink` and telling `observer` how far it got.
@@ -222,6 +229,13 @@ macro_rules! kinds {
             pub fn ach_releases(&self) -> Vec<AchRelease> {
                 match self {
                     $(Plan::$kind(p) => p.ach_releases(),)*
+                }
+            }
+
+            /// The plan's memory; see [`Experiment::memory`].
+            pub fn memory(&self, spec: &NetworkSpec) -> MemoryEstimate {
+                match self {
+                    $(Plan::$kind(p) => p.memory(spec),)*
                 }
             }
 

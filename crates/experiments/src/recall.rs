@@ -28,6 +28,10 @@ use std::path::PathBuf;
 use engram_network::{InputKind, InputSpec, NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
 
+use engram_core::memory::{MemoryEstimate, MemoryLimit};
+use engram_core::number::short;
+use engram_core::time;
+
 use crate::metrics::{self, PopulationLatency, RecallSummary};
 use crate::stimuli::{self, ImageLoader, Pattern};
 use crate::{AchRelease, Attr, Compile, Data, Experiment, ExperimentError, Group, Observer, Plan};
@@ -360,6 +364,7 @@ pub fn prepare(
     populations: &mut IndexMap<String, Option<u32>>,
     seed: u64,
     images: &mut ImageLoader<'_>,
+    memory: Option<&MemoryLimit>,
 ) -> Result<StimulusSet, Invalid> {
     if e.layers.len() < 2 {
         return Err((
@@ -411,6 +416,14 @@ pub fn prepare(
         (None, None) => StimulusKind::Random,
     };
     let stim_err = |e: stimuli::StimulusError| (e.field().to_string(), strip_field(&e));
+    for layer in &e.layers {
+        if populations[layer] == Some(0) {
+            return Err((
+                format!("populations.{layer}.n"),
+                "0: a layer of the experiment needs at least one neuron".into(),
+            ));
+        }
+    }
     let sensory_n = populations[sensory];
     let set = match kind {
         StimulusKind::Images => {
@@ -444,6 +457,7 @@ pub fn prepare(
         }
         StimulusKind::Bars => {
             let m = e.memories.unwrap_or(10);
+            stimuli_fit(m, s.width as f64 * s.height as f64, memory)?;
             let patterns =
                 stimuli::bar_patterns(s.width, s.height, m, s.thickness).map_err(stim_err)?;
             StimulusSet {
@@ -460,6 +474,7 @@ pub fn prepare(
                     "missing: random patterns need the size of the sensory layer".into(),
                 ));
             };
+            stimuli_fit(m, f64::from(n), memory)?;
             let active = s.active.unwrap_or((n as usize / 10).max(1));
             let patterns = stimuli::random_patterns(n as usize, m, active, s.overlap, seed)
                 .map_err(stim_err)?;
@@ -520,11 +535,70 @@ fn strip_field(e: &stimuli::StimulusError) -> String {
         .map_or(text.clone(), str::to_string)
 }
 
+/// Refuses `memories` patterns of `cells` cells each (8 bytes a cell) that would not fit
+/// under `memory`, before they are drawn.
+fn stimuli_fit(memories: usize, cells: f64, memory: Option<&MemoryLimit>) -> Result<(), Invalid> {
+    let mut need = MemoryEstimate::new();
+    need.add("stimuli", memories as f64 * cells * 8.0);
+    need.check(memory).map_err(|e| {
+        (
+            "stimuli".to_string(),
+            format!("{memories} memories of {} cells {e}", short(cells)),
+        )
+    })
+}
+
+/// The protocol's durations in steps, each checked: a phase lasts at least one step, no
+/// duration or total exceeds [`time::MAX_STEPS`] (so the step arithmetic cannot wrap).
+struct PhaseSteps {
+    encode: u64,
+    recall: u64,
+    pause: u64,
+    delay: u64,
+    lead: u64,
+    naming: u64,
+}
+
+impl PhaseSteps {
+    fn of(e: &RecallParams, dt_ms: f64, n_mem: usize) -> Result<PhaseSteps, Invalid> {
+        let phase = |field: &str, ms: f64| {
+            time::checked_phase_steps(ms, dt_ms).map_err(|m| (field.to_string(), m))
+        };
+        let gap = |field: &str, ms: f64| {
+            time::checked_steps(ms, dt_ms).map_err(|m| (field.to_string(), m))
+        };
+        let d = PhaseSteps {
+            encode: phase("experiment.encode_ms", e.encode_ms)?,
+            recall: phase("experiment.recall_ms", e.recall_ms)?,
+            pause: gap("experiment.pause_ms", e.pause_ms)?,
+            delay: gap("experiment.delay_ms", e.delay_ms)?,
+            lead: gap("experiment.lead_ms", e.lead_ms)?,
+            naming: if e.naming {
+                phase("experiment.naming_ms", e.naming_ms)?
+            } else {
+                0
+            },
+        };
+        let naming = if e.naming { d.naming + d.pause } else { 0 };
+        let each =
+            time::checked_total([d.encode, d.pause, d.recall, d.pause, naming], "one memory")
+                .map_err(|m| ("experiment".to_string(), m))?;
+        let n = n_mem as u64;
+        time::checked_total([each.saturating_mul(n), d.delay], "the protocol").map_err(|m| {
+            (
+                "experiment".to_string(),
+                format!("{m} ({n} memories of {each} steps each, plus the delay)"),
+            )
+        })?;
+        Ok(d)
+    }
+}
+
 fn positive(field: &str, v: f64) -> Result<(), Invalid> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err((field.into(), format!("{v} must be a number > 0")))
+        Err((field.into(), format!("{} must be a number > 0", short(v))))
     }
 }
 
@@ -532,7 +606,7 @@ fn non_negative(field: &str, v: f64) -> Result<(), Invalid> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err((field.into(), format!("{v} must be a number >= 0")))
+        Err((field.into(), format!("{} must be a number >= 0", short(v))))
     }
 }
 
@@ -545,8 +619,9 @@ impl Compile for RecallParams {
         populations: &mut IndexMap<String, Option<u32>>,
         seed: u64,
         images: &mut ImageLoader<'_>,
+        memory: Option<&MemoryLimit>,
     ) -> Result<StimulusSet, Invalid> {
-        prepare(self, stimuli, populations, seed, images)
+        prepare(self, stimuli, populations, seed, images, memory)
     }
 
     fn build(
@@ -642,7 +717,7 @@ pub fn build(
     let kwta_recall: Vec<Option<u32>> = (0..layers.len()).map(|i| k_of(i, true)).collect();
 
     let dt = spec.dt_ms;
-    let steps = |ms: f64| (ms / dt).round() as u64;
+    let d = PhaseSteps::of(e, dt, n_mem)?;
     let mut phases = Vec::new();
     let mut t = 0u64;
     let sensory = layers[0];
@@ -670,7 +745,7 @@ pub fn build(
     };
     for m in 0..n_mem {
         let start = t;
-        let len = steps(e.encode_ms);
+        let len = d.encode;
         present(m, start, len, "encode", &mut inputs)?;
         if e.teacher_pa != 0.0 {
             inputs.push(InputSpec {
@@ -685,14 +760,14 @@ pub fn build(
             });
         }
         push(&mut phases, &mut t, PhaseKind::Encode(m), len);
-        push(&mut phases, &mut t, PhaseKind::Pause, steps(e.pause_ms));
+        push(&mut phases, &mut t, PhaseKind::Pause, d.pause);
     }
-    push(&mut phases, &mut t, PhaseKind::Delay, steps(e.delay_ms));
+    push(&mut phases, &mut t, PhaseKind::Delay, d.delay);
     let mut cue_ms = Vec::with_capacity(n_mem);
     let mut ach_pulses = Vec::new();
     for m in 0..n_mem {
         let start = t;
-        let cue_step = start + steps(e.lead_ms);
+        let cue_step = start + d.lead;
         let cue_t = cue_step as f64 * dt;
         cue_ms.push(cue_t);
         if let Some(p) = &e.ach_pulse {
@@ -712,20 +787,15 @@ pub fn build(
                 weight_pa: e.cue.weight_pa,
             },
         });
-        push(
-            &mut phases,
-            &mut t,
-            PhaseKind::Recall(m),
-            steps(e.recall_ms),
-        );
-        push(&mut phases, &mut t, PhaseKind::Pause, steps(e.pause_ms));
+        push(&mut phases, &mut t, PhaseKind::Recall(m), d.recall);
+        push(&mut phases, &mut t, PhaseKind::Pause, d.pause);
     }
     if e.naming {
         for m in 0..n_mem {
-            let len = steps(e.naming_ms);
+            let len = d.naming;
             present(m, t, len, "name", &mut inputs)?;
             push(&mut phases, &mut t, PhaseKind::Name(m), len);
-            push(&mut phases, &mut t, PhaseKind::Pause, steps(e.pause_ms));
+            push(&mut phases, &mut t, PhaseKind::Pause, d.pause);
         }
     }
     spec.inputs.extend(inputs);
@@ -943,6 +1013,25 @@ impl Experiment for Protocol {
 
     fn steps(&self) -> u64 {
         self.steps
+    }
+
+    fn memory(&self, spec: &NetworkSpec) -> MemoryEstimate {
+        let n_mem = self.stimuli.patterns.len() as f64;
+        let cells: f64 = self.stimuli.patterns.iter().map(|p| p.len() as f64).sum();
+        let layer_cells: f64 = self
+            .layers
+            .iter()
+            .map(|&l| f64::from(spec.populations[l].n))
+            .sum();
+        let mut m = MemoryEstimate::new();
+        // Patterns as intensities; encoded and recalled counts per layer, memory and
+        // cell, and their copies in the results; naming counts per stimulus and group.
+        m.add("stimuli", cells * 8.0);
+        m.add(
+            "recall measurements",
+            n_mem * layer_cells * 8.0 * 4.0 + n_mem * n_mem * 8.0,
+        );
+        m
     }
 
     fn ach_releases(&self) -> Vec<AchRelease> {

@@ -181,18 +181,44 @@ impl RunWriter {
         Ok(())
     }
 
-    /// Writes the ACh concentration: `/ach/time_ms` (the end of each step) and
-    /// `/ach/concentration`.
-    pub fn write_ach(&mut self, dt_ms: f64, concentration: &[f64]) -> crate::Result<()> {
+    /// Writes the ACh concentration of `steps` steps of `dt_ms`: `/ach/time_ms` (the end of
+    /// each step) and `/ach/concentration`, the values `next()` returns in order. Streamed
+    /// in chunks, so a long run never holds its whole trace.
+    pub fn write_ach(
+        &mut self,
+        dt_ms: f64,
+        steps: u64,
+        mut next: impl FnMut() -> f64,
+    ) -> crate::Result<()> {
         let file = self.file.as_ref().expect("not finished");
         let g = file.create_group("ach")?;
-        let t: Vec<f64> = (1..=concentration.len())
-            .map(|k| k as f64 * dt_ms)
-            .collect();
-        g.new_dataset_builder().with_data(&t).create("time_ms")?;
-        g.new_dataset_builder()
-            .with_data(concentration)
+        let chunk = (steps as usize).clamp(1, FLUSH_AT);
+        let time = g
+            .new_dataset::<f64>()
+            .chunk(chunk)
+            .shape(0..)
+            .create("time_ms")?;
+        let conc = g
+            .new_dataset::<f64>()
+            .chunk(chunk)
+            .shape(0..)
             .create("concentration")?;
+        let (mut t, mut c) = (Vec::with_capacity(chunk), Vec::with_capacity(chunk));
+        let mut written = 0usize;
+        for k in 1..=steps {
+            t.push(k as f64 * dt_ms);
+            c.push(next());
+            if t.len() == chunk || k == steps {
+                let end = written + t.len();
+                time.resize(end)?;
+                conc.resize(end)?;
+                time.write_slice(&t, written..end)?;
+                conc.write_slice(&c, written..end)?;
+                written = end;
+                t.clear();
+                c.clear();
+            }
+        }
         Ok(())
     }
 

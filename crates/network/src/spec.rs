@@ -12,6 +12,15 @@ use engram_neuron::{LifParams, ValidLifParams};
 use crate::NetworkError;
 use crate::connect::{ConnectRule, Populations};
 pub use engram_core::ValueDist;
+use engram_core::memory::MemoryEstimate;
+use engram_core::number::short;
+
+/// The highest rate of a Poisson input (Hz): 1 MHz, a hundred events per step at
+/// `dt = 0.1 ms`. Far above any physiological rate (an input standing for many sources
+/// at a few Hz each reaches it only beyond 100 000 sources); a model that needs more
+/// drive raises `weight_pa` instead. The cost of a train does not grow with its rate
+/// (see the engine's inputs), so the bound is about plausibility, not speed.
+pub const MAX_POISSON_RATE_HZ: f64 = 1e6;
 
 /// One population: `n` neurons that share a parameter set.
 #[derive(Debug, Clone)]
@@ -155,7 +164,7 @@ pub struct GapSpec {
 pub enum InputKind {
     /// An independent Poisson spike train into each target neuron.
     Poisson {
-        /// Rate of each train (Hz).
+        /// Rate of each train (Hz), at most [`MAX_POISSON_RATE_HZ`].
         rate_hz: f64,
         /// Synaptic current jump per spike (pA; negative is inhibitory).
         weight_pa: f64,
@@ -263,25 +272,55 @@ impl NetworkSpec {
             .expected_synapses(&self.populations_of(i))
     }
 
-    /// Estimated heap memory (bytes) of the built network on `threads` threads: neuron
-    /// state, input buffers and synapses (4-byte target and weight, 2-byte delay when
-    /// delays are drawn, an 8-byte row pointer per source and thread).
+    /// Estimated heap memory (bytes) of the built network on `threads` threads; the
+    /// total of [`NetworkSpec::memory_estimate`].
     pub fn estimate_memory_bytes(&self, threads: usize) -> u64 {
+        self.memory_estimate(threads).total()
+    }
+
+    /// Estimated heap memory of the built network on `threads` threads, part by part,
+    /// from the spec alone (nothing is drawn or allocated): neuron state; synapses (4-byte
+    /// target and weight, 2-byte delay when delays are drawn, an 8-byte row pointer per
+    /// source and thread, and for plastic or gap projections the in-edge index, traces and
+    /// tags, about 24 bytes more per edge); ring buffers (16 bytes per neuron and slot of
+    /// the largest delay); inputs (a random stream of about 320 bytes per Poisson target,
+    /// 24 bytes per spike or current change and target, the target lists themselves).
+    pub fn memory_estimate(&self, threads: usize) -> MemoryEstimate {
         let n = self.n_neurons() as f64;
-        let mut bytes = n * 44.0;
+        let mut m = MemoryEstimate::new();
+        m.add("neuron state", n * 44.0);
         let mut max_delay_steps: f64 = 1.0;
         for (i, proj) in self.projections.iter().enumerate() {
-            let per_edge = if matches!(proj.delay_ms, ValueDist::Constant(_)) {
+            let mut per_edge = if matches!(proj.delay_ms, ValueDist::Constant(_)) {
                 8.0
             } else {
                 10.0
             };
-            bytes += self.expected_synapses(i) * per_edge;
-            bytes += f64::from(self.populations[proj.source].n + 1) * 8.0 * threads as f64;
+            if proj.plasticity.is_some() || proj.gap.is_some() {
+                per_edge += 24.0;
+            }
+            m.add("synapses", self.expected_synapses(i) * per_edge);
+            m.add(
+                "synapses",
+                (f64::from(self.populations[proj.source].n) + 1.0) * 8.0 * threads as f64,
+            );
             max_delay_steps = max_delay_steps.max((proj.delay_ms.bounds().1 / self.dt_ms).round());
         }
-        bytes += n * 16.0 * (max_delay_steps + 1.0);
-        bytes as u64
+        m.add(
+            "ring buffers",
+            n * 16.0 * (max_delay_steps.min(f64::from(u16::MAX)) + 1.0),
+        );
+        for input in &self.inputs {
+            let targets = input.neurons.len() as f64;
+            let per_target = match &input.kind {
+                InputKind::Poisson { .. } => 320.0,
+                InputKind::SpikeTimes { times_ms, .. } => 24.0 * times_ms.len() as f64,
+                InputKind::Dc { .. } => 48.0,
+                InputKind::StepCurrent { times_ms, .. } => 24.0 * times_ms.len() as f64,
+            };
+            m.add("inputs", targets * (per_target + 8.0));
+        }
+        m
     }
 
     /// Checks everything that parameters alone cannot: references between parts, sizes,
@@ -493,8 +532,17 @@ impl NetworkSpec {
                     start_ms,
                     stop_ms,
                 } => {
-                    if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
-                        return Err(bad(owner, "rate_hz", format!("{rate_hz} must be >= 0")));
+                    if !(rate_hz.is_finite() && (0.0..=MAX_POISSON_RATE_HZ).contains(rate_hz)) {
+                        return Err(bad(
+                            owner,
+                            "rate_hz",
+                            format!(
+                                "{} must be a rate in Hz between 0 and {} (one train per \
+                                 target neuron; for more, raise weight_pa)",
+                                short(*rate_hz),
+                                short(MAX_POISSON_RATE_HZ)
+                            ),
+                        ));
                     }
                     if !weight_pa.is_finite() {
                         return Err(bad(

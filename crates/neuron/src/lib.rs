@@ -46,7 +46,7 @@ pub use engram_core::{Modulation, Target};
 
 /// An invalid parameter value: names the field, the value and what is allowed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{field} = {value}: {allowed}")]
+#[error("{field} = {}: {allowed}", engram_core::number::short(*value))]
 pub struct ParamError {
     /// Field name as written in configs (`tau_m_ms`).
     pub field: &'static str,

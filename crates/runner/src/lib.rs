@@ -30,5 +30,6 @@ pub fn print_line(args: std::fmt::Arguments<'_>) {
 }
 
 pub mod plot;
+pub mod resources;
 pub mod run;
 pub mod sweep;

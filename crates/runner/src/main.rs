@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use engram::run::{RunError, RunOptions};
-use engram_config::ConfigError;
+use engram_config::{ConfigError, LoadOptions};
 use serde_json::json;
 
 /// engram: a fast, exact, reproducible spiking-network simulator.
@@ -32,6 +32,9 @@ enum Command {
         /// Threads the run would use (changes the memory estimate a little).
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Do not compare the memory estimate with the memory of this machine.
+        #[arg(long)]
+        no_memory_check: bool,
     },
     /// Show populations, spike counts, rates, config and provenance of an output file.
     Inspect {
@@ -82,8 +85,8 @@ struct RunArgs {
     /// Worker threads (the result does not depend on it). Default: all cores.
     #[arg(long)]
     threads: Option<usize>,
-    /// Seed; overrides simulation.seed.
-    #[arg(long)]
+    /// Seed; overrides simulation.seed (0 to 2^63 - 1, the range of a config's integers).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     seed: Option<u64>,
     /// Override a field: `--set path.to.field=value` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -91,6 +94,9 @@ struct RunArgs {
     /// Replace an existing output file given with -o.
     #[arg(long)]
     force: bool,
+    /// Run even when the memory estimate exceeds the memory of this machine.
+    #[arg(long)]
+    no_memory_check: bool,
     /// No progress bar and no summary table.
     #[arg(short, long)]
     quiet: bool,
@@ -130,7 +136,8 @@ fn main() -> ExitCode {
             config,
             sets,
             threads,
-        } => check(&config, &sets, threads),
+            no_memory_check,
+        } => check(&config, &sets, threads, no_memory_check),
         Command::Inspect { file, config, json } => inspect(&file, config, json),
         Command::Plot {
             file,
@@ -163,8 +170,37 @@ fn default_output(config: &Path) -> PathBuf {
     PathBuf::from("results").join(format!("{stem}.h5"))
 }
 
+/// The options of loading a config for a run on `threads` threads: the machine's memory
+/// limit unless the check is off.
+fn load_options(seed: Option<u64>, threads: usize, no_memory_check: bool) -> LoadOptions {
+    LoadOptions {
+        seed,
+        memory: if no_memory_check {
+            None
+        } else {
+            engram::resources::machine_limit()
+        },
+        threads,
+    }
+}
+
+/// A config error, with the way out of the memory check when that is what failed.
+fn config_failure(e: ConfigError) -> Failure {
+    let hint = if e.message.contains(" MiB allowed by ") {
+        " (or pass --no-memory-check to run it anyway)"
+    } else {
+        ""
+    };
+    Failure::Input(anyhow::anyhow!("{e}{hint}"))
+}
+
 fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
-    let model = engram_config::load(&args.config, &args.sets, args.seed)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = load_options(args.seed, threads, args.no_memory_check);
+    let model =
+        engram_config::load_with(&args.config, &args.sets, &options).map_err(config_failure)?;
     let out = match &args.output {
         Some(p) => {
             if p.exists() && !args.force {
@@ -177,9 +213,6 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
         }
         None => default_output(&args.config),
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = RunOptions {
         progress: !args.quiet && !args.json,
         started,
@@ -200,9 +233,22 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     Ok(())
 }
 
-fn check(path: &Path, sets: &[String], threads: usize) -> Result<(), Failure> {
-    let model = engram_config::load(path, sets, None)?;
+fn check(
+    path: &Path,
+    sets: &[String],
+    threads: usize,
+    no_memory_check: bool,
+) -> Result<(), Failure> {
+    let options = load_options(None, threads, no_memory_check);
+    let model = engram_config::load_with(path, sets, &options).map_err(config_failure)?;
     let spec = &model.spec;
+    // The one check that needs the drawn weights: the stability of gap coupling. Built
+    // only for models with gap junctions, once the memory estimate has passed.
+    let has_gaps = spec.projections.iter().any(|p| p.gap.is_some());
+    if has_gaps {
+        engram_network::Simulation::build(spec, model.config.simulation.seed, 1)
+            .map_err(|e| Failure::Input(anyhow::anyhow!("{}: {e}", path.display())))?;
+    }
     engram::outln!("{}: ok", path.display());
     engram::outln!("{:<16} {:>10}", "population", "neurons");
     for p in &spec.populations {
@@ -220,7 +266,8 @@ fn check(path: &Path, sets: &[String], threads: usize) -> Result<(), Failure> {
             n
         );
     }
-    let bytes = spec.estimate_memory_bytes(threads.max(1)) as f64;
+    let estimate = model.memory_estimate(threads);
+    let bytes = estimate.total() as f64;
     engram::outln!("neurons           {:>14}", spec.n_neurons());
     engram::outln!("synapses          {:>14.0}", synapses);
     engram::outln!(
@@ -229,6 +276,12 @@ fn check(path: &Path, sets: &[String], threads: usize) -> Result<(), Failure> {
         spec.dt_ms
     );
     engram::outln!("memory estimate   {:>12.1} MiB", bytes / (1024.0 * 1024.0));
+    for (part, b) in estimate.parts() {
+        engram::outln!("  {:<22} {:>11.1} MiB", part, b / (1024.0 * 1024.0));
+    }
+    if has_gaps {
+        engram::outln!("gap coupling      stable (checked on the built network)");
+    }
     Ok(())
 }
 

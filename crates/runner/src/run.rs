@@ -150,16 +150,15 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
     // A plain run learns and tags all the time; protocols switch these per phase.
     sim.set_plasticity(true);
     sim.set_tagging(true);
+    // The trace written to the file: the same kinetics, integrated again step by step
+    // while it is written (streamed, so its memory does not grow with the run).
     let ach_trace = match &model.ach {
         Some((params, effects)) => {
             let kinetics = params
                 .kinetics(spec.dt_ms)
                 .map_err(|e| RunError::Input(anyhow!("ach.{e}")))?;
-            sim.set_acetylcholine(kinetics, effects.clone());
-            Some(
-                engram_cholinergic::trace(params, spec.dt_ms, model.steps as usize)
-                    .map_err(|e| RunError::Input(anyhow!("ach.{e}")))?,
-            )
+            sim.set_acetylcholine(kinetics.clone(), effects.clone());
+            Some(kinetics)
         }
         None => None,
     };
@@ -233,9 +232,9 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
         syn_events: sim.syn_events(),
         parameters: opts.attributes.clone(),
     };
-    if let Some(trace) = &ach_trace {
+    if let Some(mut kinetics) = ach_trace {
         writer
-            .write_ach(spec.dt_ms, trace)
+            .write_ach(spec.dt_ms, model.steps, || kinetics.step())
             .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }

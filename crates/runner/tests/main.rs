@@ -7,6 +7,7 @@ mod common;
 mod configs;
 mod determinism;
 mod golden;
+mod guards;
 mod output;
 mod plot;
 mod rates;

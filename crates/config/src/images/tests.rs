@@ -23,7 +23,7 @@ fn message(e: &ImageError) -> String {
 
 #[test]
 fn loads_the_ten_digits_in_file_order() {
-    let set = load_images(&images("digits")).unwrap();
+    let set = load_images(&images("digits"), None).unwrap();
     assert_eq!((set.width, set.height), (16, 16));
     assert_eq!(set.patterns.len(), 10);
     assert_eq!(file_names(&set), digit_files("pgm"));
@@ -47,7 +47,7 @@ fn loads_the_ten_digits_in_file_order() {
 
 #[test]
 fn loads_the_ten_blurred_letters_as_grayscale_png() {
-    let set = load_images(&images("letters")).unwrap();
+    let set = load_images(&images("letters"), None).unwrap();
     assert_eq!((set.width, set.height), (16, 16));
     assert_eq!(file_names(&set), letter_files("ABCDEFGHJK"));
     // "H" is a 2x2-scaled glyph under a 3x3 box blur (integer division by 9): just left
@@ -61,7 +61,7 @@ fn loads_the_ten_blurred_letters_as_grayscale_png() {
     assert_eq!(at(h, 0, 0), 0.0);
     assert!(h.intensities().iter().all(|&v| v < 1.0));
     // The second held-out folder: the same style, ten other letters.
-    let set2 = load_images(&images("letters2")).unwrap();
+    let set2 = load_images(&images("letters2"), None).unwrap();
     assert_eq!((set2.width, set2.height, set2.patterns.len()), (16, 16, 10));
     for (a, b) in set.patterns.iter().zip(&set2.patterns) {
         assert_ne!(a, b);
@@ -93,10 +93,10 @@ fn file_names(set: &ImageSet) -> Vec<String> {
 
 #[test]
 fn loads_the_other_fonts_in_file_order() {
-    let lower = load_images(&images("lowercase")).unwrap();
+    let lower = load_images(&images("lowercase"), None).unwrap();
     assert_eq!((lower.width, lower.height), (16, 16));
     assert_eq!(file_names(&lower), letter_files("abdeghknps"));
-    let small = load_images(&images("digits3x5")).unwrap();
+    let small = load_images(&images("digits3x5"), None).unwrap();
     assert_eq!(file_names(&small), digit_files("png"));
     // "8" of the 3 x 5 font at scale 3 starts at column 3, row 0, in ink 200; its upper
     // hole is the glyph cell (1, 1): columns 6-8, rows 3-5.
@@ -116,26 +116,26 @@ fn loads_the_other_fonts_in_file_order() {
         ("letters3x5b", "BDGJMNORSY"),
         ("letters4x5", "ABDEGKMNRW"),
     ] {
-        let set = load_images(&images(folder)).unwrap();
+        let set = load_images(&images(folder), None).unwrap();
         assert_eq!(file_names(&set), letter_files(letters), "{folder}");
         // Full ink, sharp: every pixel is 0 or 1.
         for p in &set.patterns {
             assert!(p.intensities().iter().all(|&v| v == 0.0 || v == 1.0));
         }
     }
-    let digits = load_images(&images("digits4x5")).unwrap();
+    let digits = load_images(&images("digits4x5"), None).unwrap();
     assert_eq!(file_names(&digits), digit_files("png"));
-    let lower2 = load_images(&images("lowercase2")).unwrap();
+    let lower2 = load_images(&images("lowercase2"), None).unwrap();
     assert_eq!(file_names(&lower2), letter_files("cfmortuwxz"));
     // "T": a 9-pixel bar, 3 rows high, over a 3-pixel stem, 12 rows high.
-    let t = &load_images(&images("letters3x5")).unwrap().patterns[8];
+    let t = &load_images(&images("letters3x5"), None).unwrap().patterns[8];
     assert_eq!(t.n_active(), 9 * 3 + 3 * 12);
 }
 
 #[test]
 fn missing_folder_is_an_error_naming_stimuli_path() {
     let dir = images("no_such_folder");
-    let e = load_images(&dir).unwrap_err();
+    let e = load_images(&dir, None).unwrap_err();
     let msg = message(&e);
     assert_eq!(StimulusError::from(e.clone()).field(), "stimuli.path");
     assert!(msg.starts_with("stimuli.path: "), "{msg}");
@@ -147,14 +147,14 @@ fn missing_folder_is_an_error_naming_stimuli_path() {
 
 #[test]
 fn a_file_is_not_a_folder() {
-    let e = load_images(&images("digits/digit_0.pgm")).unwrap_err();
+    let e = load_images(&images("digits/digit_0.pgm"), None).unwrap_err();
     assert!(matches!(e, ImageError::NotADir { .. }));
     assert!(message(&e).starts_with("stimuli.path: "), "{e}");
 }
 
 #[test]
 fn folder_without_images_is_an_error_listing_extensions() {
-    let e = load_images(&images("empty")).unwrap_err();
+    let e = load_images(&images("empty"), None).unwrap_err();
     let msg = message(&e);
     assert!(matches!(e, ImageError::NoImages { .. }));
     assert!(msg.starts_with("stimuli.path: "), "{msg}");
@@ -169,7 +169,7 @@ fn folder_without_images_is_an_error_listing_extensions() {
 
 #[test]
 fn images_of_different_sizes_are_an_error_naming_the_file_and_sizes() {
-    let e = load_images(&images("mismatched")).unwrap_err();
+    let e = load_images(&images("mismatched"), None).unwrap_err();
     let msg = message(&e);
     assert!(msg.starts_with("stimuli.path: "), "{msg}");
     assert!(msg.contains("b_8x8.pgm") && msg.contains("8x8"), "{msg}");
@@ -202,7 +202,7 @@ fn reads_png_and_jpeg_ignores_other_files_and_reports_broken_images() {
     std::fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
     std::fs::create_dir(dir.path().join("sub.png")).unwrap();
 
-    let set = load_images(dir.path()).unwrap();
+    let set = load_images(dir.path(), None).unwrap();
     assert_eq!((set.width, set.height), (4, 3));
     assert_eq!(set.patterns.len(), 2);
     assert_abs_diff_eq!(
@@ -220,11 +220,36 @@ fn reads_png_and_jpeg_ignores_other_files_and_reports_broken_images() {
     }
 
     std::fs::write(dir.path().join("c.png"), b"not really a png").unwrap();
-    let e = load_images(dir.path()).unwrap_err();
+    let e = load_images(dir.path(), None).unwrap_err();
     let msg = message(&e);
     assert!(matches!(e, ImageError::Unreadable { .. }), "{e:?}");
     assert!(
         msg.starts_with("stimuli.path: ") && msg.contains("c.png"),
         "{msg}"
     );
+}
+
+#[test]
+fn a_folder_too_large_for_the_memory_limit_is_refused_from_its_headers() {
+    // digits: 10 images; a limit below their decoded size refuses the folder before any
+    // is decoded, and names the folder and the estimate.
+    let dir = images("digits");
+    let need = load_images(&dir, None).unwrap();
+    let pixels = need.width * need.height * need.patterns.len();
+    let tight = MemoryLimit {
+        bytes: (pixels * 8) as u64 / 2,
+        source: "a test limit".into(),
+    };
+    let e = load_images(&dir, Some(&tight)).unwrap_err();
+    assert!(matches!(e, ImageError::TooLarge { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("digits") && text.contains("a test limit"),
+        "{text}"
+    );
+    let roomy = MemoryLimit {
+        bytes: 1 << 30,
+        source: "x".into(),
+    };
+    assert_eq!(load_images(&dir, Some(&roomy)).unwrap().patterns.len(), 10);
 }

@@ -186,15 +186,30 @@ fn get<'a>(root: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
     Some(cur)
 }
 
-/// Sets `path` (which may index arrays) in `root`; tables on the way are created.
-fn set_in(root: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+/// Sets `path` (dotted; a part may index a list: `ach.pulses.0.amplitude`) in `root`;
+/// tables on the way are created. Returns the path of the first table it had to create,
+/// if any (so that an unknown table can be blamed on the edit). Shared by sweeps and
+/// `--set`.
+pub(crate) fn set_in(
+    root: &mut toml::Table,
+    path: &str,
+    value: toml::Value,
+) -> Result<Option<String>, String> {
     let parts: Vec<&str> = path.split('.').collect();
-    let (last, walk) = parts.split_last().expect("a checked path");
+    let (last, walk) = parts.split_last().expect("split gives one part at least");
+    let Some((first, rest)) = walk.split_first() else {
+        root.insert(last.to_string(), value);
+        return Ok(None);
+    };
+    let mut created = (!root.contains_key(*first)).then(|| first.to_string());
     let mut cur: &mut toml::Value = root
-        .entry(walk[0].to_string())
+        .entry(first.to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let mut walked = walk[0].to_string();
-    for part in &walk[1..] {
+    let mut walked = first.to_string();
+    for part in rest {
+        if created.is_none() && matches!(cur, toml::Value::Table(t) if !t.contains_key(*part)) {
+            created = Some(format!("{walked}.{part}"));
+        }
         cur = step(cur, part, &walked)?;
         walked = format!("{walked}.{part}");
     }
@@ -208,7 +223,7 @@ fn set_in(root: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), 
         }
         _ => return Err(format!("`{walked}` is a value, not a table or a list")),
     }
-    Ok(())
+    Ok(created)
 }
 
 fn step<'a>(

@@ -8,9 +8,16 @@
 //! A source that is not active cannot have a spike in the step (each train's first spike
 //! is drawn after `start_ms`), so the trains, and their random numbers, are those of a
 //! loop over every source.
+//!
+//! A Poisson train's cost does not grow with its rate: below [`DENSE_EVENTS_PER_STEP`]
+//! expected events per step, each event time is drawn (exponential intervals); at or
+//! above it, the number of events in each step is drawn at once from the Poisson
+//! distribution of the step's mean. Both give the exact distribution of the per-step
+//! counts, which is all the step-binned synaptic input sees.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Poisson};
 use std::ops::Range;
 
 use super::ring::Rings;
@@ -26,12 +33,19 @@ struct PoissonTarget {
     rng: ChaCha8Rng,
 }
 
+/// Expected events per step from which a Poisson train draws its count per step instead
+/// of its event times (so that its cost stays that of a few random numbers per step).
+pub(crate) const DENSE_EVENTS_PER_STEP: f64 = 16.0;
+
 /// One Poisson input: a train per target neuron.
 #[derive(Debug, Clone)]
 struct PoissonSource {
     weight_pa: f64,
     inhibitory: bool,
     rate_per_ms: f64,
+    /// For a dense train (see [`DENSE_EVENTS_PER_STEP`]): the distribution of the count
+    /// in a whole step.
+    dense: Option<Poisson<f64>>,
     start_ms: f64,
     stop_ms: f64,
     targets: Vec<PoissonTarget>,
@@ -112,6 +126,7 @@ impl Inputs {
         (rate_hz, weight_pa, start_ms, stop_ms): (f64, f64, f64, f64),
         locals: &[(u32, u32)],
         seed: u64,
+        dt: f64,
     ) {
         let rate_per_ms = rate_hz / 1000.0;
         // A train's random numbers depend on its input and neuron only, so a source with
@@ -119,11 +134,18 @@ impl Inputs {
         if rate_per_ms <= 0.0 || locals.is_empty() {
             return;
         }
+        // `Poisson::new` accepts every mean the spec allows (rates are bounded).
+        let dense = (rate_per_ms * dt >= DENSE_EVENTS_PER_STEP)
+            .then(|| Poisson::new(rate_per_ms * dt).expect("a finite positive mean"));
         let targets = locals
             .iter()
             .map(|&(i, local)| {
                 let mut rng = stream(seed, Purpose::Poisson(name), u64::from(i));
-                let next_ms = start_ms + exponential_ms(&mut rng, rate_per_ms);
+                let next_ms = if dense.is_some() {
+                    start_ms
+                } else {
+                    start_ms + exponential_ms(&mut rng, rate_per_ms)
+                };
                 PoissonTarget {
                     local,
                     next_ms,
@@ -135,6 +157,7 @@ impl Inputs {
             weight_pa,
             inhibitory: weight_pa < 0.0,
             rate_per_ms,
+            dense,
             start_ms,
             stop_ms,
             targets,
@@ -162,6 +185,7 @@ impl Inputs {
                 (*rate_hz, *weight_pa, *start_ms, *stop_ms),
                 locals,
                 seed,
+                dt,
             ),
             InputKind::SpikeTimes {
                 times_ms,
@@ -236,10 +260,14 @@ impl Inputs {
                 (&mut *ring_ex, slot_ex)
             };
             let end = t_end.min(src.stop_ms);
-            for target in &mut src.targets {
-                while target.next_ms < end {
-                    ring[slot + target.local as usize] += src.weight_pa;
-                    target.next_ms += exponential_ms(&mut target.rng, src.rate_per_ms);
+            if let Some(whole) = src.dense {
+                add_counts(src, &whole, (step as f64 * dt_ms, t_end), ring, slot);
+            } else {
+                for target in &mut src.targets {
+                    while target.next_ms < end {
+                        ring[slot + target.local as usize] += src.weight_pa;
+                        target.next_ms += exponential_ms(&mut target.rng, src.rate_per_ms);
+                    }
                 }
             }
             stopped |= src.stop_ms <= t_end;
@@ -290,8 +318,132 @@ impl Inputs {
     }
 }
 
+/// Adds a dense train's events of the step `(t_start, t_end)` (ms): a count per target
+/// drawn from the Poisson distribution of the mean over the part of the step between the
+/// source's start and stop (`whole`: the distribution for a whole step).
+fn add_counts(
+    src: &mut PoissonSource,
+    whole: &Poisson<f64>,
+    (t_start, t_end): (f64, f64),
+    ring: &mut [f64],
+    slot: usize,
+) {
+    let from = t_start.max(src.start_ms);
+    let to = t_end.min(src.stop_ms);
+    if to <= from {
+        return;
+    }
+    let part = if from > t_start || to < t_end {
+        Poisson::new(src.rate_per_ms * (to - from)).ok()
+    } else {
+        None
+    };
+    let Some(dist) = part
+        .as_ref()
+        .or((from == t_start && to == t_end).then_some(whole))
+    else {
+        return; // a sliver of a step too short for a positive mean
+    };
+    for target in &mut src.targets {
+        let count = dist.sample(&mut target.rng);
+        ring[slot + target.local as usize] += count * src.weight_pa;
+    }
+}
+
 /// An exponential interval (ms) for a rate in events per ms.
 fn exponential_ms(rng: &mut ChaCha8Rng, rate_per_ms: f64) -> f64 {
     let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
     -u.ln() / rate_per_ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{InputSpec, PopulationSpec};
+    use engram_neuron::LifParams;
+
+    /// The per-step input of `n` neurons from one Poisson input of `rate_hz` between
+    /// `start_ms` and `stop_ms`, over `steps` steps of 0.1 ms: the total (in units of the
+    /// weight) per step.
+    fn counts(rate_hz: f64, (start_ms, stop_ms): (f64, f64), n: u32, steps: u64) -> Vec<f64> {
+        let spec = NetworkSpec {
+            dt_ms: 0.1,
+            populations: vec![PopulationSpec::new("P", n, LifParams::default()).unwrap()],
+            projections: vec![],
+            inputs: vec![InputSpec {
+                name: "drive".into(),
+                target: 0,
+                neurons: (0..n).collect(),
+                kind: InputKind::Poisson {
+                    rate_hz,
+                    weight_pa: 1.0,
+                    start_ms,
+                    stop_ms,
+                },
+            }],
+        };
+        let range = 0..n;
+        let mut inputs = Inputs::build(&spec, 11, std::slice::from_ref(&range), &range);
+        let mut rings = Rings::allocate(n as usize, 1, vec![]);
+        let mut i_stim = vec![0.0; n as usize];
+        (0..steps)
+            .map(|step| {
+                inputs.add(step, 0.1, &mut rings, &mut i_stim);
+                let (slot, _) = rings.slot_starts(step);
+                let (ex, _) = rings.both_mut();
+                let total = ex[slot..slot + n as usize].iter().sum();
+                ex[slot..slot + n as usize].fill(0.0);
+                total
+            })
+            .collect()
+    }
+
+    fn mean_var(x: &[f64]) -> (f64, f64) {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        let v = x.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / (x.len() - 1) as f64;
+        (m, v)
+    }
+
+    #[test]
+    fn dense_trains_have_poisson_counts_per_step() {
+        // 1 MHz: 100 events per neuron and step, drawn as counts. Sum over 10 neurons:
+        // Poisson with mean and variance 1000 per step.
+        let c = counts(1e6, (0.0, 1e9), 10, 2000);
+        let (m, v) = mean_var(&c);
+        // Standard error of the mean: sqrt(1000 / 2000) = 0.71; of the variance about
+        // 1000 * sqrt(2 / 2000) = 32.
+        assert!((m - 1000.0).abs() < 4.0, "mean {m}");
+        assert!((v - 1000.0).abs() < 160.0, "variance {v}");
+        assert!(c.iter().all(|x| x.fract() == 0.0), "whole counts");
+    }
+
+    #[test]
+    fn sparse_and_dense_trains_agree_at_the_switch() {
+        // Just below and just above the switch to counts, the mean count per step matches
+        // rate * dt either way (10 neurons, 4000 steps).
+        let below = DENSE_EVENTS_PER_STEP * 0.999 / 0.1 * 1000.0;
+        let above = DENSE_EVENTS_PER_STEP / 0.1 * 1000.0;
+        for rate in [below, above] {
+            let (m, _) = mean_var(&counts(rate, (0.0, 1e9), 10, 4000));
+            let expected = rate / 1000.0 * 0.1 * 10.0;
+            // sd of the mean: sqrt(160 / 4000) = 0.2.
+            assert!(
+                (m - expected).abs() < 1.0,
+                "rate {rate}: mean {m}, expected {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn dense_trains_respect_start_and_stop_within_a_step() {
+        // Start half-way into step 10, stop half-way into step 20: half a step's mean in
+        // each, none outside.
+        let c = counts(1e6, (1.05, 2.05), 1000, 30);
+        assert!(c[..10].iter().all(|&x| x == 0.0));
+        assert!(c[21..].iter().all(|&x| x == 0.0));
+        // 1000 neurons: mean 100 000 per whole step (sd 316), 50 000 per half step.
+        assert!((c[10] - 50_000.0).abs() < 2_000.0, "{}", c[10]);
+        assert!((c[15] - 100_000.0).abs() < 2_000.0, "{}", c[15]);
+        assert!((c[20] - 50_000.0).abs() < 2_000.0, "{}", c[20]);
+    }
 }
