@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use engram_config::Model;
-use engram_io::{Provenance, RunWriter};
+use engram_io::{Provenance, Publish, RunWriter};
 
 /// How to run a model.
 #[derive(Debug, Clone)]
@@ -174,9 +174,15 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot create the output folder {}", dir.display()))
             .map_err(RunError::Input)?;
     }
-    let mut writer = RunWriter::create(out, &names, sim.population_ranges(), &record)
-        .with_context(|| format!("cannot create {}", out.display()))
-        .map_err(RunError::Runtime)?;
+    let mut writer = RunWriter::create(
+        out,
+        Publish::Replace,
+        &names,
+        sim.population_ranges(),
+        &record,
+    )
+    .with_context(|| format!("cannot create {}", out.display()))
+    .map_err(RunError::Runtime)?;
 
     let sim_start = Instant::now();
     let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
