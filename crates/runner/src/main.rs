@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use engram::run::{RunError, RunOptions};
 use engram_config::ConfigError;
+use engram_io::Publish;
 use serde_json::json;
 
 /// engram: a fast, exact, reproducible spiking-network simulator.
@@ -76,7 +77,10 @@ enum Command {
 struct RunArgs {
     /// The config file.
     config: PathBuf,
-    /// Output file. Default: results/<config name>.h5 (replaced on each run).
+    /// Output file. Default: results/<config name>.h5 (replaced on each run). Only regular
+    /// files are written: a folder, FIFO, device or socket is refused, even with --force; a
+    /// symbolic link to a regular file is written through (the link stays a link), a
+    /// dangling one is refused.
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Worker threads (the result does not depend on it). Default: all cores.
@@ -88,7 +92,8 @@ struct RunArgs {
     /// Override a field: `--set path.to.field=value` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
-    /// Replace an existing output file given with -o.
+    /// Replace an existing output file given with -o (a regular file only). Without it, a
+    /// file that appears at the path during the run is kept and the run fails.
     #[arg(long)]
     force: bool,
     /// No progress bar and no summary table.
@@ -103,6 +108,15 @@ struct RunArgs {
 enum Failure {
     Input(anyhow::Error),
     Runtime(anyhow::Error),
+}
+
+impl From<RunError> for Failure {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Input(e) => Failure::Input(e),
+            RunError::Runtime(e) => Failure::Runtime(e),
+        }
+    }
 }
 
 impl From<ConfigError> for Failure {
@@ -165,30 +179,30 @@ fn default_output(config: &Path) -> PathBuf {
 
 fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     let model = engram_config::load(&args.config, &args.sets, args.seed)?;
-    let out = match &args.output {
-        Some(p) => {
-            if p.exists() && !args.force {
-                return Err(Failure::Input(anyhow::anyhow!(
-                    "{} exists; pass --force to replace it",
-                    p.display()
-                )));
-            }
-            p.clone()
-        }
-        None => default_output(&args.config),
+    // The default output is replaced on each run; an explicit -o only with --force.
+    let (out, publish) = match &args.output {
+        Some(p) if !args.force => (p.clone(), Publish::Exclusive),
+        Some(p) => (p.clone(), Publish::Replace),
+        None => (default_output(&args.config), Publish::Replace),
     };
+    let output = engram::run::check_output(&out, publish)?;
+    let stale = engram_io::output::remove_stale_temporaries(
+        &output.folder(),
+        engram_io::output::Stale::DeadWriters,
+    );
+    for leftover in stale {
+        eprintln!("{leftover}");
+    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = RunOptions {
         progress: !args.quiet && !args.json,
         started,
+        publish,
         ..RunOptions::new(out, threads)
     };
-    let summary = engram::run::execute(&model, &opts).map_err(|e| match e {
-        RunError::Input(e) => Failure::Input(e),
-        RunError::Runtime(e) => Failure::Runtime(e),
-    })?;
+    let summary = engram::run::execute(&model, &opts)?;
     if args.json {
         engram::outln!(
             "{}",

@@ -4,7 +4,7 @@
 //! Used by `engram run` and by every point of `engram sweep`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
@@ -14,13 +14,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use engram_config::Model;
-use engram_io::{Provenance, Publish, RunWriter};
+use engram_io::{OutputPath, OutputProblem, Provenance, Publish, RunWriter};
 
 /// How to run a model.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// The output file (replaced if it exists; the caller decides whether that is allowed).
+    /// The output file: a regular file, or a symbolic link to one (written through), or a
+    /// new name (see [`engram_io::output`]).
     pub output: PathBuf,
+    /// Whether an existing output file is replaced ([`Publish::Replace`]) or is an error,
+    /// also when it appears during the run ([`Publish::Exclusive`]).
+    pub publish: Publish,
     /// Worker threads of the simulation.
     pub threads: usize,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
@@ -32,10 +36,12 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// Options for a quiet run into `output` on `threads` threads, starting now.
+    /// Options for a quiet run into `output` (replaced if it exists) on `threads` threads,
+    /// starting now.
     pub fn new(output: PathBuf, threads: usize) -> RunOptions {
         RunOptions {
             output,
+            publish: Publish::Replace,
             threads,
             progress: false,
             started: Instant::now(),
@@ -47,9 +53,9 @@ impl RunOptions {
 /// What went wrong: bad input (exit code 2) or a failure while running (exit code 1).
 #[derive(Debug)]
 pub enum RunError {
-    /// The model or the options are not acceptable.
+    /// The model or the options are not acceptable; nothing was written.
     Input(anyhow::Error),
-    /// Something failed while running or writing.
+    /// Something failed while running or writing; the temporary file is removed.
     Runtime(anyhow::Error),
 }
 
@@ -62,6 +68,21 @@ impl std::fmt::Display for RunError {
 }
 
 impl std::error::Error for RunError {}
+
+/// Checks, before anything runs, that the run may write `path` (see
+/// [`engram_io::output`]): bad names, folders that are no folders and existing files that
+/// are not regular files are refused, and an existing file unless `publish` is
+/// [`Publish::Replace`]. Returns where the file will go.
+pub fn check_output(path: &Path, publish: Publish) -> Result<OutputPath, RunError> {
+    let output = OutputPath::check(path).map_err(|e| RunError::Input(anyhow!("-o {e}")))?;
+    if output.exists && publish == Publish::Exclusive {
+        return Err(RunError::Input(anyhow!(
+            "{} exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    Ok(output)
+}
 
 /// Peak resident memory of this process (MiB), where the OS tells.
 pub fn peak_rss_mb() -> Option<f64> {
@@ -128,16 +149,12 @@ impl Observer for Progress {
 
 /// Builds, simulates and writes one model; returns the run summary (see `engram run --json`).
 ///
-/// The output folder is created only once the network is built, so a model that fails to
-/// build leaves nothing behind; the file itself appears only when complete.
+/// The output path is checked first ([`check_output`]). The output folder is created only
+/// once the network is built, so a model that fails to build leaves nothing behind; the
+/// file itself appears only when complete, and every error removes the temporary file.
 pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
     let out = &opts.output;
-    if out.is_dir() {
-        return Err(RunError::Input(anyhow!(
-            "-o {}: is a folder; give a file name",
-            out.display()
-        )));
-    }
+    check_output(out, opts.publish)?;
     if opts.threads == 0 {
         return Err(RunError::Input(anyhow!("--threads 0: give at least 1")));
     }
@@ -174,15 +191,9 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot create the output folder {}", dir.display()))
             .map_err(RunError::Input)?;
     }
-    let mut writer = RunWriter::create(
-        out,
-        Publish::Replace,
-        &names,
-        sim.population_ranges(),
-        &record,
-    )
-    .with_context(|| format!("cannot create {}", out.display()))
-    .map_err(RunError::Runtime)?;
+    let mut writer = RunWriter::create(out, opts.publish, &names, sim.population_ranges(), &record)
+        .with_context(|| format!("cannot create {}", out.display()))
+        .map_err(RunError::Runtime)?;
 
     let sim_start = Instant::now();
     let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
@@ -251,10 +262,15 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot write the weights to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
-    let path = writer
-        .finish(&prov)
-        .with_context(|| format!("cannot finish {}", out.display()))
-        .map_err(RunError::Runtime)?;
+    let path = writer.finish(&prov).map_err(|e| {
+        let hint = match &e {
+            engram_io::Error::Output(o) if matches!(o.problem, OutputProblem::Appeared) => {
+                " (pass --force to replace it)"
+            }
+            _ => "",
+        };
+        RunError::Runtime(anyhow!("cannot finish {}: {e}{hint}", out.display()))
+    })?;
     let mut summary = summary(model, &sim, &prov, &record, &path, opts);
     if let (Some(Value::Object(extra)), Value::Object(all)) = (results_json, &mut summary) {
         all.extend(extra);

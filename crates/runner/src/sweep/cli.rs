@@ -177,6 +177,21 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
     store::write_atomic(&layout.sweep_copy(), sweep.text.as_bytes())
         .map_err(io(&layout.sweep_copy()))?;
     std::fs::create_dir_all(layout.points_dir()).map_err(io(&layout.points_dir()))?;
+    // What killed runs of these points left (only these: other shards write theirs).
+    let removed = layout.clear_temporaries(&selected).map_err(|e| {
+        SweepError::Runtime(format!(
+            "cannot remove old temporary files in {}: {e}",
+            layout.points_dir().display()
+        ))
+    })?;
+    if !args.quiet {
+        for l in &removed {
+            eprintln!(
+                "removed {}, a temporary file of an interrupted run",
+                l.path.display()
+            );
+        }
+    }
 
     let (skipped, to_run): (Vec<usize>, Vec<usize>) = selected
         .iter()

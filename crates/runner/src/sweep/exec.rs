@@ -62,12 +62,6 @@ pub fn run_points(
             layout.points_dir().display()
         ))
     })?;
-    layout.clear_temporaries(indices).map_err(|e| {
-        SweepError::Runtime(format!(
-            "cannot remove old temporary files in {}: {e}",
-            layout.points_dir().display()
-        ))
-    })?;
     let workers = jobs.max(1).min(indices.len().max(1));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
