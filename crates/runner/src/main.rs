@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use engram::interrupt::Signal;
 use engram::run::{RunError, RunOptions};
 use engram_config::ConfigError;
 use engram_io::Publish;
@@ -104,10 +105,12 @@ struct RunArgs {
     json: bool,
 }
 
-/// An error with the exit code it maps to: 2 for bad input, 1 for failures while running.
+/// An error with the exit code it maps to: 2 for bad input, 1 for failures while running,
+/// 128 + the signal for a run that a signal stopped.
 enum Failure {
     Input(anyhow::Error),
     Runtime(anyhow::Error),
+    Interrupted(Signal, String),
 }
 
 impl From<RunError> for Failure {
@@ -115,6 +118,7 @@ impl From<RunError> for Failure {
         match e {
             RunError::Input(e) => Failure::Input(e),
             RunError::Runtime(e) => Failure::Runtime(e),
+            RunError::Interrupted { signal, .. } => Failure::Interrupted(signal, e.to_string()),
         }
     }
 }
@@ -131,6 +135,7 @@ impl From<engram::sweep::SweepError> for Failure {
         match e {
             SweepError::Input(m) => Failure::Input(anyhow::anyhow!(m)),
             SweepError::Runtime(m) => Failure::Runtime(anyhow::anyhow!(m)),
+            SweepError::Interrupted(signal, m) => Failure::Interrupted(signal, m),
         }
     }
 }
@@ -138,6 +143,15 @@ impl From<engram::sweep::SweepError> for Failure {
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
+        // Ctrl-C and SIGTERM stop a run cleanly (see engram::interrupt); the other commands
+        // keep the default (they write no long-lived files).
+        if let Err(e) = engram::interrupt::install() {
+            eprintln!(
+                "warning: cannot handle SIGINT and SIGTERM ({e}); Ctrl-C may leave a temporary file"
+            );
+        }
+    }
     let result = match cli.command {
         Command::Run(args) => run(args, started),
         Command::Check {
@@ -165,6 +179,10 @@ fn main() -> ExitCode {
         Err(Failure::Runtime(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
+        }
+        Err(Failure::Interrupted(signal, message)) => {
+            eprintln!("{message}");
+            ExitCode::from(signal.exit_code())
         }
     }
 }

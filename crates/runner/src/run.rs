@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use engram_config::Model;
 use engram_io::{OutputPath, OutputProblem, Provenance, Publish, RunWriter};
 
+use crate::interrupt::{Interrupted, Interruptible, Signal, SinkError};
+
 /// How to run a model.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -50,24 +52,50 @@ impl RunOptions {
     }
 }
 
-/// What went wrong: bad input (exit code 2) or a failure while running (exit code 1).
+/// What went wrong: bad input (exit code 2), a failure while running (exit code 1), or a
+/// signal (exit code 128 + signal).
 #[derive(Debug)]
 pub enum RunError {
     /// The model or the options are not acceptable; nothing was written.
     Input(anyhow::Error),
     /// Something failed while running or writing; the temporary file is removed.
     Runtime(anyhow::Error),
+    /// A signal stopped the run (see [`crate::interrupt`]); nothing was written.
+    Interrupted {
+        /// The signal.
+        signal: Signal,
+        /// The temporary file that was being written, removed by the time the error is
+        /// returned.
+        temporary: Option<PathBuf>,
+    },
 }
 
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RunError::Input(e) | RunError::Runtime(e) => write!(f, "{e:#}"),
+            RunError::Interrupted { signal, temporary } => {
+                write!(f, "interrupted by {signal}; ")?;
+                if let Some(t) = temporary {
+                    write!(f, "{} removed; ", t.display())?;
+                }
+                write!(f, "no output written")
+            }
         }
     }
 }
 
 impl std::error::Error for RunError {}
+
+impl RunError {
+    /// The run was interrupted while `temporary` (if any) was written.
+    fn interrupted(i: Interrupted, temporary: Option<&Path>) -> RunError {
+        RunError::Interrupted {
+            signal: i.0,
+            temporary: temporary.map(Path::to_path_buf),
+        }
+    }
+}
 
 /// Checks, before anything runs, that the run may write `path` (see
 /// [`engram_io::output`]): bad names, folders that are no folders and existing files that
@@ -82,6 +110,17 @@ pub fn check_output(path: &Path, publish: Publish) -> Result<OutputPath, RunErro
         )));
     }
     Ok(output)
+}
+
+/// Maps the error of a run through an [`Interruptible`] writer: an interruption, or a
+/// failure to write spikes to `out`.
+fn sink_error(e: SinkError<engram_io::Error>, out: &Path, temporary: &Path) -> RunError {
+    match e {
+        SinkError::Interrupted(i) => RunError::interrupted(i, Some(temporary)),
+        SinkError::Sink(e) => RunError::Runtime(
+            anyhow::Error::new(e).context(format!("cannot write spikes to {}", out.display())),
+        ),
+    }
 }
 
 /// Peak resident memory of this process (MiB), where the OS tells.
@@ -123,8 +162,14 @@ impl Progress {
         }
     }
 
-    pub(crate) fn finish(self) {
-        if let Some(bar) = self.bar {
+    /// Clears the bar (as dropping it does).
+    pub(crate) fn finish(self) {}
+}
+
+impl Drop for Progress {
+    /// Clears the bar, also when the run ends early.
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
@@ -151,7 +196,8 @@ impl Observer for Progress {
 ///
 /// The output path is checked first ([`check_output`]). The output folder is created only
 /// once the network is built, so a model that fails to build leaves nothing behind; the
-/// file itself appears only when complete, and every error removes the temporary file.
+/// file itself appears only when complete, and every error or interruption (a signal, see
+/// [`crate::interrupt`]) removes the temporary file.
 pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
     let out = &opts.output;
     check_output(out, opts.publish)?;
@@ -181,6 +227,7 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
         None => None,
     };
     let build_s = build_start.elapsed().as_secs_f64() + (build_start - opts.started).as_secs_f64();
+    crate::interrupt::check().map_err(|i| RunError::interrupted(i, None))?;
     let names: Vec<String> = spec.populations.iter().map(|p| p.name.clone()).collect();
     let mut record = vec![false; names.len()];
     for &i in &model.record {
@@ -194,28 +241,30 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
     let mut writer = RunWriter::create(out, opts.publish, &names, sim.population_ranges(), &record)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(RunError::Runtime)?;
+    let temporary = writer.temporary_path().to_path_buf();
 
     let sim_start = Instant::now();
     let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
+    // From here on the writer is dropped on every early return: the temporary file goes.
     let experiment = match &model.experiment {
         None => {
+            let mut sink = Interruptible::new(&mut writer);
             run_steps(
                 &mut sim,
                 model.steps,
                 model.steps,
-                &mut writer,
+                &mut sink,
                 &mut progress,
                 "",
             )
-            .with_context(|| format!("cannot write spikes to {}", out.display()))
-            .map_err(RunError::Runtime)?;
+            .map_err(|e| sink_error(e, out, &temporary))?;
             None
         }
         Some(plan) => {
+            let mut sink = Interruptible::new(&mut writer);
             let measured = plan
-                .run(&mut sim, &mut writer, &mut progress)
-                .with_context(|| format!("cannot write spikes to {}", out.display()))
-                .map_err(RunError::Runtime)?;
+                .run(&mut sim, &mut sink, &mut progress)
+                .map_err(|e| sink_error(e, out, &temporary))?;
             let outcome = plan
                 .analyse(spec, &measured)
                 .context("cannot compute the recall metrics")
@@ -262,6 +311,8 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot write the weights to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
+    // The last moment to stop: after this the file is published.
+    crate::interrupt::check().map_err(|i| RunError::interrupted(i, Some(&temporary)))?;
     let path = writer.finish(&prov).map_err(|e| {
         let hint = match &e {
             engram_io::Error::Output(o) if matches!(o.problem, OutputProblem::Appeared) => {

@@ -219,6 +219,28 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
     let progress = Progress::new(show, to_run.len(), layout.clone());
     let outcomes = run_points(&sweep, &layout, &to_run, jobs, &progress)?;
     progress.finish();
+    if let Some(signal) = crate::interrupt::received() {
+        let stopped = outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Interrupted(_)))
+            .count();
+        if stopped > 0 || outcomes.len() < to_run.len() {
+            let done = selected
+                .iter()
+                .filter(|&&i| matches!(point_state(&layout, i), PointState::Done(_)))
+                .count();
+            return Err(SweepError::Interrupted(
+                signal,
+                format!(
+                    "interrupted by {signal}; {stopped} running point(s) stopped and their \
+                     temporary files removed; {done} of {} point(s) done in {} (run the sweep \
+                     again with --resume to finish)",
+                    selected.len(),
+                    dir.display()
+                ),
+            ));
+        }
+    }
 
     let rows = summary::rows(&manifest, &layout, &selected);
     let suffix = shard.map_or(String::new(), |s| s.suffix());
@@ -227,7 +249,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
         .iter()
         .filter_map(|(i, o)| match o {
             Outcome::Failed(e) => Some((*i, e.clone())),
-            Outcome::Done { .. } => None,
+            Outcome::Done { .. } | Outcome::Interrupted(_) => None,
         })
         .collect();
     let done = rows.iter().filter(|r| r.status == Status::Done).count();
@@ -436,6 +458,7 @@ impl Observer for Progress {
             match outcome {
                 Outcome::Done { .. } => c.0 += 1,
                 Outcome::Failed(_) => c.1 += 1,
+                Outcome::Interrupted(_) => {}
             }
             *c
         };
@@ -475,6 +498,7 @@ impl Observer for Progress {
                     describe(p),
                     e.lines().next().unwrap_or("")
                 ),
+                Outcome::Interrupted(_) => {}
             }
         }
     }
