@@ -8,6 +8,7 @@ mod configs;
 mod determinism;
 mod golden;
 mod output;
+mod output_safety;
 mod plot;
 mod rates;
 mod recall;
