@@ -6,6 +6,9 @@
 //! - [`inspect`] and [`RunReader`] read those files back (for `engram inspect` and
 //!   `engram plot`).
 //! - [`write_summary_table`] writes the summary of a sweep.
+//! - [`output`] decides where a file may be written (only regular files; symbolic links to
+//!   regular files are written through), publishes finished files without ever leaving a
+//!   partial one at the final name, and removes the temporary files of killed runs.
 //!
 //! Layout of a run's file:
 //!
@@ -25,10 +28,12 @@
 //!                                        `engram_experiments::Group`s
 //! ```
 
+pub mod output;
 mod read;
 mod summary;
 mod writer;
 
+pub use output::{OutputError, OutputPath, OutputProblem, Publish};
 pub use read::{
     AchTrace, FileSummary, PhaseSpan, PopulationSummary, RunReader, SpikeData, SpikeGroup,
     StimulusImages, inspect,
@@ -42,6 +47,9 @@ pub enum Error {
     /// The HDF5 library failed (the file cannot be created, opened, read or written).
     #[error(transparent)]
     Hdf5(#[from] hdf5::Error),
+    /// The output path cannot be written, or the finished file cannot take its name.
+    #[error(transparent)]
+    Output(#[from] OutputError),
     /// The file is not laid out as expected; the message names the file or group.
     #[error("{0}")]
     Format(String),
@@ -49,16 +57,6 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// `.<name>.tmp-<pid>` beside `path`: where a file is written before it is renamed to
-/// `path`, so that a crash never leaves a file that looks complete.
-fn temporary_path(path: &std::path::Path) -> std::path::PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
 
 /// A variable-length UTF-8 string for HDF5.
 fn unicode(value: &str) -> hdf5::Result<hdf5::types::VarLenUnicode> {

@@ -34,7 +34,7 @@ pub struct SummaryTable {
 /// `/seed` (u64), `/status` (strings), `/parameters/<field>` (f64 or strings) and
 /// `/metrics/<path>` (f64).
 pub fn write_summary_table(path: &Path, table: &SummaryTable) -> crate::Result<()> {
-    let tmp = crate::temporary_path(path);
+    let tmp = crate::output::temporary_path(path);
     let result = (|| -> Result<(), hdf5::Error> {
         let f = hdf5::File::create(&tmp)?;
         for (name, v) in [

@@ -3,8 +3,9 @@
 //!
 //! Spikes are sorted by time, then by node id. They stream to disk in chunks, so a run
 //! never holds all its spikes in memory. The file is written under a temporary name in
-//! the same folder and renamed only when complete: a crash leaves a `.tmp` file, never a
-//! file that looks finished.
+//! the same folder and renamed only when complete (see [`crate::output`]): an error, an
+//! interruption or a panic removes the temporary file, and a crash leaves a `.tmp-<pid>`
+//! file, never a file that looks finished.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use hdf5::{Dataset, File, H5Type};
 
 use engram_experiments::{Attr, Data, Group};
 
+use crate::output::{OutputError, OutputPath, OutputProblem, Publish, TemporaryFile};
 use crate::{Error, unicode, write_strings};
 
 /// SONATA's `sorting` attribute: an enum with an int8 base type, as libsonata requires.
@@ -89,14 +91,20 @@ pub struct Provenance {
 }
 
 /// A run's file while it is written: streams spikes into a SONATA file and writes what
-/// the run adds beside them (see the crate docs for the layout). Dropped unfinished, it
-/// removes its temporary file.
+/// the run adds beside them (see the crate docs for the layout). Dropped unfinished (an
+/// error, an interruption), it removes its temporary file.
 pub struct RunWriter {
+    // Fields drop in this order: the HDF5 handles are closed before the guard removes
+    // the temporary file.
     file: Option<File>,
-    tmp_path: PathBuf,
-    final_path: PathBuf,
     pop_ranges: Vec<Range<u32>>,
     writers: Vec<Option<PopWriter>>,
+    /// The path as given (what `finish` returns).
+    given: PathBuf,
+    /// Where the file goes: `given`, or the file a symbolic link leads to.
+    target: PathBuf,
+    publish: Publish,
+    temporary: TemporaryFile,
 }
 
 pub(crate) fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
@@ -110,64 +118,47 @@ fn scalar_attr<T: H5Type>(loc: &hdf5::Location, name: &str, value: T) -> hdf5::R
 }
 
 impl RunWriter {
-    /// Opens `<path>.tmp-<pid>` for writing and lays out the spike groups of the recorded
-    /// populations (`record[i]` says whether population `i` is written).
+    /// Opens `.<name>.tmp-<pid>` beside the file `path` will be (beside the target of a
+    /// symbolic link: see [`crate::output`]) and lays out the spike groups of the recorded
+    /// populations (`record[i]` says whether population `i` is written). `publish` says
+    /// whether [`RunWriter::finish`] may replace an existing file; with
+    /// [`Publish::Exclusive`], an existing file is an error here already.
+    ///
+    /// Fails, leaving nothing behind, if `path` cannot be written ([`OutputPath::check`])
+    /// or the file cannot be created and laid out.
     pub fn create(
         path: &Path,
+        publish: Publish,
         names: &[String],
         pop_ranges: &[Range<u32>],
         record: &[bool],
     ) -> crate::Result<RunWriter> {
-        let tmp_path = crate::temporary_path(path);
-        let file = File::create(&tmp_path)?;
-        // SONATA marks every file with these root attributes.
-        scalar_attr(&file, "magic", 0x0A7Au32)?;
-        file.new_attr::<u32>()
-            .shape(2)
-            .create("version")?
-            .write(&[0u32, 1])?;
-        let spikes = file.create_group("spikes")?;
-        let mut writers = Vec::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
-            if !record[i] {
-                writers.push(None);
-                continue;
+        let output = OutputPath::check(path)?;
+        if output.exists && publish == Publish::Exclusive {
+            return Err(OutputError {
+                path: path.to_path_buf(),
+                problem: OutputProblem::Exists,
             }
-            let g = spikes.create_group(name)?;
-            scalar_attr(&g, "sorting", Sorting::by_time)?;
-            // HDF5 lists groups by name; readers restore the config's order from this.
-            scalar_attr(&g, "population_index", i as u64)?;
-            scalar_attr(
-                &g,
-                "n_nodes",
-                u64::from(pop_ranges[i].end - pop_ranges[i].start),
-            )?;
-            let timestamps = g
-                .new_dataset::<f64>()
-                .chunk(FLUSH_AT)
-                .shape(0..)
-                .create("timestamps")?;
-            str_attr(&timestamps, "units", "ms")?;
-            let node_ids = g
-                .new_dataset::<u64>()
-                .chunk(FLUSH_AT)
-                .shape(0..)
-                .create("node_ids")?;
-            writers.push(Some(PopWriter {
-                timestamps,
-                node_ids,
-                buf_t: Vec::with_capacity(FLUSH_AT),
-                buf_id: Vec::with_capacity(FLUSH_AT),
-                written: 0,
-            }));
+            .into());
         }
+        // Guarded before it exists: whatever fails from here on removes it.
+        let temporary = TemporaryFile::new(crate::output::temporary_path(&output.target));
+        let file = File::create(temporary.path())?;
+        let writers = layout(&file, names, pop_ranges, record)?;
         Ok(RunWriter {
             file: Some(file),
-            tmp_path,
-            final_path: path.to_path_buf(),
             pop_ranges: pop_ranges.to_vec(),
             writers,
+            given: output.given,
+            target: output.target,
+            publish,
+            temporary,
         })
+    }
+
+    /// The temporary file being written (removed when the writer is dropped unfinished).
+    pub fn temporary_path(&self) -> &Path {
+        self.temporary.path()
     }
 
     /// Writes an experiment's results (see `engram_experiments::Experiment::record`) as
@@ -247,41 +238,98 @@ impl RunWriter {
         Ok(())
     }
 
-    /// Writes the remaining spikes and the provenance, closes the file and renames it to
-    /// its final name.
+    /// Writes the remaining spikes and the provenance, closes the file and gives it its
+    /// final name (see [`Publish`]; the target is checked again first: it may have changed
+    /// during the run); returns the path as given to [`RunWriter::create`]. On any error
+    /// the temporary file is removed and nothing appears at the final name.
     pub fn finish(mut self, prov: &Provenance) -> crate::Result<PathBuf> {
         for w in self.writers.iter_mut().flatten() {
             w.flush()?;
         }
         let file = self.file.take().expect("finish is called once");
-        let meta = file.create_group("engram")?;
-        str_attr(&meta, "version", env!("CARGO_PKG_VERSION"))?;
-        str_attr(&meta, "config_path", &prov.config_path)?;
-        scalar_attr(&meta, "seed", prov.seed)?;
-        scalar_attr(&meta, "dt_ms", prov.dt_ms)?;
-        scalar_attr(&meta, "duration_ms", prov.duration_ms)?;
-        scalar_attr(&meta, "threads", prov.threads as u64)?;
-        scalar_attr(&meta, "build_s", prov.build_s)?;
-        scalar_attr(&meta, "sim_s", prov.sim_s)?;
-        scalar_attr(&meta, "n_synapses", prov.n_synapses)?;
-        scalar_attr(&meta, "syn_events", prov.syn_events)?;
-        let text = unicode(&prov.config_text)?;
-        meta.new_dataset::<VarLenUnicode>()
-            .create("config")?
-            .write_scalar(&text)?;
-        if !prov.parameters.is_empty() {
-            let g = meta.create_group("parameters")?;
-            for (k, v) in &prov.parameters {
-                str_attr(&g, k, v)?;
-            }
-        }
+        write_provenance(&file, prov)?;
         file.flush()?;
         file.close()?;
-        std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| {
-            hdf5::Error::from(format!("cannot rename {}: {e}", self.tmp_path.display()))
-        })?;
-        Ok(self.final_path.clone())
+        self.temporary.publish(&self.target, self.publish)?;
+        Ok(self.given)
     }
+}
+
+/// Writes `/engram`: the provenance of the run.
+fn write_provenance(file: &File, prov: &Provenance) -> crate::Result<()> {
+    let meta = file.create_group("engram")?;
+    str_attr(&meta, "version", env!("CARGO_PKG_VERSION"))?;
+    str_attr(&meta, "config_path", &prov.config_path)?;
+    scalar_attr(&meta, "seed", prov.seed)?;
+    scalar_attr(&meta, "dt_ms", prov.dt_ms)?;
+    scalar_attr(&meta, "duration_ms", prov.duration_ms)?;
+    scalar_attr(&meta, "threads", prov.threads as u64)?;
+    scalar_attr(&meta, "build_s", prov.build_s)?;
+    scalar_attr(&meta, "sim_s", prov.sim_s)?;
+    scalar_attr(&meta, "n_synapses", prov.n_synapses)?;
+    scalar_attr(&meta, "syn_events", prov.syn_events)?;
+    let text = unicode(&prov.config_text)?;
+    meta.new_dataset::<VarLenUnicode>()
+        .create("config")?
+        .write_scalar(&text)?;
+    if !prov.parameters.is_empty() {
+        let g = meta.create_group("parameters")?;
+        for (k, v) in &prov.parameters {
+            str_attr(&g, k, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the root attributes and the spike groups of a new file.
+fn layout(
+    file: &File,
+    names: &[String],
+    pop_ranges: &[Range<u32>],
+    record: &[bool],
+) -> crate::Result<Vec<Option<PopWriter>>> {
+    // SONATA marks every file with these root attributes.
+    scalar_attr(file, "magic", 0x0A7Au32)?;
+    file.new_attr::<u32>()
+        .shape(2)
+        .create("version")?
+        .write(&[0u32, 1])?;
+    let spikes = file.create_group("spikes")?;
+    let mut writers = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        if !record[i] {
+            writers.push(None);
+            continue;
+        }
+        let g = spikes.create_group(name)?;
+        scalar_attr(&g, "sorting", Sorting::by_time)?;
+        // HDF5 lists groups by name; readers restore the config's order from this.
+        scalar_attr(&g, "population_index", i as u64)?;
+        scalar_attr(
+            &g,
+            "n_nodes",
+            u64::from(pop_ranges[i].end - pop_ranges[i].start),
+        )?;
+        let timestamps = g
+            .new_dataset::<f64>()
+            .chunk(FLUSH_AT)
+            .shape(0..)
+            .create("timestamps")?;
+        str_attr(&timestamps, "units", "ms")?;
+        let node_ids = g
+            .new_dataset::<u64>()
+            .chunk(FLUSH_AT)
+            .shape(0..)
+            .create("node_ids")?;
+        writers.push(Some(PopWriter {
+            timestamps,
+            node_ids,
+            buf_t: Vec::with_capacity(FLUSH_AT),
+            buf_id: Vec::with_capacity(FLUSH_AT),
+            written: 0,
+        }));
+    }
+    Ok(writers)
 }
 
 fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
@@ -317,16 +365,6 @@ fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
     Ok(())
 }
 
-impl Drop for RunWriter {
-    fn drop(&mut self) {
-        // Not finished: remove the partial file.
-        if let Some(file) = self.file.take() {
-            drop(file);
-            let _ = std::fs::remove_file(&self.tmp_path);
-        }
-    }
-}
-
 impl SpikeSink for RunWriter {
     type Error = Error;
 
@@ -345,5 +383,117 @@ impl SpikeSink for RunWriter {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provenance() -> Provenance {
+        Provenance {
+            config_path: "c.toml".into(),
+            config_text: String::new(),
+            seed: 1,
+            dt_ms: 0.1,
+            duration_ms: 1.0,
+            threads: 1,
+            build_s: 0.0,
+            sim_s: 0.0,
+            n_synapses: 0,
+            syn_events: 0,
+            parameters: Vec::new(),
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A writer of one population of 3 neurons into `out`.
+    fn one_population(out: &Path, publish: Publish) -> crate::Result<RunWriter> {
+        let range = 0..3;
+        RunWriter::create(
+            out,
+            publish,
+            &names(&["E"]),
+            std::slice::from_ref(&range),
+            &[true],
+        )
+    }
+
+    /// The files in `dir`, sorted.
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("readable")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_finished_file_takes_its_name() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let out = dir.path().join("x.h5");
+        let mut w = one_population(&out, Publish::Exclusive).expect("created");
+        w.record(0, 0.1, &[1, 2]).expect("recorded");
+        assert_eq!(entries(dir.path()).len(), 1);
+        assert_eq!(w.finish(&provenance()).expect("finished"), out);
+        assert_eq!(entries(dir.path()), ["x.h5"]);
+        // Exclusive onto an existing file: refused before anything is written.
+        let e = one_population(&out, Publish::Exclusive)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().ends_with("x.h5: exists"), "{e}");
+        assert_eq!(entries(dir.path()), ["x.h5"]);
+    }
+
+    #[test]
+    fn a_failed_layout_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let out = dir.path().join("x.h5");
+        // Two populations of one name: the second group cannot be created.
+        let r = RunWriter::create(
+            &out,
+            Publish::Replace,
+            &names(&["E", "E"]),
+            &[0..3, 3..5],
+            &[true, true],
+        );
+        assert!(r.is_err());
+        assert_eq!(entries(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_unfinished_or_failed_file_is_removed() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let out = dir.path().join("x.h5");
+        let w = one_population(&out, Publish::Replace).expect("created");
+        assert!(w.temporary_path().exists());
+        drop(w);
+        assert_eq!(entries(dir.path()), Vec::<String>::new());
+
+        // The target became a folder during the run: the folder stays, the file goes.
+        let w = one_population(&out, Publish::Replace).expect("created");
+        std::fs::create_dir(&out).expect("a folder");
+        let e = w.finish(&provenance()).expect_err("refused");
+        assert!(e.to_string().contains("became a folder"), "{e}");
+        assert_eq!(entries(dir.path()), ["x.h5"]);
+        assert!(out.is_dir());
+        std::fs::remove_dir(&out).expect("removed");
+
+        // A file appeared during an exclusive run: it is kept, this run's file goes.
+        let w = one_population(&out, Publish::Exclusive).expect("created");
+        std::fs::write(&out, "theirs").expect("written");
+        let e = w.finish(&provenance()).expect_err("refused");
+        assert!(e.to_string().contains("another process"), "{e}");
+        assert_eq!(entries(dir.path()), ["x.h5"]);
+        assert_eq!(std::fs::read(&out).expect("read"), b"theirs");
     }
 }

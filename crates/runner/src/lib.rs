@@ -29,6 +29,7 @@ pub fn print_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+pub mod interrupt;
 pub mod plot;
 pub mod resources;
 pub mod run;

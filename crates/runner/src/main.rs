@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use engram::interrupt::Signal;
 use engram::run::{RunError, RunOptions};
 use engram_config::{ConfigError, LoadOptions};
+use engram_io::Publish;
 use serde_json::json;
 
 /// engram: a fast, exact, reproducible spiking-network simulator.
@@ -79,7 +81,10 @@ enum Command {
 struct RunArgs {
     /// The config file.
     config: PathBuf,
-    /// Output file. Default: results/<config name>.h5 (replaced on each run).
+    /// Output file. Default: results/<config name>.h5 (replaced on each run). Only regular
+    /// files are written: a folder, FIFO, device or socket is refused, even with --force; a
+    /// symbolic link to a regular file is written through (the link stays a link), a
+    /// dangling one is refused.
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Worker threads (the result does not depend on it). Default: all cores.
@@ -91,7 +96,8 @@ struct RunArgs {
     /// Override a field: `--set path.to.field=value` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
-    /// Replace an existing output file given with -o.
+    /// Replace an existing output file given with -o (a regular file only). Without it, a
+    /// file that appears at the path during the run is kept and the run fails.
     #[arg(long)]
     force: bool,
     /// Run even when the memory estimate exceeds the memory of this machine.
@@ -105,10 +111,22 @@ struct RunArgs {
     json: bool,
 }
 
-/// An error with the exit code it maps to: 2 for bad input, 1 for failures while running.
+/// An error with the exit code it maps to: 2 for bad input, 1 for failures while running,
+/// 128 + the signal for a run that a signal stopped.
 enum Failure {
     Input(anyhow::Error),
     Runtime(anyhow::Error),
+    Interrupted(Signal, String),
+}
+
+impl From<RunError> for Failure {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Input(e) => Failure::Input(e),
+            RunError::Runtime(e) => Failure::Runtime(e),
+            RunError::Interrupted { signal, .. } => Failure::Interrupted(signal, e.to_string()),
+        }
+    }
 }
 
 impl From<ConfigError> for Failure {
@@ -123,6 +141,7 @@ impl From<engram::sweep::SweepError> for Failure {
         match e {
             SweepError::Input(m) => Failure::Input(anyhow::anyhow!(m)),
             SweepError::Runtime(m) => Failure::Runtime(anyhow::anyhow!(m)),
+            SweepError::Interrupted(signal, m) => Failure::Interrupted(signal, m),
         }
     }
 }
@@ -130,6 +149,15 @@ impl From<engram::sweep::SweepError> for Failure {
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
+        // Ctrl-C and SIGTERM stop a run cleanly (see engram::interrupt); the other commands
+        // keep the default (they write no long-lived files).
+        if let Err(e) = engram::interrupt::install() {
+            eprintln!(
+                "warning: cannot handle SIGINT and SIGTERM ({e}); Ctrl-C may leave a temporary file"
+            );
+        }
+    }
     let result = match cli.command {
         Command::Run(args) => run(args, started),
         Command::Check {
@@ -158,6 +186,10 @@ fn main() -> ExitCode {
         Err(Failure::Runtime(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
+        }
+        Err(Failure::Interrupted(signal, message)) => {
+            eprintln!("{message}");
+            ExitCode::from(signal.exit_code())
         }
     }
 }
@@ -201,27 +233,27 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     let options = load_options(args.seed, threads, args.no_memory_check);
     let model =
         engram_config::load_with(&args.config, &args.sets, &options).map_err(config_failure)?;
-    let out = match &args.output {
-        Some(p) => {
-            if p.exists() && !args.force {
-                return Err(Failure::Input(anyhow::anyhow!(
-                    "{} exists; pass --force to replace it",
-                    p.display()
-                )));
-            }
-            p.clone()
-        }
-        None => default_output(&args.config),
+    // The default output is replaced on each run; an explicit -o only with --force.
+    let (out, publish) = match &args.output {
+        Some(p) if !args.force => (p.clone(), Publish::Exclusive),
+        Some(p) => (p.clone(), Publish::Replace),
+        None => (default_output(&args.config), Publish::Replace),
     };
+    let output = engram::run::check_output(&out, publish)?;
+    let stale = engram_io::output::remove_stale_temporaries(
+        &output.folder(),
+        engram_io::output::Stale::DeadWriters,
+    );
+    for leftover in stale {
+        eprintln!("{leftover}");
+    }
     let opts = RunOptions {
         progress: !args.quiet && !args.json,
         started,
+        publish,
         ..RunOptions::new(out, threads)
     };
-    let summary = engram::run::execute(&model, &opts).map_err(|e| match e {
-        RunError::Input(e) => Failure::Input(e),
-        RunError::Runtime(e) => Failure::Runtime(e),
-    })?;
+    let summary = engram::run::execute(&model, &opts)?;
     if args.json {
         engram::outln!(
             "{}",

@@ -4,7 +4,7 @@
 //! Used by `engram run` and by every point of `engram sweep`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
@@ -14,13 +14,19 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use engram_config::Model;
-use engram_io::{Provenance, RunWriter};
+use engram_io::{OutputPath, OutputProblem, Provenance, Publish, RunWriter};
+
+use crate::interrupt::{Interrupted, Interruptible, Signal, SinkError};
 
 /// How to run a model.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// The output file (replaced if it exists; the caller decides whether that is allowed).
+    /// The output file: a regular file, or a symbolic link to one (written through), or a
+    /// new name (see [`engram_io::output`]).
     pub output: PathBuf,
+    /// Whether an existing output file is replaced ([`Publish::Replace`]) or is an error,
+    /// also when it appears during the run ([`Publish::Exclusive`]).
+    pub publish: Publish,
     /// Worker threads of the simulation.
     pub threads: usize,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
@@ -32,10 +38,12 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// Options for a quiet run into `output` on `threads` threads, starting now.
+    /// Options for a quiet run into `output` (replaced if it exists) on `threads` threads,
+    /// starting now.
     pub fn new(output: PathBuf, threads: usize) -> RunOptions {
         RunOptions {
             output,
+            publish: Publish::Replace,
             threads,
             progress: false,
             started: Instant::now(),
@@ -44,24 +52,76 @@ impl RunOptions {
     }
 }
 
-/// What went wrong: bad input (exit code 2) or a failure while running (exit code 1).
+/// What went wrong: bad input (exit code 2), a failure while running (exit code 1), or a
+/// signal (exit code 128 + signal).
 #[derive(Debug)]
 pub enum RunError {
-    /// The model or the options are not acceptable.
+    /// The model or the options are not acceptable; nothing was written.
     Input(anyhow::Error),
-    /// Something failed while running or writing.
+    /// Something failed while running or writing; the temporary file is removed.
     Runtime(anyhow::Error),
+    /// A signal stopped the run (see [`crate::interrupt`]); nothing was written.
+    Interrupted {
+        /// The signal.
+        signal: Signal,
+        /// The temporary file that was being written, removed by the time the error is
+        /// returned.
+        temporary: Option<PathBuf>,
+    },
 }
 
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RunError::Input(e) | RunError::Runtime(e) => write!(f, "{e:#}"),
+            RunError::Interrupted { signal, temporary } => {
+                write!(f, "interrupted by {signal}; ")?;
+                if let Some(t) = temporary {
+                    write!(f, "{} removed; ", t.display())?;
+                }
+                write!(f, "no output written")
+            }
         }
     }
 }
 
 impl std::error::Error for RunError {}
+
+impl RunError {
+    /// The run was interrupted while `temporary` (if any) was written.
+    fn interrupted(i: Interrupted, temporary: Option<&Path>) -> RunError {
+        RunError::Interrupted {
+            signal: i.0,
+            temporary: temporary.map(Path::to_path_buf),
+        }
+    }
+}
+
+/// Checks, before anything runs, that the run may write `path` (see
+/// [`engram_io::output`]): bad names, folders that are no folders and existing files that
+/// are not regular files are refused, and an existing file unless `publish` is
+/// [`Publish::Replace`]. Returns where the file will go.
+pub fn check_output(path: &Path, publish: Publish) -> Result<OutputPath, RunError> {
+    let output = OutputPath::check(path).map_err(|e| RunError::Input(anyhow!("-o {e}")))?;
+    if output.exists && publish == Publish::Exclusive {
+        return Err(RunError::Input(anyhow!(
+            "{} exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    Ok(output)
+}
+
+/// Maps the error of a run through an [`Interruptible`] writer: an interruption, or a
+/// failure to write spikes to `out`.
+fn sink_error(e: SinkError<engram_io::Error>, out: &Path, temporary: &Path) -> RunError {
+    match e {
+        SinkError::Interrupted(i) => RunError::interrupted(i, Some(temporary)),
+        SinkError::Sink(e) => RunError::Runtime(
+            anyhow::Error::new(e).context(format!("cannot write spikes to {}", out.display())),
+        ),
+    }
+}
 
 /// Peak resident memory of this process (MiB), where the OS tells.
 pub fn peak_rss_mb() -> Option<f64> {
@@ -102,8 +162,14 @@ impl Progress {
         }
     }
 
-    pub(crate) fn finish(self) {
-        if let Some(bar) = self.bar {
+    /// Clears the bar (as dropping it does).
+    pub(crate) fn finish(self) {}
+}
+
+impl Drop for Progress {
+    /// Clears the bar, also when the run ends early.
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
@@ -128,16 +194,13 @@ impl Observer for Progress {
 
 /// Builds, simulates and writes one model; returns the run summary (see `engram run --json`).
 ///
-/// The output folder is created only once the network is built, so a model that fails to
-/// build leaves nothing behind; the file itself appears only when complete.
+/// The output path is checked first ([`check_output`]). The output folder is created only
+/// once the network is built, so a model that fails to build leaves nothing behind; the
+/// file itself appears only when complete, and every error or interruption (a signal, see
+/// [`crate::interrupt`]) removes the temporary file.
 pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
     let out = &opts.output;
-    if out.is_dir() {
-        return Err(RunError::Input(anyhow!(
-            "-o {}: is a folder; give a file name",
-            out.display()
-        )));
-    }
+    check_output(out, opts.publish)?;
     if opts.threads == 0 {
         return Err(RunError::Input(anyhow!("--threads 0: give at least 1")));
     }
@@ -163,6 +226,7 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
         None => None,
     };
     let build_s = build_start.elapsed().as_secs_f64() + (build_start - opts.started).as_secs_f64();
+    crate::interrupt::check().map_err(|i| RunError::interrupted(i, None))?;
     let names: Vec<String> = spec.populations.iter().map(|p| p.name.clone()).collect();
     let mut record = vec![false; names.len()];
     for &i in &model.record {
@@ -173,31 +237,33 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot create the output folder {}", dir.display()))
             .map_err(RunError::Input)?;
     }
-    let mut writer = RunWriter::create(out, &names, sim.population_ranges(), &record)
+    let mut writer = RunWriter::create(out, opts.publish, &names, sim.population_ranges(), &record)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(RunError::Runtime)?;
+    let temporary = writer.temporary_path().to_path_buf();
 
     let sim_start = Instant::now();
     let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
+    // From here on the writer is dropped on every early return: the temporary file goes.
     let experiment = match &model.experiment {
         None => {
+            let mut sink = Interruptible::new(&mut writer);
             run_steps(
                 &mut sim,
                 model.steps,
                 model.steps,
-                &mut writer,
+                &mut sink,
                 &mut progress,
                 "",
             )
-            .with_context(|| format!("cannot write spikes to {}", out.display()))
-            .map_err(RunError::Runtime)?;
+            .map_err(|e| sink_error(e, out, &temporary))?;
             None
         }
         Some(plan) => {
+            let mut sink = Interruptible::new(&mut writer);
             let measured = plan
-                .run(&mut sim, &mut writer, &mut progress)
-                .with_context(|| format!("cannot write spikes to {}", out.display()))
-                .map_err(RunError::Runtime)?;
+                .run(&mut sim, &mut sink, &mut progress)
+                .map_err(|e| sink_error(e, out, &temporary))?;
             let outcome = plan
                 .analyse(spec, &measured)
                 .context("cannot compute the recall metrics")
@@ -244,10 +310,17 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
             .with_context(|| format!("cannot write the weights to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
-    let path = writer
-        .finish(&prov)
-        .with_context(|| format!("cannot finish {}", out.display()))
-        .map_err(RunError::Runtime)?;
+    // The last moment to stop: after this the file is published.
+    crate::interrupt::check().map_err(|i| RunError::interrupted(i, Some(&temporary)))?;
+    let path = writer.finish(&prov).map_err(|e| {
+        let hint = match &e {
+            engram_io::Error::Output(o) if matches!(o.problem, OutputProblem::Appeared) => {
+                " (pass --force to replace it)"
+            }
+            _ => "",
+        };
+        RunError::Runtime(anyhow!("cannot finish {}: {e}{hint}", out.display()))
+    })?;
     let mut summary = summary(model, &sim, &prov, &record, &path, opts);
     if let (Some(Value::Object(extra)), Value::Object(all)) = (results_json, &mut summary) {
         all.extend(extra);

@@ -33,8 +33,8 @@ mod tests;
 
 use engram_config::sweep::SweepFileError;
 
-/// Why a sweep cannot run or did not finish: bad input (exit code 2) or a failure while
-/// running or writing (exit code 1).
+/// Why a sweep cannot run or did not finish: bad input (exit code 2), a failure while
+/// running or writing (exit code 1), or a signal (exit code 128 + signal).
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
     /// The sweep file, the base config, a point, the options or the folder are not
@@ -44,6 +44,10 @@ pub enum SweepError {
     /// Something failed while running or writing.
     #[error("{0}")]
     Runtime(String),
+    /// A signal stopped the sweep: the running points were stopped and left no files, the
+    /// finished ones stay.
+    #[error("{1}")]
+    Interrupted(crate::interrupt::Signal, String),
 }
 
 impl From<SweepFileError> for SweepError {

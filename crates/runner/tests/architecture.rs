@@ -52,7 +52,7 @@ fn core_crates_do_not_depend_on_runner_libraries() {
             deps.contains(krate),
             "{krate} not in its own tree: {deps:?}"
         );
-        for banned in ["hdf5-metno", "clap", "indicatif", "anyhow"] {
+        for banned in ["hdf5-metno", "clap", "indicatif", "anyhow", "signal-hook"] {
             assert!(!deps.contains(banned), "{krate} depends on {banned}");
         }
     }
@@ -71,6 +71,7 @@ fn experiments_do_no_io_and_know_no_front_end() {
         "indicatif",
         "anyhow",
         "plotters",
+        "signal-hook",
     ] {
         assert!(
             !deps.contains(banned),
@@ -145,6 +146,7 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("anyhow", &["engram"]),
     ("plotters", &["engram"]),
     ("serde_json", &["engram"]),
+    ("signal-hook", &["engram"]),
 ];
 
 #[test]

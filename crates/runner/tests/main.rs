@@ -9,6 +9,7 @@ mod determinism;
 mod golden;
 mod guards;
 mod output;
+mod output_safety;
 mod plot;
 mod rates;
 mod recall;

@@ -177,6 +177,21 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
     store::write_atomic(&layout.sweep_copy(), sweep.text.as_bytes())
         .map_err(io(&layout.sweep_copy()))?;
     std::fs::create_dir_all(layout.points_dir()).map_err(io(&layout.points_dir()))?;
+    // What killed runs of these points left (only these: other shards write theirs).
+    let removed = layout.clear_temporaries(&selected).map_err(|e| {
+        SweepError::Runtime(format!(
+            "cannot remove old temporary files in {}: {e}",
+            layout.points_dir().display()
+        ))
+    })?;
+    if !args.quiet {
+        for l in &removed {
+            eprintln!(
+                "removed {}, a temporary file of an interrupted run",
+                l.path.display()
+            );
+        }
+    }
 
     let (skipped, to_run): (Vec<usize>, Vec<usize>) = selected
         .iter()
@@ -204,6 +219,28 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
     let progress = Progress::new(show, to_run.len(), layout.clone());
     let outcomes = run_points(&sweep, &layout, &to_run, jobs, &progress)?;
     progress.finish();
+    if let Some(signal) = crate::interrupt::received() {
+        let stopped = outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Interrupted(_)))
+            .count();
+        if stopped > 0 || outcomes.len() < to_run.len() {
+            let done = selected
+                .iter()
+                .filter(|&&i| matches!(point_state(&layout, i), PointState::Done(_)))
+                .count();
+            return Err(SweepError::Interrupted(
+                signal,
+                format!(
+                    "interrupted by {signal}; {stopped} running point(s) stopped and their \
+                     temporary files removed; {done} of {} point(s) done in {} (run the sweep \
+                     again with --resume to finish)",
+                    selected.len(),
+                    dir.display()
+                ),
+            ));
+        }
+    }
 
     let rows = summary::rows(&manifest, &layout, &selected);
     let suffix = shard.map_or(String::new(), |s| s.suffix());
@@ -212,7 +249,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
         .iter()
         .filter_map(|(i, o)| match o {
             Outcome::Failed(e) => Some((*i, e.clone())),
-            Outcome::Done { .. } => None,
+            Outcome::Done { .. } | Outcome::Interrupted(_) => None,
         })
         .collect();
     let done = rows.iter().filter(|r| r.status == Status::Done).count();
@@ -421,6 +458,7 @@ impl Observer for Progress {
             match outcome {
                 Outcome::Done { .. } => c.0 += 1,
                 Outcome::Failed(_) => c.1 += 1,
+                Outcome::Interrupted(_) => {}
             }
             *c
         };
@@ -460,6 +498,7 @@ impl Observer for Progress {
                     describe(p),
                     e.lines().next().unwrap_or("")
                 ),
+                Outcome::Interrupted(_) => {}
             }
         }
     }

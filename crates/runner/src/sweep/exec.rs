@@ -4,7 +4,9 @@
 //! depends on scheduling, but nothing a point computes does: its seed and parameters are
 //! fixed by the sweep file. Each point writes `points/<index>.h5` (atomically, by the run
 //! itself) and then `points/<index>.json` (atomically): a point killed at any moment
-//! leaves no `.json`, and is run again by `--resume`.
+//! leaves no `.json`, and is run again by `--resume`. A signal (see
+//! [`crate::interrupt`]) stops the running points, whose temporary files are removed, and
+//! no new point starts; the finished points stay.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +19,7 @@ use engram_config::sweep::spec::Point;
 
 use super::SweepError;
 use super::store::{Layout, write_atomic};
+use crate::interrupt::{self, Signal};
 use crate::run::{RunError, RunOptions, execute};
 
 /// How a point ended.
@@ -29,6 +32,8 @@ pub enum Outcome {
     },
     /// It failed; the error is also in `points/<index>.error`.
     Failed(String),
+    /// A signal stopped it; it left no file and is run again by `--resume`.
+    Interrupted(Signal),
 }
 
 /// Told when points start and end (from the worker threads).
@@ -48,7 +53,8 @@ impl Observer for Silent {
 }
 
 /// Runs the points `indices` of `sweep` into `layout` on `jobs` workers; returns each
-/// point's outcome, in index order. A failing point does not stop the others.
+/// point's outcome, in index order. A failing point does not stop the others; a signal
+/// stops them all, and the points that had not started have no outcome.
 pub fn run_points(
     sweep: &Sweep,
     layout: &Layout,
@@ -59,12 +65,6 @@ pub fn run_points(
     std::fs::create_dir_all(layout.points_dir()).map_err(|e| {
         SweepError::Runtime(format!(
             "cannot create {}: {e}",
-            layout.points_dir().display()
-        ))
-    })?;
-    layout.clear_temporaries(indices).map_err(|e| {
-        SweepError::Runtime(format!(
-            "cannot remove old temporary files in {}: {e}",
             layout.points_dir().display()
         ))
     })?;
@@ -80,6 +80,9 @@ pub fn run_points(
         for _ in 0..workers {
             s.spawn(|_| {
                 loop {
+                    if interrupt::received().is_some() {
+                        break;
+                    }
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = indices.get(k) else { break };
                     let p = &sweep.points[i];
@@ -126,13 +129,14 @@ fn run_point(sweep: &Sweep, layout: &Layout, p: &Point) -> Outcome {
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        Err(format!("the run panicked: {what}"))
+        Err(PointError::Failed(format!("the run panicked: {what}")))
     });
     match result {
         Ok(()) => Outcome::Done {
             wall_s: started.elapsed().as_secs_f64(),
         },
-        Err(message) => {
+        Err(PointError::Interrupted(signal)) => Outcome::Interrupted(signal),
+        Err(PointError::Failed(message)) => {
             // Best effort: the error is also reported at the end of the sweep.
             let _ = write_atomic(&layout.error(p.index), format!("{message}\n").as_bytes());
             Outcome::Failed(message)
@@ -140,7 +144,26 @@ fn run_point(sweep: &Sweep, layout: &Layout, p: &Point) -> Outcome {
     }
 }
 
-fn try_point(sweep: &Sweep, layout: &Layout, p: &Point, started: Instant) -> Result<(), String> {
+/// Why a point did not finish.
+enum PointError {
+    /// It failed.
+    Failed(String),
+    /// A signal stopped it.
+    Interrupted(Signal),
+}
+
+impl From<String> for PointError {
+    fn from(message: String) -> Self {
+        PointError::Failed(message)
+    }
+}
+
+fn try_point(
+    sweep: &Sweep,
+    layout: &Layout,
+    p: &Point,
+    started: Instant,
+) -> Result<(), PointError> {
     layout
         .clear_point(p.index)
         .map_err(|e| format!("cannot clear the old files of the point: {e}"))?;
@@ -151,7 +174,8 @@ fn try_point(sweep: &Sweep, layout: &Layout, p: &Point, started: Instant) -> Res
         ..RunOptions::new(layout.h5(p.index), sweep.spec.threads)
     };
     let summary = execute(&model, &opts).map_err(|e| match e {
-        RunError::Input(e) | RunError::Runtime(e) => format!("{e:#}"),
+        RunError::Input(e) | RunError::Runtime(e) => PointError::Failed(format!("{e:#}")),
+        RunError::Interrupted { signal, .. } => PointError::Interrupted(signal),
     })?;
     let parameters: serde_json::Map<String, serde_json::Value> = p
         .params
@@ -166,6 +190,10 @@ fn try_point(sweep: &Sweep, layout: &Layout, p: &Point, started: Instant) -> Res
         "summary": summary,
     });
     let text = serde_json::to_string_pretty(&record).expect("serialisable");
-    write_atomic(&layout.json(p.index), text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", layout.json(p.index).display()))
+    write_atomic(&layout.json(p.index), text.as_bytes()).map_err(|e| {
+        PointError::Failed(format!(
+            "cannot write {}: {e}",
+            layout.json(p.index).display()
+        ))
+    })
 }

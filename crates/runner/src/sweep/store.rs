@@ -75,25 +75,27 @@ impl Layout {
     }
 
     /// Removes the temporary files that interrupted runs of the points `indices` left
-    /// (`.<index>.h5.tmp-<pid>`, `.<index>.json.tmp-<pid>`): one pass over the folder.
-    /// Only these points': other shards may be writing theirs.
-    pub fn clear_temporaries(&self, indices: &[usize]) -> std::io::Result<()> {
+    /// (`.<index>.h5.tmp-<pid>`, `.<index>.json.tmp-<pid>`, whatever process wrote them):
+    /// one pass over the folder. Only these points': other shards, maybe on other
+    /// machines, may be writing theirs. Returns what it removed.
+    pub fn clear_temporaries(
+        &self,
+        indices: &[usize],
+    ) -> std::io::Result<Vec<engram_io::output::Leftover>> {
+        use engram_io::output::{Fate, Stale, remove_stale_temporaries};
         let names: std::collections::HashSet<String> =
             indices.iter().map(|&i| self.name(i)).collect();
-        let Ok(entries) = std::fs::read_dir(self.points_dir()) else {
-            return Ok(());
-        };
-        for e in entries.flatten() {
-            let f = e.file_name().to_string_lossy().into_owned();
-            let Some(rest) = f.strip_prefix('.') else {
-                continue;
-            };
-            let stem = rest.split('.').next().unwrap_or("");
-            if f.contains(".tmp-") && names.contains(stem) {
-                remove_if_present(&e.path())?;
+        let ours = |name: &str| names.contains(name.split('.').next().unwrap_or(""));
+        let found = remove_stale_temporaries(&self.points_dir(), Stale::Names(&ours));
+        for l in &found {
+            if let Fate::Failed(e) = &l.fate {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot remove {}: {e}", l.path.display()),
+                ));
             }
         }
-        Ok(())
+        Ok(found)
     }
 }
 
@@ -106,23 +108,17 @@ fn remove_if_present(path: &Path) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
 /// `path` is either absent, the old file or the complete new one, whenever the process is
-/// killed. (No fsync: it guards against a crash of the process, not of the machine.)
+/// killed; on an error the temporary file is removed. (No fsync: it guards against a crash
+/// of the process, not of the machine.)
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use engram_io::output::{Publish, TemporaryFile, temporary_path};
     use std::io::Write;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let tmp = TemporaryFile::new(temporary_path(path));
+    let mut f = std::fs::File::create(tmp.path())?;
+    f.write_all(bytes)?;
+    drop(f);
+    tmp.publish(path, Publish::Replace)
+        .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// One dimension, as stored in the manifest.
@@ -328,8 +324,10 @@ pub fn check_dir(
         .map_err(|e| SweepError::Input(format!("cannot read {}: {e}", dir.display())))?
         .flatten()
         .all(|e| {
-            let f = e.file_name().to_string_lossy().into_owned();
-            f.starts_with('.') && f.contains(".tmp-")
+            e.file_name()
+                .to_str()
+                .and_then(engram_io::output::parse_temporary)
+                .is_some()
         });
     if empty {
         return Ok(Existing::Fresh);
