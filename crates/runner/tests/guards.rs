@@ -289,3 +289,30 @@ fn set_accepts_list_indices_as_sweeps_do() {
         stderr(&o)
     );
 }
+
+#[test]
+fn sweeps_whose_points_do_not_fit_are_refused_before_any_runs() {
+    // Each point alone fits under 3 GB (~1.8 GB of synapses); two at once do not.
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("big.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "base = \"{}\"\n[axes]\n\"projections.E_to_E.connectivity.p\" = [0.5, 0.55]\n\
+             \"populations.E.n\" = [20000]\n",
+            small_cuba().display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (sweep, out) = (sweep.display().to_string(), out.display().to_string());
+    let args = ["sweep", &sweep, "-o", &out, "--jobs", "2", "--quiet"];
+    let o = engram_limited(&args, 3_000_000, 120);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("2 point(s) at once") && err.contains("lower --jobs"),
+        "{err}"
+    );
+    assert!(!Path::new(&out).join("points").exists(), "no point ran");
+}

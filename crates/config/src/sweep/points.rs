@@ -2,9 +2,11 @@
 
 use std::path::Path;
 
+use engram_core::memory::{MemoryEstimate, MemoryLimit};
+
 use super::SweepFileError;
 use super::spec::{Point, SweepSpec};
-use crate::{ConfigError, Model, Value};
+use crate::{ConfigError, LoadOptions, Model, Value};
 
 /// A sweep whose every point is a valid config.
 #[derive(Debug, Clone)]
@@ -19,12 +21,23 @@ pub struct Sweep {
     pub points: Vec<Point>,
     /// The `--set` edits of each point (same order as `points`).
     pub sets: Vec<Vec<String>>,
+    /// The memory one point may use (stimuli and models larger than it are refused).
+    pub memory: Option<MemoryLimit>,
+    /// The memory estimate of the largest point (on the sweep's threads per point).
+    pub largest: MemoryEstimate,
 }
 
 impl Sweep {
     /// Reads the sweep file and its base config, expands the points and checks each one as
-    /// a config; the first bad point is an error naming its axis, index and values.
+    /// a config; the first bad point is an error naming its axis, index and values. No
+    /// memory limit (see [`Sweep::load_with`]).
     pub fn load(file: &Path) -> Result<Sweep, SweepFileError> {
+        Sweep::load_with(file, None)
+    }
+
+    /// As [`Sweep::load`], refusing a point whose stimuli or model exceed `memory` (what one
+    /// point may use).
+    pub fn load_with(file: &Path, memory: Option<&MemoryLimit>) -> Result<Sweep, SweepFileError> {
         let text = std::fs::read_to_string(file).map_err(|e| {
             SweepFileError(format!(
                 "{}: cannot read the sweep file: {e}",
@@ -56,23 +69,36 @@ impl Sweep {
             sets.push(s);
         }
         let first = &provisional[0];
-        let base_seed = crate::from_text(&spec.base, &base_text, &sets[0], None)
+        let options = LoadOptions {
+            memory: memory.cloned(),
+            threads: spec.threads,
+            ..LoadOptions::default()
+        };
+        let base_seed = crate::from_text_with(&spec.base, &base_text, &sets[0], &options)
             .map_err(|e| point_error(file, first, &sweep_wording(e)))?
             .config
             .simulation
             .seed;
         let points = spec.points(base_seed);
-        let sweep = Sweep {
+        let mut sweep = Sweep {
             spec,
             text,
             base_text,
             points,
             sets,
+            memory: memory.cloned(),
+            largest: MemoryEstimate::new(),
         };
         // Points that differ only in their seed check alike: check one per grid position.
         for p in sweep.points.iter().filter(|p| p.repeat == 0) {
-            if let Err(e) = sweep.model(p) {
-                return Err(point_error(&sweep.spec.file, p, &e));
+            match sweep.model(p) {
+                Ok(m) => {
+                    let e = m.memory_estimate(sweep.spec.threads);
+                    if e.total() > sweep.largest.total() {
+                        sweep.largest = e;
+                    }
+                }
+                Err(e) => return Err(point_error(&sweep.spec.file, p, &e)),
             }
         }
         Ok(sweep)
@@ -80,11 +106,16 @@ impl Sweep {
 
     /// The checked config of point `p`.
     pub fn model(&self, p: &Point) -> Result<Model, ConfigError> {
-        crate::from_text(
+        let options = LoadOptions {
+            seed: Some(p.seed),
+            memory: self.memory.clone(),
+            threads: self.spec.threads,
+        };
+        crate::from_text_with(
             &self.spec.base,
             &self.base_text,
             &self.sets[p.index],
-            Some(p.seed),
+            &options,
         )
         .map_err(sweep_wording)
     }

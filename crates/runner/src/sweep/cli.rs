@@ -41,6 +41,10 @@ pub struct SweepArgs {
     /// Check every point and print the points table; run and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run even when the points running at once would need more memory than this machine
+    /// has.
+    #[arg(long)]
+    pub no_memory_check: bool,
     /// No progress and no per-point lines.
     #[arg(short, long)]
     pub quiet: bool,
@@ -135,7 +139,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let sweep = Sweep::load(&args.file)?;
+    let memory = if args.no_memory_check {
+        None
+    } else {
+        crate::resources::machine_limit()
+    };
+    let sweep = Sweep::load_with(&args.file, memory.as_ref())?;
     let (shard, shard_origin) = match &args.shard {
         Some(s) => (Some(Shard::parse(s).map_err(SweepError::Input)?), "--shard"),
         None => (
@@ -150,6 +159,19 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
         print_points(&sweep, &selected, args.json);
         return Ok(());
     }
+    // The largest point as many times as points run at once.
+    let at_once = jobs.min(selected.len()).max(1);
+    let mut need = engram_core::memory::MemoryEstimate::new();
+    for _ in 0..at_once {
+        need.extend(&sweep.largest);
+    }
+    need.check(memory.as_ref()).map_err(|e| {
+        SweepError::Input(format!(
+            "{}: {at_once} point(s) at once {e}; lower --jobs, make the points smaller, or \
+             pass --no-memory-check",
+            args.file.display()
+        ))
+    })?;
     let dir = args
         .output
         .clone()
