@@ -1,0 +1,394 @@
+//! Lowering a typed config into what the library crates run: the network spec, the step
+//! count, the recorded populations and the acetylcholine kinetics, with every check that
+//! the parts alone cannot make.
+
+use engram_core::memory::{MemoryEstimate, MemoryLimit};
+use engram_core::number::short;
+use engram_network::{
+    GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PlasticityRule, PlasticitySpec,
+    PopulationSpec, ProjectionSpec, ValueDist,
+};
+
+use crate::schema::{
+    AchConfig, ConfigFile, EffectConfig, InputConfig, JunctionKindConfig, NeuronSelect,
+    PlasticityConfig,
+};
+
+/// The field a pulse error names: a pulse past the user's `n_user` ones was added by the
+/// protocol, so its error names the experiment's `ach_pulse` table.
+pub(crate) fn protocol_pulse_path(path: &str, n_user: usize) -> String {
+    let protocol = path
+        .strip_prefix("ach.pulses[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(k, field)| Some((k.parse::<usize>().ok()?, field)));
+    match protocol {
+        Some((k, field)) if k >= n_user => format!("experiment.ach_pulse{field}"),
+        _ => path.to_string(),
+    }
+}
+
+/// Checks the `[ach]` table into kinetics parameters and a modulator.
+pub(crate) fn ach_of(
+    a: &AchConfig,
+    spec: &NetworkSpec,
+    duration_ms: f64,
+) -> Result<
+    (
+        engram_cholinergic::ValidAchParams,
+        engram_cholinergic::Modulator,
+    ),
+    Invalid,
+> {
+    use engram_cholinergic::{AchParams, AchPulse, Effect, EffectParams, HillCurve};
+    let params = AchParams {
+        tonic: a.tonic,
+        tau_ach_ms: a.tau_ach_ms,
+        pulses: a
+            .pulses
+            .iter()
+            .map(|p| AchPulse {
+                time_ms: p.time_ms,
+                amplitude: p.amplitude,
+                duration_ms: p.duration_ms,
+            })
+            .collect(),
+    };
+    let ach_err = |e: engram_cholinergic::AchError| {
+        (
+            format!("ach.{}", e.field),
+            format!("{}: {}", short(e.value), e.allowed),
+        )
+    };
+    let valid = params.checked().map_err(ach_err)?;
+    valid.validate_within(duration_ms).map_err(|e| {
+        (
+            format!("ach.{}", e.field),
+            format!("{}: {}", short(e.value), e.allowed),
+        )
+    })?;
+    let effect = |name: &str, c: &Option<EffectConfig>| -> Result<Option<Effect>, Invalid> {
+        let Some(c) = c else { return Ok(None) };
+        let populations = match &c.populations {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(k, p)| {
+                        spec.population_index(p).ok_or_else(|| {
+                            (
+                                format!("ach.effects.{name}.populations.{k}"),
+                                format!("no population called `{p}`"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        Ok(Some(Effect {
+            curve: HillCurve {
+                min: c.min,
+                max: c.max,
+                k: c.k,
+                hill: c.hill,
+            },
+            populations,
+        }))
+    };
+    let e = &a.effects;
+    let effects = EffectParams {
+        bap_gain: effect("bap_gain", &e.bap_gain)?,
+        gap_gain: effect("gap_gain", &e.gap_gain)?,
+        forward_gain: effect("forward_gain", &e.forward_gain)?,
+        plasticity_rate: effect("plasticity_rate", &e.plasticity_rate)?,
+        threshold_shift_mv: effect("threshold_shift_mv", &e.threshold_shift_mv)?,
+        adaptation_gain: effect("adaptation_gain", &e.adaptation_gain)?,
+    };
+    let modulator = effects.checked().map_err(ach_err)?;
+    Ok((valid, modulator))
+}
+
+pub(crate) type Invalid = (String, String);
+
+/// Refuses inputs whose target lists (4 bytes per target) alone exceed `memory`, before
+/// they are allocated.
+pub(crate) fn input_lists_fit(c: &ConfigFile, memory: Option<&MemoryLimit>) -> Result<(), Invalid> {
+    let mut need = MemoryEstimate::new();
+    for i in c.inputs.values() {
+        let n = c
+            .populations
+            .get(i.target())
+            .and_then(|p| p.n)
+            .map_or(0.0, f64::from);
+        let targets = match i.neurons() {
+            None | Some(NeuronSelect::All) => n,
+            Some(NeuronSelect::List(l)) => l.len() as f64,
+            Some(NeuronSelect::Range(a, b)) => f64::from(b.saturating_sub(*a)),
+        };
+        need.add("input target lists", targets * 4.0);
+    }
+    need.check(memory).map_err(|e| {
+        (
+            "inputs".to_string(),
+            format!("their target lists alone {e}"),
+        )
+    })
+}
+
+pub(crate) fn to_spec(
+    c: &ConfigFile,
+    memory: Option<&MemoryLimit>,
+) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
+    let s = &c.simulation;
+    if !(s.dt_ms.is_finite() && s.dt_ms > 0.0) {
+        return Err((
+            "simulation.dt_ms".into(),
+            format!("{} must be a number > 0", short(s.dt_ms)),
+        ));
+    }
+    let steps = engram_core::time::checked_steps(s.duration_ms, s.dt_ms)
+        .map_err(|m| ("simulation.duration_ms".to_string(), m))?;
+    if steps == 0 && c.experiment.is_none() {
+        return Err((
+            "simulation.duration_ms".into(),
+            format!(
+                "{} ms gives no step of dt = {} ms; a run lasts at least one step",
+                short(s.duration_ms),
+                short(s.dt_ms)
+            ),
+        ));
+    }
+    if c.populations.is_empty() {
+        return Err((
+            "populations".into(),
+            "at least one population is needed, e.g. [populations.E] n = 100".into(),
+        ));
+    }
+    let names: Vec<&str> = c.populations.keys().map(String::as_str).collect();
+    let pop_index = |field: String, name: &str| -> Result<usize, Invalid> {
+        names.iter().position(|n| *n == name).ok_or_else(|| {
+            (
+                field,
+                format!(
+                    "no population called `{name}`; populations are: {}",
+                    names.join(", ")
+                ),
+            )
+        })
+    };
+    let mut populations = Vec::new();
+    for (name, p) in &c.populations {
+        let merged = p.neuron.over(&c.neuron);
+        if let Some(model) = &merged.model {
+            if model != "lif_exp" {
+                let at = if p.neuron.model.is_some() {
+                    format!("populations.{name}.neuron.model")
+                } else {
+                    "neuron.model".into()
+                };
+                return Err((at, format!("unknown model `{model}`; allowed: \"lif_exp\"")));
+            }
+        }
+        let param_error = |e: engram_neuron::ParamError| {
+            let at = if p.neuron.is_set(e.field) {
+                format!("populations.{name}.neuron.{}", e.field)
+            } else {
+                format!("neuron.{}", e.field)
+            };
+            (at, format!("{}: {}", short(e.value), e.allowed))
+        };
+        let params = merged.params().checked().map_err(param_error)?;
+        // The same check the build makes (e.g. a refractory period of too many steps), so
+        // that `engram check` rejects what `engram run` would.
+        params.propagators(s.dt_ms).map_err(param_error)?;
+        let v_init = match merged.v_init_mv {
+            Some(d) => d.0,
+            None => ValueDist::Constant(params.get().e_l_mv),
+        };
+        populations.push(PopulationSpec {
+            name: name.clone(),
+            n: p.n.ok_or_else(|| {
+                (
+                    format!("populations.{name}.n"),
+                    "missing: give the number of neurons".to_string(),
+                )
+            })?,
+            params,
+            v_init_mv: v_init,
+            shape: p.shape,
+        });
+    }
+    let mut projections = Vec::new();
+    for (name, p) in &c.projections {
+        let at = |f: &str| format!("projections.{name}.{f}");
+        projections.push(ProjectionSpec {
+            name: name.clone(),
+            source: pop_index(at("source"), &p.source)?,
+            target: pop_index(at("target"), &p.target)?,
+            rule: p.connectivity.rule(),
+            weight_pa: p.weight_pa.0,
+            delay_ms: p.delay_ms.0,
+            gap: None,
+            plasticity: None,
+        });
+        let proj = projections.last_mut().expect("just pushed");
+        let largest = p.weight_pa.0.bounds().1;
+        let plastic_unit = p.plasticity.map(|pl| match pl {
+            PlasticityConfig::SoftBounded { weight_unit_pa, .. }
+            | PlasticityConfig::PairTrace { weight_unit_pa, .. } => {
+                weight_unit_pa.unwrap_or(largest)
+            }
+        });
+        if let Some(pl) = p.plasticity {
+            let weight_unit_pa = plastic_unit.unwrap_or(1.0);
+            if weight_unit_pa.is_nan() || weight_unit_pa <= 0.0 {
+                return Err((
+                    at("plasticity.weight_unit_pa"),
+                    format!(
+                        "{weight_unit_pa} must be > 0 (by default it is the largest initial weight)"
+                    ),
+                ));
+            }
+            let (rule, normalize) = match pl {
+                PlasticityConfig::SoftBounded {
+                    eta_plus,
+                    eta_minus,
+                    window_ms,
+                    normalize,
+                    ..
+                } => (
+                    PlasticityRule::SoftBounded {
+                        eta_plus,
+                        eta_minus,
+                        window_ms,
+                    },
+                    normalize,
+                ),
+                PlasticityConfig::PairTrace {
+                    a_plus,
+                    a_minus,
+                    tau_plus_ms,
+                    tau_minus_ms,
+                    normalize,
+                    ..
+                } => (
+                    PlasticityRule::PairTrace {
+                        a_plus,
+                        a_minus,
+                        tau_plus_ms,
+                        tau_minus_ms,
+                    },
+                    normalize,
+                ),
+            };
+            proj.plasticity = Some(PlasticitySpec {
+                rule,
+                weight_unit_pa,
+                normalize,
+            });
+        }
+        if let Some(g) = p.gap {
+            proj.gap = Some(GapSpec {
+                kappa_ns: g.kappa_ns,
+                weight_unit_pa: g.weight_unit_pa.or(plastic_unit).unwrap_or(1.0),
+                kind: match g.kind {
+                    JunctionKindConfig::Rectifying => JunctionKind::Rectifying,
+                    JunctionKindConfig::Ohmic => JunctionKind::Ohmic,
+                },
+                delay_ms: g.delay_ms.unwrap_or(s.dt_ms),
+                c0: g.c0,
+                tag_window_ms: g.tag_window_ms,
+                tau_tag_ms: g.tau_tag_ms,
+                tau_g_ms: g.tau_g_ms,
+            });
+        }
+    }
+    input_lists_fit(c, memory)?;
+    let mut inputs = Vec::new();
+    for (name, i) in &c.inputs {
+        let at = |f: &str| format!("inputs.{name}.{f}");
+        let target = pop_index(at("target"), i.target())?;
+        let n = c.populations[target].n.unwrap_or(0);
+        let neurons = match i.neurons() {
+            None | Some(NeuronSelect::All) => (0..n).collect(),
+            Some(NeuronSelect::List(l)) => {
+                let mut l = l.clone();
+                l.sort_unstable();
+                l.dedup();
+                l
+            }
+            Some(NeuronSelect::Range(a, b)) => {
+                if a > b || *b > n {
+                    return Err((
+                        at("neurons"),
+                        format!(
+                            "range [{a}, {b}) must satisfy first <= end <= {n} (the population size)"
+                        ),
+                    ));
+                }
+                (*a..*b).collect()
+            }
+        };
+        let end = s.duration_ms;
+        let kind = match i {
+            InputConfig::Poisson {
+                rate_hz,
+                weight_pa,
+                start_ms,
+                stop_ms,
+                ..
+            } => InputKind::Poisson {
+                rate_hz: *rate_hz,
+                weight_pa: *weight_pa,
+                start_ms: *start_ms,
+                stop_ms: stop_ms.unwrap_or(end),
+            },
+            InputConfig::SpikeTimes {
+                times_ms,
+                weight_pa,
+                ..
+            } => InputKind::SpikeTimes {
+                times_ms: times_ms.clone(),
+                weight_pa: *weight_pa,
+            },
+            InputConfig::Dc {
+                amplitude_pa,
+                start_ms,
+                stop_ms,
+                ..
+            } => InputKind::Dc {
+                amplitude_pa: *amplitude_pa,
+                start_ms: *start_ms,
+                stop_ms: stop_ms.unwrap_or(end),
+            },
+            InputConfig::StepCurrent {
+                times_ms,
+                amplitudes_pa,
+                ..
+            } => InputKind::StepCurrent {
+                times_ms: times_ms.clone(),
+                amplitudes_pa: amplitudes_pa.clone(),
+            },
+        };
+        inputs.push(InputSpec {
+            name: name.clone(),
+            target,
+            neurons,
+            kind,
+        });
+    }
+    let record = match &c.output.record {
+        None => (0..populations.len()).collect(),
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(k, name)| pop_index(format!("output.record.{k}"), name))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let spec = NetworkSpec {
+        dt_ms: s.dt_ms,
+        populations,
+        projections,
+        inputs,
+    };
+    Ok((spec, steps, record))
+}

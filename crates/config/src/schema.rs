@@ -1,0 +1,599 @@
+//! The config schema: the tables and fields of a config file, read by serde (unknown keys
+//! are errors). Checking and lowering them into a model is in `lower`.
+
+use std::fmt;
+
+use engram_experiments::recall::StimulusParams;
+use engram_network::ValueDist;
+use engram_network::connect::Connectivity;
+use engram_neuron::LifParams;
+use indexmap::IndexMap;
+
+use crate::experiment::{self, ExperimentParams};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Time step, duration, seed.
+    #[serde(default)]
+    pub simulation: SimulationConfig,
+    /// Neuron parameters shared by every population (each may override them).
+    #[serde(default)]
+    pub neuron: NeuronConfig,
+    /// Populations by name, in file order.
+    pub populations: IndexMap<String, PopulationConfig>,
+    /// Projections by name.
+    #[serde(default)]
+    pub projections: IndexMap<String, ProjectionConfig>,
+    /// Stimulus sources by name.
+    #[serde(default)]
+    pub inputs: IndexMap<String, InputConfig>,
+    /// What to record.
+    #[serde(default)]
+    pub output: OutputConfig,
+    /// Acetylcholine (absent: no modulation).
+    pub ach: Option<AchConfig>,
+    /// An experiment protocol (absent: a plain run of `simulation.duration_ms`), of the
+    /// kind its `kind` names; read after the rest of the file (see [`experiment`]).
+    #[serde(default, deserialize_with = "experiment::later")]
+    pub experiment: Option<ExperimentParams>,
+    /// The stimuli of an experiment.
+    pub stimuli: Option<StimulusParams>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationConfig {
+    /// Time step (ms). Default 0.1.
+    #[serde(default = "default_dt")]
+    pub dt_ms: f64,
+    /// Simulated time (ms). Default 1000.
+    #[serde(default = "default_duration")]
+    pub duration_ms: f64,
+    /// Seed of every random stream. Default 1.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_dt() -> f64 {
+    0.1
+}
+fn default_duration() -> f64 {
+    1000.0
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_delay() -> DistConfig {
+    DistConfig(ValueDist::Constant(1.0))
+}
+
+impl Default for SimulationConfig {
+    fn default() -> Self {
+        SimulationConfig {
+            dt_ms: default_dt(),
+            duration_ms: default_duration(),
+            seed: default_seed(),
+        }
+    }
+}
+
+/// Neuron parameters; every field is optional and falls back to the `[neuron]` table, then
+/// to the model's default (see `engram_neuron` for the table of defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeuronConfig {
+    /// Neuron model; only `lif_exp` (current-based LIF, exponential synapses) for now.
+    pub model: Option<String>,
+    /// Membrane capacitance (pF).
+    pub c_m_pf: Option<f64>,
+    /// Membrane time constant (ms).
+    pub tau_m_ms: Option<f64>,
+    /// Excitatory synaptic time constant (ms).
+    pub tau_syn_ex_ms: Option<f64>,
+    /// Inhibitory synaptic time constant (ms).
+    pub tau_syn_in_ms: Option<f64>,
+    /// Refractory period (ms).
+    pub t_ref_ms: Option<f64>,
+    /// Resting potential (mV).
+    pub e_l_mv: Option<f64>,
+    /// Threshold (mV).
+    pub v_th_mv: Option<f64>,
+    /// Reset potential (mV).
+    pub v_reset_mv: Option<f64>,
+    /// Bias current (pA).
+    pub i_e_pa: Option<f64>,
+    /// bAP jump of the dendritic trace (mV).
+    pub a_bap_mv: Option<f64>,
+    /// bAP trace decay (ms).
+    pub tau_bap_ms: Option<f64>,
+    /// Adaptive threshold: rise per spike (mV).
+    pub theta_plus_mv: Option<f64>,
+    /// Adaptive threshold: decay (ms).
+    pub tau_theta_ms: Option<f64>,
+    /// Initial membrane potential (mV): a number or a distribution. Default: E_L.
+    pub v_init_mv: Option<DistConfig>,
+}
+
+macro_rules! neuron_fields {
+    ($m:ident) => {
+        $m!(
+            c_m_pf,
+            tau_m_ms,
+            tau_syn_ex_ms,
+            tau_syn_in_ms,
+            t_ref_ms,
+            e_l_mv,
+            v_th_mv,
+            v_reset_mv,
+            i_e_pa,
+            a_bap_mv,
+            tau_bap_ms,
+            theta_plus_mv,
+            tau_theta_ms
+        )
+    };
+}
+
+impl NeuronConfig {
+    /// `self` with unset fields taken from `base`.
+    pub(crate) fn over(&self, base: &NeuronConfig) -> NeuronConfig {
+        macro_rules! merge {
+            ($($f:ident),*) => {
+                NeuronConfig {
+                    model: self.model.clone().or_else(|| base.model.clone()),
+                    v_init_mv: self.v_init_mv.or(base.v_init_mv),
+                    $($f: self.$f.or(base.$f),)*
+                }
+            };
+        }
+        neuron_fields!(merge)
+    }
+
+    /// Parameters with model defaults for unset fields.
+    pub(crate) fn params(&self) -> LifParams {
+        let d = LifParams::default();
+        macro_rules! fill {
+            ($($f:ident),*) => { LifParams { $($f: self.$f.unwrap_or(d.$f),)* } };
+        }
+        neuron_fields!(fill)
+    }
+
+    /// Whether field `name` is set here.
+    pub(crate) fn is_set(&self, name: &str) -> bool {
+        macro_rules! check {
+            ($($f:ident),*) => {
+                match name {
+                    $(stringify!($f) => self.$f.is_some(),)*
+                    "model" => self.model.is_some(),
+                    "v_init_mv" => self.v_init_mv.is_some(),
+                    _ => false,
+                }
+            };
+        }
+        neuron_fields!(check)
+    }
+}
+
+/// `[populations.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationConfig {
+    /// Number of neurons. May be left out for the sensory and pointer layers of an
+    /// `[experiment]`, which then take it from the stimuli and the memories.
+    pub n: Option<u32>,
+    /// Layout `[channels, height, width]` of the neurons (product = `n`), for image-like
+    /// layers.
+    pub shape: Option<[u32; 3]>,
+    /// Overrides of the shared `[neuron]` parameters.
+    #[serde(default)]
+    pub neuron: NeuronConfig,
+}
+
+/// `[projections.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionConfig {
+    /// Source population.
+    pub source: String,
+    /// Target population.
+    pub target: String,
+    /// Connection rule.
+    pub connectivity: Connectivity,
+    /// Synaptic current jump (pA): a number or a distribution; >= 0 excitatory, <= 0
+    /// inhibitory.
+    pub weight_pa: DistConfig,
+    /// Axonal delay (ms), rounded to steps, at least one step. Default 1.
+    #[serde(default = "default_delay")]
+    pub delay_ms: DistConfig,
+    /// Gap junctions that mirror the synapses.
+    pub gap: Option<GapConfig>,
+    /// Learning rule of the weights (absent: fixed weights).
+    pub plasticity: Option<PlasticityConfig>,
+}
+
+/// `[projections.NAME.gap]`: electrical coupling mirroring each synapse.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapConfig {
+    /// Conductance per unit weight (nS).
+    pub kappa_ns: f64,
+    /// The weight that counts as one unit (pA). Default: the plasticity unit, else 1.
+    pub weight_unit_pa: Option<f64>,
+    /// `"rectifying"` (default) or `"ohmic"`.
+    #[serde(default)]
+    pub kind: JunctionKindConfig,
+    /// Backward delay, dendrite to presynaptic soma (ms). Default: one step.
+    pub delay_ms: Option<f64>,
+    /// Tag baseline: 1 = tags off (default), 0 = only tagged junctions conduct.
+    #[serde(default = "default_one")]
+    pub c0: f64,
+    /// Pre-before-post window that tags a synapse (ms). Default 20.
+    #[serde(default = "default_tag_window")]
+    pub tag_window_ms: f64,
+    /// Decay of tags (ms). Default: no decay (`inf`).
+    #[serde(default = "pos_inf")]
+    pub tau_tag_ms: f64,
+    /// Time constant with which the coupling follows the weight (ms). Default 0: locked.
+    #[serde(default)]
+    pub tau_g_ms: f64,
+}
+
+fn default_one() -> f64 {
+    1.0
+}
+fn default_tag_window() -> f64 {
+    20.0
+}
+
+/// Gap junction kind.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JunctionKindConfig {
+    /// Current flows only into the presynaptic cell.
+    #[default]
+    Rectifying,
+    /// Either direction.
+    Ohmic,
+}
+
+/// `[projections.NAME.plasticity]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PlasticityConfig {
+    /// `+eta_plus w (1 - w)` for synapses whose pre fired within `window_ms` before a
+    /// post spike, `-eta_minus w (1 - w)` for the others.
+    SoftBounded {
+        /// Potentiation rate. Default 0.5.
+        #[serde(default = "default_eta_plus")]
+        eta_plus: f64,
+        /// Depression rate. Default 0.03.
+        #[serde(default = "default_eta_minus")]
+        eta_minus: f64,
+        /// Pairing window (ms). Default 20.
+        #[serde(default = "default_tag_window")]
+        window_ms: f64,
+        /// The weight that counts as w = 1 (pA). Default: the largest initial weight.
+        weight_unit_pa: Option<f64>,
+        /// Synaptic normalization: at every postsynaptic spike, after the rule's update,
+        /// the neuron's incoming weights are scaled to their built sum. Default false.
+        #[serde(default)]
+        normalize: bool,
+    },
+    /// Pair-based additive STDP with traces.
+    PairTrace {
+        /// Potentiation amplitude.
+        a_plus: f64,
+        /// Depression amplitude.
+        a_minus: f64,
+        /// Presynaptic trace decay (ms). Default 20.
+        #[serde(default = "default_tag_window")]
+        tau_plus_ms: f64,
+        /// Postsynaptic trace decay (ms). Default 20.
+        #[serde(default = "default_tag_window")]
+        tau_minus_ms: f64,
+        /// The weight that counts as w = 1 (pA). Default: the largest initial weight.
+        weight_unit_pa: Option<f64>,
+        /// Synaptic normalization: at every postsynaptic spike, after the rule's update,
+        /// the neuron's incoming weights are scaled to their built sum. Default false.
+        #[serde(default)]
+        normalize: bool,
+    },
+}
+
+fn default_eta_plus() -> f64 {
+    0.5
+}
+fn default_eta_minus() -> f64 {
+    0.03
+}
+
+/// `[ach]`: acetylcholine concentration and what it modulates.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchConfig {
+    /// Tonic level. Default 0.
+    #[serde(default)]
+    pub tonic: f64,
+    /// Decay towards the tonic level (ms). Default 100.
+    #[serde(default = "default_tau_ach")]
+    pub tau_ach_ms: f64,
+    /// Release pulses.
+    #[serde(default)]
+    pub pulses: Vec<AchPulseConfig>,
+    /// Effect curves by target.
+    #[serde(default)]
+    pub effects: AchEffectsConfig,
+}
+
+fn default_tau_ach() -> f64 {
+    100.0
+}
+
+/// One release pulse: `{ time_ms, amplitude, duration_ms }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchPulseConfig {
+    /// Start (ms).
+    pub time_ms: f64,
+    /// Amount released (A rises by this much without decay). Default 1.
+    #[serde(default = "default_one")]
+    pub amplitude: f64,
+    /// Release duration (ms); 0 = a jump. Default 0.
+    #[serde(default)]
+    pub duration_ms: f64,
+}
+
+/// `[ach.effects]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchEffectsConfig {
+    /// Gain on the bAP jump.
+    pub bap_gain: Option<EffectConfig>,
+    /// Gain on gap junctions.
+    pub gap_gain: Option<EffectConfig>,
+    /// Gain on chemical transmission.
+    pub forward_gain: Option<EffectConfig>,
+    /// Factor on plasticity rates.
+    pub plasticity_rate: Option<EffectConfig>,
+    /// Threshold shift (mV).
+    pub threshold_shift_mv: Option<EffectConfig>,
+    /// Gain on the adaptive threshold rise.
+    pub adaptation_gain: Option<EffectConfig>,
+}
+
+/// A Hill curve `min + (max - min) A^h / (A^h + k^h)` and the populations it applies to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectConfig {
+    /// Value at A = 0.
+    pub min: f64,
+    /// Value at saturation.
+    pub max: f64,
+    /// Half-activation concentration. Default 0.5.
+    #[serde(default = "default_k")]
+    pub k: f64,
+    /// Hill exponent. Default 2.
+    #[serde(default = "default_hill")]
+    pub hill: f64,
+    /// Populations affected. Default: all.
+    pub populations: Option<Vec<String>>,
+}
+
+fn default_k() -> f64 {
+    0.5
+}
+fn default_hill() -> f64 {
+    2.0
+}
+
+/// A value in a config: a number, `{ uniform = [low, high] }` or
+/// `{ normal = { mean = .., std = .., min = .., max = .. } }`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DistConfig(pub ValueDist);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum DistTable {
+    Uniform([f64; 2]),
+    Normal(NormalTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NormalTable {
+    mean: f64,
+    std: f64,
+    #[serde(default = "neg_inf")]
+    min: f64,
+    #[serde(default = "pos_inf")]
+    max: f64,
+}
+
+fn neg_inf() -> f64 {
+    f64::NEG_INFINITY
+}
+fn pos_inf() -> f64 {
+    f64::INFINITY
+}
+
+impl<'de> Deserialize<'de> for DistConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a number, { uniform = [low, high] } or { normal = { mean = m, std = s, min = a, max = b } }",
+                )
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DistConfig, E> {
+                Ok(DistConfig(ValueDist::Constant(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DistConfig, E> {
+                Ok(DistConfig(ValueDist::Constant(v as f64)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DistConfig, E> {
+                Ok(DistConfig(ValueDist::Constant(v as f64)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistConfig, A::Error> {
+                let t = DistTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DistConfig(match t {
+                    DistTable::Uniform([low, high]) => ValueDist::Uniform { low, high },
+                    DistTable::Normal(n) => ValueDist::Normal {
+                        mean: n.mean,
+                        std: n.std,
+                        min: n.min,
+                        max: n.max,
+                    },
+                }))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Which neurons of the target population an input reaches: `"all"` (default), a list of
+/// indices, or `{ range = [first, end) }`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NeuronSelect {
+    /// Every neuron.
+    All,
+    /// These indices.
+    List(Vec<u32>),
+    /// `first..end`.
+    Range(u32, u32),
+}
+
+impl<'de> Deserialize<'de> for NeuronSelect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RangeTable {
+            range: [u32; 2],
+        }
+        impl<'de> Visitor<'de> for V {
+            type Value = NeuronSelect;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"all\", a list of neuron indices, or { range = [first, end] }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NeuronSelect, E> {
+                if v == "all" {
+                    Ok(NeuronSelect::All)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NeuronSelect, A::Error> {
+                let mut out = Vec::new();
+                while let Some(i) = seq.next_element::<u32>()? {
+                    out.push(i);
+                }
+                Ok(NeuronSelect::List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<NeuronSelect, A::Error> {
+                let t = RangeTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(NeuronSelect::Range(t.range[0], t.range[1]))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[inputs.NAME]`: a stimulus source; `kind` says which.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InputConfig {
+    /// Independent Poisson trains, one per target neuron.
+    Poisson {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Rate (Hz).
+        rate_hz: f64,
+        /// Jump per spike (pA).
+        weight_pa: f64,
+        /// Start (ms). Default 0.
+        #[serde(default)]
+        start_ms: f64,
+        /// Stop (ms). Default: end of the run.
+        stop_ms: Option<f64>,
+    },
+    /// Spikes at given times into every target neuron.
+    SpikeTimes {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Times (ms).
+        times_ms: Vec<f64>,
+        /// Jump per spike (pA).
+        weight_pa: f64,
+    },
+    /// Constant current.
+    Dc {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Amplitude (pA).
+        amplitude_pa: f64,
+        /// Start (ms). Default 0.
+        #[serde(default)]
+        start_ms: f64,
+        /// Stop (ms). Default: end of the run.
+        stop_ms: Option<f64>,
+    },
+    /// Piecewise-constant current.
+    StepCurrent {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Switching times (ms).
+        times_ms: Vec<f64>,
+        /// Amplitudes (pA).
+        amplitudes_pa: Vec<f64>,
+    },
+}
+
+impl InputConfig {
+    pub(crate) fn target(&self) -> &str {
+        match self {
+            InputConfig::Poisson { target, .. }
+            | InputConfig::SpikeTimes { target, .. }
+            | InputConfig::Dc { target, .. }
+            | InputConfig::StepCurrent { target, .. } => target,
+        }
+    }
+
+    pub(crate) fn neurons(&self) -> Option<&NeuronSelect> {
+        match self {
+            InputConfig::Poisson { neurons, .. }
+            | InputConfig::SpikeTimes { neurons, .. }
+            | InputConfig::Dc { neurons, .. }
+            | InputConfig::StepCurrent { neurons, .. } => neurons.as_ref(),
+        }
+    }
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Populations whose spikes are written. Default: all.
+    pub record: Option<Vec<String>>,
+    /// Write every projection's final weights to `/weights/<projection>/{source, target,
+    /// weight_pa}`. Default false.
+    #[serde(default)]
+    pub weights: bool,
+}
