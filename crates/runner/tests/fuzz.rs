@@ -16,17 +16,19 @@
 //!   leaves replaced by edge values (0, -1, -0.0, 1e-300, 1e300, 1e308, i64::MAX, NaN,
 //!   strings, empty arrays, tables, ...; mostly of the leaf's own kind, and fields that
 //!   size the run, times, rates and counts, more often than others), keys deleted, entries
-//!   of arrays duplicated (ACh pulses, layers), names renamed, swapped or pointed
-//!   elsewhere, values changed to another type, and fragments grafted in (inputs of every
-//!   kind, ACh pulses, an `[output]` table), which further mutations may hit. One case in
-//!   ten mutates the text instead (or as well): truncated, a bit flipped, bytes replaced
-//!   or inserted, lines deleted or duplicated. A third of the cases add `--set path=value`
+//!   of arrays duplicated (ACh pulses, layers), names renamed (alone or everywhere; to
+//!   empty, dotted, slashed, NUL-holding or long names), swapped or pointed elsewhere,
+//!   values changed to another type, and fragments grafted in (inputs of every kind, ACh
+//!   pulses, an `[output]` table), which further mutations may hit. One case in ten
+//!   mutates the text instead (or as well): truncated, a bit flipped, bytes replaced or
+//!   inserted, lines deleted or duplicated. A third of the cases add `--set path=value`
 //!   arguments: existing paths (with list indices like `experiment.layers.0`), paths that
 //!   do not exist (`ach.pulses.0.amplitude`) and malformed ones, with edge values.
 //! - A case that runs is shrunk before it is mutated (5 ms of simulation, or a recall
 //!   protocol of 2 memories with phases of a few ms; populations above 10 000 neurons cut
 //!   by 100), so that the mutations, not the shrinking, have the last word; its first
-//!   mutation turns a number into an edge number, so that most runs get past the types.
+//!   mutation turns a number into an edge number or renames something everywhere, so
+//!   that most runs get past the types.
 //! - Every child runs as `sh -c 'ulimit -v 6000000; exec "$0" "$@"' engram ...` (6 GB of
 //!   virtual memory) and is killed after 20 s, which counts as a hang.
 //!
@@ -372,11 +374,15 @@ const SET_PATHS: &[&str] = &[
     "a.b.c.d.e.f.g.h",
 ];
 
-/// Names a rename or a string may take: empty, dotted, spaced, non-ASCII, long, numeric.
+/// Names a rename or a string may take: empty, dotted, with a slash (an HDF5 path), with a
+/// NUL, spaced, non-ASCII, long, numeric.
 fn odd_names() -> Vec<String> {
     vec![
         String::new(),
         "a.b".into(),
+        "a/b".into(),
+        "/".into(),
+        "nul\0name".into(),
         "two words".into(),
         "ünïcödé".into(),
         "x".repeat(300),
@@ -435,27 +441,45 @@ fn edge_integers() -> Vec<Value> {
         .collect()
 }
 
-/// An edge value for `current`: mostly one of its own kind (a number for a number, a name
-/// for a name), so that the config gets past its types and reaches the checks of its
-/// values; else any edge value.
-fn edge_value_for(current: Option<&Value>, rng: &mut ChaCha8Rng) -> Value {
-    edge_value_of(current, rng.random_ratio(3, 4), rng)
+/// Whether a field is a time or a rate (`*_ms`, `*_hz`).
+fn time_or_rate(key: &str) -> bool {
+    key.ends_with("_ms") || key.ends_with("_hz")
 }
 
-/// An edge value for `current`, of its kind when `own_kind` (and when it has one).
-fn edge_value_of(current: Option<&Value>, own_kind: bool, rng: &mut ChaCha8Rng) -> Value {
-    match current {
+/// Whether `v` is a u32 edge (2^32 - 1, 2^32): a time or rate that large asks for a
+/// simulation that is long but can be run (4.3e10 steps of 0.1 ms), which would measure
+/// nothing but patience. Beyond-any-grid values (1e300, i64::MAX) stay.
+fn long_but_runnable(v: &Value) -> bool {
+    matches!(v, Value::Integer(i) if *i == i64::from(u32::MAX) || *i == 1 << 32)
+}
+
+/// An edge value for the leaf at `path`: mostly one of its own kind (a number for a number,
+/// a name for a name), so that the config gets past its types and reaches the checks of
+/// its values; else any edge value.
+fn edge_value_for(root: &Value, path: &[Seg], rng: &mut ChaCha8Rng) -> Value {
+    let own_kind = rng.random_ratio(3, 4);
+    edge_value_of(root, path, own_kind, rng)
+}
+
+/// An edge value for the leaf at `path`, of its kind when `own_kind` (and when it has one);
+/// never a long but runnable time or rate.
+fn edge_value_of(root: &Value, path: &[Seg], own_kind: bool, rng: &mut ChaCha8Rng) -> Value {
+    let timed = matches!(path.last(), Some(Seg::Key(k)) if time_or_rate(k));
+    let pick = |pool: Vec<Value>, rng: &mut ChaCha8Rng| -> Value {
+        let pool: Vec<Value> = pool
+            .into_iter()
+            .filter(|v| !(timed && long_but_runnable(v)))
+            .collect();
+        pool.choose(rng).unwrap().clone()
+    };
+    match get(root, path) {
         // Integers mostly stay integers (sizes and counts are unsigned integers).
-        Some(Value::Integer(_)) if own_kind && rng.random_ratio(4, 5) => {
-            edge_integers().choose(rng).unwrap().clone()
-        }
-        Some(Value::Integer(_) | Value::Float(_)) if own_kind => {
-            edge_numbers().choose(rng).unwrap().clone()
-        }
+        Some(Value::Integer(_)) if own_kind && rng.random_ratio(4, 5) => pick(edge_integers(), rng),
+        Some(Value::Integer(_) | Value::Float(_)) if own_kind => pick(edge_numbers(), rng),
         Some(Value::String(_)) if own_kind => {
             Value::String(odd_names().choose(rng).unwrap().clone())
         }
-        _ => edge_values().choose(rng).unwrap().clone(),
+        _ => pick(edge_values(), rng),
     }
 }
 
@@ -506,7 +530,7 @@ fn replace_number(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
         .filter(|p| is_number(root, p))
         .collect();
     let path = numbers.choose(rng)?.clone();
-    let value = edge_value_of(get(root, &path), true, rng);
+    let value = edge_value_of(root, &path, true, rng);
     let desc = format!("{} = {}", dotted(&path), show(&value));
     *get_mut(root, &path)? = value;
     Some(desc)
@@ -520,7 +544,7 @@ fn replace_value(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
         nodes(root)
     };
     let path = pool.choose(rng)?.clone();
-    let value = edge_value_for(get(root, &path), rng);
+    let value = edge_value_for(root, &path, rng);
     let desc = format!("{} = {}", dotted(&path), show(&value));
     *get_mut(root, &path)? = value;
     Some(desc)
@@ -578,9 +602,13 @@ fn duplicate(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
 }
 
 /// Renames a population, projection or input (to another's name, swapping the two, or to
-/// an odd name), swaps two string values, or points a string at another name.
+/// an odd name; alone or everywhere), swaps two string values, or points a string at
+/// another name.
 fn swap_names(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
-    let kind = rng.random_range(0..3);
+    let kind = rng.random_range(0..4);
+    if kind == 3 {
+        return rename_everywhere(root, rng);
+    }
     if kind == 0 {
         let table = *["populations", "projections", "inputs"].choose(rng)?;
         let keys = names_of(root, table);
@@ -625,6 +653,35 @@ fn swap_names(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
     let desc = format!("{} = {name:?}", dotted(&a));
     *get_mut(root, &a)? = Value::String(name);
     Some(desc)
+}
+
+/// Renames a population, projection or input everywhere, to an odd name: its key, every
+/// key equal to its name (`kwta = { cortex = 40 }`) and every string equal to it, so that
+/// the config stays consistent and the name reaches the engine and the output file.
+fn rename_everywhere(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
+    fn walk(v: &mut Value, from: &str, to: &str) {
+        match v {
+            Value::String(s) if s == from => *s = to.to_string(),
+            Value::Array(a) => a.iter_mut().for_each(|c| walk(c, from, to)),
+            Value::Table(t) => {
+                let old = std::mem::take(t);
+                for (k, mut c) in old {
+                    walk(&mut c, from, to);
+                    t.insert(if k == from { to.to_string() } else { k }, c);
+                }
+            }
+            _ => {}
+        }
+    }
+    let tables: Vec<&str> = ["populations", "projections", "inputs"]
+        .into_iter()
+        .filter(|t| !names_of(root, t).is_empty())
+        .collect();
+    let table = *tables.choose(rng)?;
+    let from = names_of(root, table).choose(rng)?.clone();
+    let to = odd_names().choose(rng)?.clone();
+    walk(root, &from, &to);
+    Some(format!("rename {table}.{from} to {to:?} everywhere"))
 }
 
 /// Changes the type of a leaf and keeps its value: `3200` -> `3200.0` or `"3200"`,
@@ -782,7 +839,7 @@ fn mutate_number(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
         .collect();
     let mut full = path.clone();
     full.extend(numbers.choose(rng)?.clone());
-    let value = edge_value_of(get(root, &full), true, rng);
+    let value = edge_value_of(root, &full, true, rng);
     write!(desc, ", {} = {}", dotted(&full), show(&value)).ok()?;
     *get_mut(root, &full)? = value;
     Some(desc)
@@ -805,7 +862,7 @@ fn mutate(root: &mut Value, rng: &mut ChaCha8Rng) -> Option<String> {
                 let pick = leaves(inner).choose(rng)?.clone();
                 let mut full = path.clone();
                 full.extend(pick);
-                let value = edge_value_for(get(root, &full), rng);
+                let value = edge_value_for(root, &full, rng);
                 write!(desc, ", {} = {}", dotted(&full), show(&value)).ok()?;
                 *get_mut(root, &full)? = value;
             }
@@ -894,11 +951,18 @@ fn random_set(root: &Value, rng: &mut ChaCha8Rng) -> String {
     let path = existing
         .map(|p| dotted(&p))
         .unwrap_or_else(|| SET_PATHS.choose(rng).unwrap().to_string());
-    let value = if numeric && rng.random_ratio(3, 4) {
-        SET_NUMBERS.choose(rng).unwrap()
+    // Never a long but runnable time or rate (see `long_but_runnable`).
+    let timed = time_or_rate(&path);
+    let pool: Vec<&str> = if numeric && rng.random_ratio(3, 4) {
+        SET_NUMBERS
     } else {
-        SET_VALUES.choose(rng).unwrap()
-    };
+        SET_VALUES
+    }
+    .iter()
+    .copied()
+    .filter(|v| !(timed && v.starts_with("429496729")))
+    .collect();
+    let value = pool.choose(rng).unwrap();
     match rng.random_range(0..40) {
         0 => path,
         1 => format!("={value}"),
@@ -951,8 +1015,13 @@ impl Case {
         let textual = !run && rng.random_ratio(1, 10);
         if run {
             // A run says something only about a config that gets past check: its first
-            // mutation changes a number into an edge number; one in five gets another.
-            apply(&mut root, &mut rng, mutate_number);
+            // mutation changes a number into an edge number or renames something
+            // consistently; one in five gets another.
+            if rng.random_ratio(1, 6) {
+                apply(&mut root, &mut rng, rename_everywhere);
+            } else {
+                apply(&mut root, &mut rng, mutate_number);
+            }
             if rng.random_ratio(1, 5) {
                 apply(&mut root, &mut rng, mutate);
             }
