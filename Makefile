@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 ENGRAM := target/release/engram
 
-.PHONY: all bootstrap build demo test bench bench-peers check-sonata clean
+.PHONY: all bootstrap build demo test fuzz bench bench-peers check-sonata clean
 
 all: build
 
@@ -22,6 +22,10 @@ demo: build
 
 test: bootstrap
 	$(CARGO) test --release --locked --workspace
+
+# The fuzz test of the suite with 10 times its cases (FUZZ_SEED=N for other ones).
+fuzz: bootstrap
+	FUZZ_CASES=20000 $(CARGO) test --release --locked -p engram --test fuzz -- --nocapture
 
 bench: bootstrap
 	$(CARGO) bench -p engram-network

@@ -4,7 +4,7 @@
 //!   renamed when complete) and writes beside them the ACh trace, the final weights and
 //!   tags, the results of an experiment and the provenance.
 //! - [`inspect`] and [`RunReader`] read those files back (for `engram inspect` and
-//!   `engram plot`).
+//!   `engram plot`) and check every spike group as they stream through it.
 //! - [`write_summary_table`] writes the summary of a sweep.
 //! - [`output`] decides where a file may be written (only regular files; symbolic links to
 //!   regular files are written through), publishes finished files without ever leaving a

@@ -5,7 +5,7 @@ use std::path::Path;
 use hdf5::types::{VarLenAscii, VarLenUnicode};
 use hdf5::{Dataset, File, Group};
 
-use crate::Error;
+use crate::{Error, Sorting};
 
 fn format_error(msg: impl Into<String>) -> Error {
     Error::Format(msg.into())
@@ -36,10 +36,13 @@ pub struct FileSummary {
 }
 
 /// The population groups under `/spikes` in the order of the config that wrote them
-/// (their `population_index` attributes), or by name when a group has none.
-fn population_names(spikes: &Group) -> hdf5::Result<Vec<String>> {
-    let mut names = spikes.member_names()?;
-    let index: Option<Vec<u64>> = names
+/// (their `population_index` attributes), or by name when a group has none. Two groups
+/// with the same `population_index` are an error (`file` names the file in it).
+fn population_names(file: &Path, spikes: &Group) -> crate::Result<Vec<String>> {
+    let mut names = spikes
+        .member_names()
+        .map_err(|e| format_error(format!("{}: cannot list /spikes ({e})", file.display())))?;
+    let index: Vec<Option<u64>> = names
         .iter()
         .map(|n| {
             spikes
@@ -49,7 +52,22 @@ fn population_names(spikes: &Group) -> hdf5::Result<Vec<String>> {
                 .ok()
         })
         .collect();
-    if let Some(index) = index {
+    let mut seen: Vec<(u64, &str)> = index
+        .iter()
+        .zip(&names)
+        .filter_map(|(i, n)| i.map(|i| (i, n.as_str())))
+        .collect();
+    seen.sort_unstable();
+    if let Some(w) = seen.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(format_error(format!(
+            "{}: /spikes: population_index = {} is given to both /spikes/{} and /spikes/{}",
+            file.display(),
+            w[0].0,
+            w[0].1,
+            w[1].1
+        )));
+    }
+    if let Some(index) = index.into_iter().collect::<Option<Vec<u64>>>() {
         let mut pairs: Vec<(u64, String)> = index.into_iter().zip(names).collect();
         pairs.sort();
         names = pairs.into_iter().map(|p| p.1).collect();
@@ -57,60 +75,37 @@ fn population_names(spikes: &Group) -> hdf5::Result<Vec<String>> {
     Ok(names)
 }
 
-/// Reads the spike groups and provenance of a file.
+/// Spikes read at a time when a population is checked or summarised.
+const READ_CHUNK: usize = 1 << 16;
+
+/// Reads the spike groups and provenance of a file. Every spike group is read once, in
+/// chunks, and checked as [`SpikeData::for_each`] checks it: a file whose spikes are
+/// inconsistent is an [`Error::Format`] naming the file, the group, the first offending
+/// index and its value.
 pub fn inspect(path: &Path) -> crate::Result<FileSummary> {
-    let file = File::open(path)?;
-    let spikes = file.group("spikes")?;
+    let reader = RunReader::open(path)?;
     let mut pops = Vec::new();
-    for name in population_names(&spikes)? {
-        let g = spikes.group(&name)?;
-        let n = g
-            .attr("n_nodes")
-            .and_then(|a| a.read_scalar::<u64>())
-            .unwrap_or(0);
-        let ts = g.dataset("timestamps")?;
-        let len = ts.size();
-        let t_range_ms = if len > 0 {
-            let first: Vec<f64> = ts.read_slice_1d(0..1)?.to_vec();
-            let last: Vec<f64> = ts.read_slice_1d(len - 1..len)?.to_vec();
-            Some((first[0], last[0]))
-        } else {
-            None
-        };
+    for name in reader.population_names()? {
+        let data = reader.population(&name)?.spikes()?;
+        let mut t_range_ms: Option<(f64, f64)> = None;
+        data.for_each(READ_CHUNK, |t, _| {
+            for &t in t {
+                t_range_ms = Some(t_range_ms.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            }
+        })?;
         pops.push(PopulationSummary {
             name,
-            n,
-            spikes: len as u64,
+            n: data.n_nodes().unwrap_or(0),
+            spikes: data.len() as u64,
             t_range_ms,
         });
     }
-    let mut prov = Vec::new();
-    let mut config = None;
-    if let Ok(meta) = file.group("engram") {
-        for attr in meta.attr_names()? {
-            let a = meta.attr(&attr)?;
-            let text = if let Ok(v) = a.read_scalar::<VarLenUnicode>() {
-                v.to_string()
-            } else if let Ok(v) = a.read_scalar::<f64>() {
-                format!("{v}")
-            } else if let Ok(v) = a.read_scalar::<u64>() {
-                format!("{v}")
-            } else {
-                "?".into()
-            };
-            prov.push((attr, text));
-        }
-        if let Ok(ds) = meta.dataset("config") {
-            config = ds
-                .read_scalar::<VarLenUnicode>()
-                .ok()
-                .map(|v| v.to_string());
-        }
-    }
+    let summary = reader
+        .provenance()
+        .map_err(|e| format_error(format!("{}: cannot read /engram ({e})", path.display())))?;
     Ok(FileSummary {
         populations: pops,
-        provenance: prov,
-        config,
+        ..summary
     })
 }
 
@@ -157,8 +152,11 @@ pub struct RunReader {
 
 /// The spikes of one population under `/spikes`.
 pub struct SpikeGroup {
+    /// `FILE: /spikes/<name>`, for messages.
     what: String,
     group: Group,
+    /// Whether spikes of equal times must be in node id order (files engram wrote).
+    ids_sorted_within_time: bool,
 }
 
 fn read_f64s(g: &Group, name: &str, what: &str) -> crate::Result<Vec<f64>> {
@@ -222,25 +220,63 @@ impl RunReader {
         })
     }
 
-    /// The populations under `/spikes`, in the order of the config that wrote them.
+    /// The populations under `/spikes`, in the order of the config that wrote them; an
+    /// error if two of them claim the same `population_index`.
     pub fn population_names(&self) -> crate::Result<Vec<String>> {
-        population_names(&self.spikes).map_err(|e| {
-            format_error(format!(
-                "{}: cannot list /spikes ({e})",
-                self.path.display()
-            ))
-        })
+        population_names(&self.path, &self.spikes)
     }
 
     /// The spike group of population `name`.
     pub fn population(&self, name: &str) -> crate::Result<SpikeGroup> {
+        let what = format!("{}: /spikes/{name}", self.path.display());
         let group = self
             .spikes
             .group(name)
-            .map_err(|_| format_error(format!("/spikes/{name} is not a group")))?;
+            .map_err(|_| format_error(format!("{what} is not a group")))?;
         Ok(SpikeGroup {
-            what: format!("/spikes/{name}"),
+            what,
             group,
+            // engram writes the spikes of a step in node id order; other writers of
+            // SONATA files need not.
+            ids_sorted_within_time: self.file.link_exists("engram"),
+        })
+    }
+
+    /// A summary without populations: the attributes of `/engram` as text and the config
+    /// text of `/engram/config` (none of either without `/engram`).
+    fn provenance(&self) -> hdf5::Result<FileSummary> {
+        let mut prov = Vec::new();
+        let mut config = None;
+        let Ok(meta) = self.file.group("engram") else {
+            return Ok(FileSummary {
+                populations: Vec::new(),
+                provenance: prov,
+                config,
+            });
+        };
+        for attr in meta.attr_names()? {
+            let a = meta.attr(&attr)?;
+            let text = if let Ok(v) = a.read_scalar::<VarLenUnicode>() {
+                v.to_string()
+            } else if let Ok(v) = a.read_scalar::<f64>() {
+                format!("{v}")
+            } else if let Ok(v) = a.read_scalar::<u64>() {
+                format!("{v}")
+            } else {
+                "?".into()
+            };
+            prov.push((attr, text));
+        }
+        if let Ok(ds) = meta.dataset("config") {
+            config = ds
+                .read_scalar::<VarLenUnicode>()
+                .ok()
+                .map(|v| v.to_string());
+        }
+        Ok(FileSummary {
+            populations: Vec::new(),
+            provenance: prov,
+            config,
         })
     }
 
@@ -381,17 +417,41 @@ impl SpikeGroup {
             .map(|last| last[0])
     }
 
-    /// The population's spikes, checked: `timestamps` and `node_ids` of one length.
+    /// Whether the group's `sorting` attribute says `by_time` (an HDF5 enum as engram and
+    /// libsonata write it, or a string).
+    fn sorted_by_time(&self) -> bool {
+        let Ok(a) = self.group.attr("sorting") else {
+            return false;
+        };
+        if let Ok(s) = a.read_scalar::<Sorting>() {
+            return s == Sorting::by_time;
+        }
+        if let Ok(s) = a.read_scalar::<VarLenUnicode>() {
+            return s.as_str() == "by_time";
+        }
+        a.read_scalar::<VarLenAscii>()
+            .is_ok_and(|s| s.as_str() == "by_time")
+    }
+
+    /// The population's spikes: `timestamps` and `node_ids`, 1-D and of one length. Their
+    /// values are checked as they are read (see [`SpikeData::for_each`]).
     pub fn spikes(&self) -> crate::Result<SpikeData> {
         let what = &self.what;
-        let ts = self
-            .group
-            .dataset("timestamps")
-            .map_err(|_| format_error(format!("{what}: no dataset timestamps")))?;
-        let ids = self
-            .group
-            .dataset("node_ids")
-            .map_err(|_| format_error(format!("{what}: no dataset node_ids")))?;
+        let dataset = |name: &str| -> crate::Result<Dataset> {
+            let ds = self
+                .group
+                .dataset(name)
+                .map_err(|_| format_error(format!("{what}: no dataset {name}")))?;
+            if ds.ndim() != 1 {
+                return Err(format_error(format!(
+                    "{what}: {name} is not 1-D (shape {:?})",
+                    ds.shape()
+                )));
+            }
+            Ok(ds)
+        };
+        let ts = dataset("timestamps")?;
+        let ids = dataset("node_ids")?;
         let len = ts.size();
         if ids.size() != len {
             return Err(format_error(format!(
@@ -406,6 +466,8 @@ impl SpikeGroup {
                 .attr("n_nodes")
                 .and_then(|a| a.read_scalar::<u64>())
                 .ok(),
+            by_time: self.sorted_by_time(),
+            ids_sorted_within_time: self.ids_sorted_within_time,
             ts,
             ids,
             len,
@@ -413,13 +475,78 @@ impl SpikeGroup {
     }
 }
 
-/// The spike datasets of one population, read in chunks.
+/// The spike datasets of one population, read in chunks and checked as they are read.
 pub struct SpikeData {
     what: String,
     n_nodes: Option<u64>,
+    /// `sorting = by_time`: times must not decrease.
+    by_time: bool,
+    /// With `by_time`, spikes of equal times must be in node id order.
+    ids_sorted_within_time: bool,
     ts: Dataset,
     ids: Dataset,
     len: usize,
+}
+
+/// The running check of one population's spikes, fed chunk by chunk in file order.
+struct SpikeCheck<'a> {
+    data: &'a SpikeData,
+    /// Index of the first spike of the next chunk.
+    next: usize,
+    /// Time and node id of the last spike checked.
+    last: Option<(f64, u64)>,
+}
+
+impl SpikeCheck<'_> {
+    fn error(&self, msg: String) -> Error {
+        format_error(format!("{}: {msg}", self.data.what))
+    }
+
+    /// Checks node ids `ids`, the next ones in the file, against `n_nodes`.
+    fn ids(&self, ids: &[u64]) -> crate::Result<()> {
+        let Some(n) = self.data.n_nodes else {
+            return Ok(());
+        };
+        match ids.iter().position(|&id| id >= n) {
+            Some(k) => Err(self.error(format!(
+                "node_ids[{}] = {} is not below n_nodes = {n}",
+                self.next + k,
+                ids[k]
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the next chunk of spikes: ids below `n_nodes`, finite times and, under
+    /// `sorting = by_time`, their order.
+    fn chunk(&mut self, t: &[f64], ids: &[u64]) -> crate::Result<()> {
+        self.ids(ids)?;
+        for (k, (&t, &id)) in t.iter().zip(ids).enumerate() {
+            let i = self.next + k;
+            if !t.is_finite() {
+                return Err(self.error(format!("timestamps[{i}] = {t} is not finite")));
+            }
+            if let (true, Some((t0, id0))) = (self.data.by_time, self.last) {
+                if t < t0 {
+                    return Err(self.error(format!(
+                        "timestamps[{i}] = {t} is before timestamps[{}] = {t0} \
+                         (sorting = by_time)",
+                        i - 1
+                    )));
+                }
+                if t == t0 && id < id0 && self.data.ids_sorted_within_time {
+                    return Err(self.error(format!(
+                        "node_ids[{i}] = {id} is below node_ids[{}] = {id0} at the same \
+                         time {t} ms (engram sorts spikes by time, then node id)",
+                        i - 1
+                    )));
+                }
+            }
+            self.last = Some((t, id));
+        }
+        self.next += t.len();
+        Ok(())
+    }
 }
 
 impl SpikeData {
@@ -440,7 +567,7 @@ impl SpikeData {
 
     /// The ranges of `chunk` spikes (the last one shorter) that cover them all.
     fn chunks(&self, chunk: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-        let len = self.len;
+        let (len, chunk) = (self.len, chunk.max(1));
         (0..len)
             .step_by(chunk)
             .map(move |start| start..(start + chunk).min(len))
@@ -456,21 +583,43 @@ impl SpikeData {
             .map_err(|e| format_error(format!("{}: cannot read spikes ({e})", self.what)))
     }
 
-    /// Calls `f` with the node ids of the spikes, `chunk` at a time.
+    fn check(&self) -> SpikeCheck<'_> {
+        SpikeCheck {
+            data: self,
+            next: 0,
+            last: None,
+        }
+    }
+
+    /// Calls `f` with the node ids of the spikes, `chunk` at a time; an error, before `f`
+    /// sees it, for a chunk with an id not below `n_nodes`.
     pub fn for_each_ids(&self, chunk: usize, mut f: impl FnMut(&[u64])) -> crate::Result<()> {
+        let mut check = self.check();
         for range in self.chunks(chunk) {
-            f(&self.read::<u64>(&self.ids, range)?);
+            let ids = self.read::<u64>(&self.ids, range)?;
+            check.ids(&ids)?;
+            check.next += ids.len();
+            f(&ids);
         }
         Ok(())
     }
 
     /// Calls `f` with the times (ms) and node ids of the spikes, `chunk` at a time, in the
-    /// file's order (by time).
+    /// file's order. Each chunk is checked before `f` sees it: an [`Error::Format`] names
+    /// the file, the group and the first spike whose id is not below `n_nodes`, whose time
+    /// is not finite, or which breaks the order of `sorting = by_time` (by time, and for
+    /// files engram wrote, by node id within a time).
     pub fn for_each(&self, chunk: usize, mut f: impl FnMut(&[f64], &[u64])) -> crate::Result<()> {
+        let mut check = self.check();
         for range in self.chunks(chunk) {
             let t = self.read::<f64>(&self.ts, range.clone())?;
-            f(&t, &self.read::<u64>(&self.ids, range)?);
+            let ids = self.read::<u64>(&self.ids, range)?;
+            check.chunk(&t, &ids)?;
+            f(&t, &ids);
         }
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

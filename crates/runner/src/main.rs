@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use engram::interrupt::Signal;
 use engram::run::{RunError, RunOptions};
@@ -328,9 +327,7 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
         populations: pops,
         provenance: prov,
         config,
-    } = engram_io::inspect(path)
-        .with_context(|| format!("{}: not an engram/SONATA spike file", path.display()))
-        .map_err(Failure::Input)?;
+    } = engram_io::inspect(path).map_err(|e| Failure::Input(e.into()))?;
     let duration_s = prov
         .iter()
         .find(|(k, _)| k == "duration_ms")

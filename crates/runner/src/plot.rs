@@ -222,7 +222,7 @@ fn read_population(
                 max = chunk.iter().copied().max().max(max);
             })
             .map_err(read_error)?;
-            max.map_or(0, |m| m + 1)
+            max.map_or(0, |m| m.saturating_add(1))
         }
     };
     let stride = n.div_ceil(MAX_DRAWN_NEURONS).max(1);

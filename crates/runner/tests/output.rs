@@ -245,3 +245,82 @@ fn a_closed_stdout_ends_the_command_quietly() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Writes a SONATA file with one population `cortex` of 4000 neurons sorted by time.
+fn write_cortex(path: &Path, timestamps: &[f64], node_ids: &[u64]) {
+    let f = hdf5::File::create(path).expect("create");
+    let g = f.create_group("spikes/cortex").expect("group");
+    g.new_attr::<u64>()
+        .create("n_nodes")
+        .and_then(|a| a.write_scalar(&4000u64))
+        .expect("n_nodes");
+    g.new_attr::<Sorting>()
+        .create("sorting")
+        .and_then(|a| a.write_scalar(&Sorting::by_time))
+        .expect("sorting");
+    g.new_dataset_builder()
+        .with_data(timestamps)
+        .create("timestamps")
+        .expect("timestamps");
+    g.new_dataset_builder()
+        .with_data(node_ids)
+        .create("node_ids")
+        .expect("node_ids");
+}
+
+/// Runs `engram inspect FILE` or `engram plot FILE` with HDF5 file locking off (a child
+/// of another test may hold a descriptor of the file, inherited while it was open).
+fn read_cmd(cmd: &str, file: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_engram"))
+        .arg(cmd)
+        .arg(file)
+        .env("HDF5_USE_FILE_LOCKING", "FALSE")
+        .output()
+        .expect("the engram binary starts")
+}
+
+#[test]
+fn inspect_and_plot_reject_inconsistent_spike_groups() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let t: Vec<f64> = (0..40).map(|k| f64::from(k) * 0.5).collect();
+    let mut ids: Vec<u64> = (0..40).collect();
+    ids[17] = 4000;
+    let cases = [
+        (
+            "ids.h5",
+            t.clone(),
+            ids,
+            "node_ids[17] = 4000 is not below n_nodes = 4000",
+        ),
+        (
+            "lengths.h5",
+            vec![1.0, 2.0, 3.0],
+            vec![0, 1],
+            "timestamps and node_ids have different lengths (3, 2)",
+        ),
+        (
+            "order.h5",
+            vec![1.0, 3.0, 2.0],
+            vec![0, 1, 2],
+            "timestamps[2] = 2 is before timestamps[1] = 3 (sorting = by_time)",
+        ),
+        (
+            "nan.h5",
+            vec![1.0, f64::NAN],
+            vec![0, 1],
+            "timestamps[1] = NaN is not finite",
+        ),
+    ];
+    for (name, t, ids, what) in cases {
+        let file = tmp.path().join(name);
+        write_cortex(&file, &t, &ids);
+        let expected = format!("error: {}: /spikes/cortex: {what}", file.display());
+        for cmd in ["inspect", "plot"] {
+            let o = read_cmd(cmd, &file);
+            assert_eq!(code(&o), 2, "{cmd} {name}: {}", stderr(&o));
+            assert_eq!(stderr(&o).trim_end(), expected, "{cmd} {name}");
+        }
+        let stem = name.trim_end_matches(".h5");
+        assert!(!tmp.path().join(format!("{stem}_plots")).exists(), "{name}");
+    }
+}
