@@ -92,10 +92,11 @@ macro_rules! experiment_kinds {
                 stimuli: Option<&StimulusParams>,
                 prepared: Prepared,
                 spec: &mut NetworkSpec,
+                memory: Option<&MemoryLimit>,
             ) -> Result<Plan, Invalid> {
                 #[allow(unreachable_patterns)]
                 match (self, prepared) {
-                    $((ExperimentParams::$kind(p), Prepared::$kind(x)) => p.build(stimuli, x, spec),)*
+                    $((ExperimentParams::$kind(p), Prepared::$kind(x)) => p.build(stimuli, x, spec, memory),)*
                     _ => panic!("prepared for another kind of experiment"),
                 }
             }

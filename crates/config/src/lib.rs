@@ -277,7 +277,7 @@ pub fn from_text_with(
     let experiment = match (&config.experiment, prepared) {
         (Some(e), Some(prepared)) => {
             let plan = e
-                .build(config.stimuli.as_ref(), prepared, &mut spec)
+                .build(config.stimuli.as_ref(), prepared, &mut spec, memory)
                 .map_err(|(p, m)| invalid(p, m))?;
             steps = plan.steps();
             Some(plan)

@@ -129,12 +129,14 @@ pub trait Compile {
         memory: Option<&MemoryLimit>,
     ) -> Result<Self::Prepared, (String, String)>;
 
-    /// Adds the experiment's inputs to `spec` and lays out its plan.
+    /// Adds the experiment's inputs to `spec` and lays out its plan; inputs whose estimated
+    /// size exceeds `memory` are refused before they are built.
     fn build(
         &self,
         stimuli: Option<&recall::StimulusParams>,
         prepared: Self::Prepared,
         spec: &mut NetworkSpec,
+        memory: Option<&MemoryLimit>,
     ) -> Result<Plan, (String, String)>;
 }
 

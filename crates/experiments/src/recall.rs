@@ -509,6 +509,17 @@ pub fn prepare(
         ));
     }
     let need = set.patterns.len() as u64 * u64::from(e.pointer_size);
+    if need >= u64::from(u32::MAX) {
+        return Err((
+            "experiment.pointer_size".into(),
+            format!(
+                "{} memories of {} pointer cells need {need} cells; a population holds at \
+                 most 2^32 - 2",
+                set.patterns.len(),
+                e.pointer_size
+            ),
+        ));
+    }
     match populations[pointer] {
         None => populations[pointer] = Some(need as u32),
         Some(n) if u64::from(n) < need => {
@@ -546,6 +557,20 @@ fn stimuli_fit(memories: usize, cells: f64, memory: Option<&MemoryLimit>) -> Res
             format!("{memories} memories of {} cells {e}", short(cells)),
         )
     })
+}
+
+/// Refuses a protocol whose inputs (per memory: the stimulus presentations, the teacher
+/// and the cue with its spike times) would not fit under `memory`, before they are built.
+fn inputs_fit(e: &RecallParams, set: &StimulusSet, memory: Option<&MemoryLimit>) -> Result<(), Invalid> {
+    let cells: f64 = set.patterns.iter().map(|p| p.len() as f64).sum();
+    let n_mem = set.patterns.len() as f64;
+    let presentations = if e.naming { 2.0 } else { 1.0 };
+    let group = f64::from(e.pointer_size) * 4.0;
+    let mut need = MemoryEstimate::new();
+    need.add("stimulus inputs", cells * presentations * 24.0);
+    need.add("teacher and cue inputs", n_mem * (2.0 * group + f64::from(e.cue.spikes) * 8.0));
+    need.check(memory)
+        .map_err(|err| ("experiment".to_string(), format!("the protocol's inputs {err}")))
 }
 
 /// The protocol's durations in steps, each checked: a phase lasts at least one step, no
@@ -629,8 +654,9 @@ impl Compile for RecallParams {
         stimuli: Option<&StimulusParams>,
         set: StimulusSet,
         spec: &mut NetworkSpec,
+        memory: Option<&MemoryLimit>,
     ) -> Result<Plan, Invalid> {
-        build(self, stimuli, set, spec).map(Plan::Recall)
+        build(self, stimuli, set, spec, memory).map(Plan::Recall)
     }
 }
 
@@ -640,6 +666,7 @@ pub fn build(
     s: Option<&StimulusParams>,
     set: StimulusSet,
     spec: &mut NetworkSpec,
+    memory: Option<&MemoryLimit>,
 ) -> Result<Protocol, Invalid> {
     positive("experiment.encode_ms", e.encode_ms)?;
     non_negative("experiment.pause_ms", e.pause_ms)?;
@@ -718,6 +745,21 @@ pub fn build(
 
     let dt = spec.dt_ms;
     let d = PhaseSteps::of(e, dt, n_mem)?;
+    let cue_span_ms = f64::from(e.cue.spikes - 1) * 1000.0 / e.cue.rate_hz;
+    if cue_span_ms >= e.recall_ms - e.lead_ms {
+        return Err((
+            "experiment.cue.spikes".into(),
+            format!(
+                "{} spikes at {} Hz last {} ms, longer than the recall window after the cue \
+                 (recall_ms - lead_ms = {} ms)",
+                e.cue.spikes,
+                short(e.cue.rate_hz),
+                short(cue_span_ms),
+                short(e.recall_ms - e.lead_ms)
+            ),
+        ));
+    }
+    inputs_fit(e, &set, memory)?;
     let mut phases = Vec::new();
     let mut t = 0u64;
     let sensory = layers[0];

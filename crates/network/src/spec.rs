@@ -356,6 +356,16 @@ impl NetworkSpec {
                 format!("{total} neurons is more than 2^32 - 1"),
             ));
         }
+        let names = self
+            .populations
+            .iter()
+            .map(|p| ("populations", &p.name))
+            .chain(self.projections.iter().map(|p| ("projections", &p.name)));
+        for (kind, name) in names {
+            if let Err(m) = check_name(name) {
+                return Err(bad(String::new(), kind, format!("{name:?}: {m}")));
+            }
+        }
         for p in &self.populations {
             if let Err(m) = p.v_init_mv.validate() {
                 return Err(bad(format!("populations.{}", p.name), "v_init_mv", m));
@@ -625,4 +635,16 @@ impl NetworkSpec {
         }
         Ok(())
     }
+}
+
+/// Population and projection names name groups in the output file (`/spikes/<name>`,
+/// `/weights/<name>`): not empty, no `/`, no NUL character, not `.` or `..`.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Err("a name must not be empty, `.` or `..`".into());
+    }
+    if name.contains('/') || name.contains('\0') {
+        return Err("a name must not contain `/` or a NUL character (it names a group of the output file)".into());
+    }
+    Ok(())
 }
