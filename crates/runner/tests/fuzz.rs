@@ -9,7 +9,7 @@
 //! The cases are a pure function of the seed and their index (each case draws from its own
 //! ChaCha8 stream), so a failure is reproduced by its seed and index alone:
 //!
-//! - `FUZZ_CASES` (default 2000) cases, `FUZZ_SEED` (default 12) their seed, and
+//! - `FUZZ_CASES` (default 2000) cases, `FUZZ_SEED` (default 13) their seed, and
 //!   `FUZZ_ONLY=17,42` runs only those cases of the seed (the first cases of a bigger run
 //!   are the cases of a smaller one); `FUZZ_VERBOSE=1` prints a line per case.
 //! - A case starts from one of `configs/*.toml` (sweep files aside), parsed as TOML:
@@ -57,7 +57,7 @@ use toml::{Table, Value};
 /// Cases without `FUZZ_CASES`.
 const DEFAULT_CASES: usize = 2000;
 /// Seed without `FUZZ_SEED`.
-const DEFAULT_SEED: u64 = 12;
+const DEFAULT_SEED: u64 = 13;
 /// Cases run at once (the machine the suite is tuned for has 2 cores).
 const THREADS: usize = 2;
 /// A child still running after this long is killed and counted as a hang.
@@ -1045,7 +1045,11 @@ impl Case {
         } else {
             0
         };
-        let sets = (0..n_sets).map(|_| random_set(&root, &mut rng)).collect();
+        // A command line cannot hold a NUL (a path through a renamed key might).
+        let sets = (0..n_sets)
+            .map(|_| random_set(&root, &mut rng))
+            .filter(|s| !s.contains('\0'))
+            .collect();
         Case {
             index,
             base: base.name.clone(),
