@@ -25,20 +25,26 @@ pub struct MemoryEstimate {
 
 /// A run that would need more memory than its limit.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "needs about {:.1} MiB ({parts}), more than the {:.1} MiB allowed by {origin}",
-    *needed as f64 / MIB,
-    *limit as f64 / MIB
-)]
+#[error("needs about {} MiB ({parts}), more than the {:.1} MiB allowed by {origin}", mib(*needed), *limit as f64 / MIB)]
 pub struct MemoryError {
-    /// Estimated bytes.
-    pub needed: u64,
+    /// Estimated bytes (may exceed what a `u64` holds).
+    pub needed: f64,
     /// The limit (bytes).
     pub limit: u64,
     /// Where the limit comes from.
     pub origin: String,
     /// The largest parts, e.g. "synapses 9000.0 MiB, neuron state 40.0 MiB".
     pub parts: String,
+}
+
+/// Bytes as MiB for a message: one decimal, or short scientific form when huge.
+fn mib(bytes: f64) -> String {
+    let m = bytes / MIB;
+    if m.is_finite() && m < 1e9 {
+        format!("{m:.1}")
+    } else {
+        crate::number::short(m)
+    }
 }
 
 impl MemoryEstimate {
@@ -89,8 +95,8 @@ impl MemoryEstimate {
     /// names the three largest parts.
     pub fn check(&self, limit: Option<&MemoryLimit>) -> Result<(), MemoryError> {
         let Some(limit) = limit else { return Ok(()) };
-        let needed = self.total();
-        if needed <= limit.bytes {
+        let needed: f64 = self.parts.iter().map(|(_, b)| b).sum();
+        if needed <= limit.bytes as f64 {
             return Ok(());
         }
         let mut parts: Vec<&(String, f64)> = self.parts.iter().filter(|(_, b)| *b > 0.0).collect();
@@ -98,13 +104,7 @@ impl MemoryEstimate {
         let parts = parts
             .iter()
             .take(3)
-            .map(|(p, b)| {
-                if b.is_finite() && *b < 1e18 {
-                    format!("{p} {:.1} MiB", b / MIB)
-                } else {
-                    format!("{p} {} MiB", crate::number::short(b / MIB))
-                }
-            })
+            .map(|(p, b)| format!("{p} {} MiB", mib(*b)))
             .collect::<Vec<_>>()
             .join(", ");
         Err(MemoryError {

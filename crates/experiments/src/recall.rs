@@ -561,16 +561,27 @@ fn stimuli_fit(memories: usize, cells: f64, memory: Option<&MemoryLimit>) -> Res
 
 /// Refuses a protocol whose inputs (per memory: the stimulus presentations, the teacher
 /// and the cue with its spike times) would not fit under `memory`, before they are built.
-fn inputs_fit(e: &RecallParams, set: &StimulusSet, memory: Option<&MemoryLimit>) -> Result<(), Invalid> {
+fn inputs_fit(
+    e: &RecallParams,
+    set: &StimulusSet,
+    memory: Option<&MemoryLimit>,
+) -> Result<(), Invalid> {
     let cells: f64 = set.patterns.iter().map(|p| p.len() as f64).sum();
     let n_mem = set.patterns.len() as f64;
     let presentations = if e.naming { 2.0 } else { 1.0 };
     let group = f64::from(e.pointer_size) * 4.0;
     let mut need = MemoryEstimate::new();
     need.add("stimulus inputs", cells * presentations * 24.0);
-    need.add("teacher and cue inputs", n_mem * (2.0 * group + f64::from(e.cue.spikes) * 8.0));
-    need.check(memory)
-        .map_err(|err| ("experiment".to_string(), format!("the protocol's inputs {err}")))
+    need.add(
+        "teacher and cue inputs",
+        n_mem * (2.0 * group + f64::from(e.cue.spikes) * 8.0),
+    );
+    need.check(memory).map_err(|err| {
+        (
+            "experiment".to_string(),
+            format!("the protocol's inputs {err}"),
+        )
+    })
 }
 
 /// The protocol's durations in steps, each checked: a phase lasts at least one step, no

@@ -20,7 +20,9 @@
 
 use std::path::{Path, PathBuf};
 
+use engram_core::number::short;
 use engram_core::rng::{Purpose, stream};
+use engram_network::MAX_POISSON_RATE_HZ;
 use rand::Rng;
 use rand::seq::index;
 
@@ -336,13 +338,27 @@ pub fn poisson_rates(
     if !(min_rate_hz.is_finite() && min_rate_hz >= 0.0) {
         return Err(invalid(
             "stimuli.min_rate_hz",
-            format!("must be finite and >= 0, got {min_rate_hz}"),
+            format!("must be finite and >= 0, got {}", short(min_rate_hz)),
         ));
     }
     if !(max_rate_hz.is_finite() && max_rate_hz >= min_rate_hz) {
         return Err(invalid(
             "stimuli.max_rate_hz",
-            format!("must be finite and >= min_rate_hz ({min_rate_hz}), got {max_rate_hz}"),
+            format!(
+                "must be finite and >= min_rate_hz ({}), got {}",
+                short(min_rate_hz),
+                short(max_rate_hz)
+            ),
+        ));
+    }
+    if max_rate_hz > MAX_POISSON_RATE_HZ {
+        return Err(invalid(
+            "stimuli.max_rate_hz",
+            format!(
+                "must be at most {} Hz (the bound of a Poisson input), got {}",
+                short(MAX_POISSON_RATE_HZ),
+                short(max_rate_hz)
+            ),
         ));
     }
     let span = max_rate_hz - min_rate_hz;

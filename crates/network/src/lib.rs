@@ -54,8 +54,8 @@ pub use connect::ConnectRule;
 pub use engine::Simulation;
 pub use engram_core::{Modulation, NullSink, SpikeSink, Target, VecSink, rng};
 pub use spec::{
-    GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PlasticityRule, PlasticitySpec,
-    PopulationSpec, ProjectionSpec, ValueDist,
+    GapSpec, InputKind, InputSpec, JunctionKind, MAX_POISSON_RATE_HZ, NetworkSpec, PlasticityRule,
+    PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
 };
 
 /// Why a network could not be built.

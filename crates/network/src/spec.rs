@@ -644,7 +644,10 @@ fn check_name(name: &str) -> Result<(), String> {
         return Err("a name must not be empty, `.` or `..`".into());
     }
     if name.contains('/') || name.contains('\0') {
-        return Err("a name must not contain `/` or a NUL character (it names a group of the output file)".into());
+        return Err(
+            "a name must not contain `/` or a NUL character (it names a group of the output file)"
+                .into(),
+        );
     }
     Ok(())
 }
