@@ -316,3 +316,40 @@ fn sweeps_whose_points_do_not_fit_are_refused_before_any_runs() {
     );
     assert!(!Path::new(&out).join("points").exists(), "no point ran");
 }
+
+#[test]
+fn protocol_inputs_that_would_not_fit_or_explode_are_refused() {
+    let recall = repo_file("configs/recall.toml");
+    refused(
+        &recall,
+        &["stimuli.max_rate_hz=1e300"],
+        &["stimuli.max_rate_hz: must be at most 1e6 Hz", "got 1e300"],
+    );
+    refused(
+        &recall,
+        &["experiment.cue.spikes=4294967295"],
+        &[
+            "experiment.cue.spikes: 4294967295 spikes at 200 Hz last",
+            "recall window",
+        ],
+    );
+    refused(
+        &repo_file("configs/recall-fixed-no-tags.toml"),
+        &["experiment.pointer_size=4294967295"],
+        &["experiment.pointer_size:", "at most 2^32 - 2"],
+    );
+}
+
+#[test]
+fn names_that_cannot_name_an_output_group_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(small_cuba()).unwrap();
+    for (i, name) in ["a/b", "/", ".."].iter().enumerate() {
+        let edited = text
+            .replace("[populations.E]", &format!("[populations.\"{name}\"]"))
+            .replace("= \"E\"", &format!("= \"{name}\""));
+        let cfg = dir.path().join(format!("names{i}.toml"));
+        std::fs::write(&cfg, edited).unwrap();
+        refused(&cfg, &[], &["populations:", "must not"]);
+    }
+}
