@@ -328,7 +328,9 @@ pub(crate) fn to_spec(
                 (*a..*b).collect()
             }
         };
-        let end = s.duration_ms;
+        // An input without a stop lasts to the end of the run, whatever decides that end
+        // (`simulation.duration_ms` or an experiment's protocol, built after this).
+        let end = f64::INFINITY;
         let kind = match i {
             InputConfig::Poisson {
                 rate_hz,
@@ -391,4 +393,44 @@ pub(crate) fn to_spec(
         inputs,
     };
     Ok((spec, steps, record))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use engram_network::InputKind;
+
+    /// The small recall experiment of the tests with a background Poisson input that
+    /// gives no stop.
+    fn recall_with_background() -> crate::Model {
+        let base = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/configs/small_recall.toml"),
+        )
+        .unwrap();
+        let text = format!(
+            "{base}\n[inputs.background]\nkind = \"poisson\"\ntarget = \"sensory\"\n\
+             rate_hz = 5.0\nweight_pa = 10.0\n"
+        );
+        crate::from_text(Path::new("small_recall.toml"), &text, &[], None).unwrap()
+    }
+
+    #[test]
+    fn an_input_without_a_stop_lasts_through_the_whole_protocol() {
+        let model = recall_with_background();
+        // The protocol is longer than the default `simulation.duration_ms` (1000 ms)...
+        let end_ms = model.steps as f64 * model.spec.dt_ms;
+        assert!(end_ms > 1000.0, "protocol of {end_ms} ms");
+        // ...and the background input is on until the end of it.
+        let bg = model
+            .spec
+            .inputs
+            .iter()
+            .find(|i| i.name == "background")
+            .unwrap();
+        match bg.kind {
+            InputKind::Poisson { stop_ms, .. } => assert!(stop_ms >= end_ms, "{stop_ms}"),
+            ref other => panic!("{other:?}"),
+        }
+    }
 }

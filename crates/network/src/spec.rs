@@ -170,7 +170,7 @@ pub enum InputKind {
         weight_pa: f64,
         /// Start (ms).
         start_ms: f64,
-        /// Stop (ms, exclusive).
+        /// Stop (ms, exclusive); infinite: until the end of the run.
         stop_ms: f64,
     },
     /// The same spike times into each target neuron.
