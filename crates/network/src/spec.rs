@@ -338,7 +338,7 @@ impl NetworkSpec {
             return Err(bad(
                 "simulation".into(),
                 "dt_ms",
-                format!("{} must be > 0", self.dt_ms),
+                format!("{} must be > 0", short(self.dt_ms)),
             ));
         }
         if self.populations.is_empty() {
@@ -432,14 +432,14 @@ impl NetworkSpec {
                     return Err(bad(
                         owner,
                         "gap.kappa_ns",
-                        format!("{} must be a number >= 0", gap.kappa_ns),
+                        format!("{} must be a number >= 0", short(gap.kappa_ns)),
                     ));
                 }
                 if !(gap.weight_unit_pa.is_finite() && gap.weight_unit_pa > 0.0) {
                     return Err(bad(
                         owner,
                         "gap.weight_unit_pa",
-                        format!("{} must be a number > 0", gap.weight_unit_pa),
+                        format!("{} must be a number > 0", short(gap.weight_unit_pa)),
                     ));
                 }
                 if !(gap.delay_ms.is_finite()
@@ -449,14 +449,20 @@ impl NetworkSpec {
                     return Err(bad(
                         owner,
                         "gap.delay_ms",
-                        format!("{} must be >= 0 and at most 65000 steps", gap.delay_ms),
+                        format!(
+                            "{} must be >= 0 and at most 65000 steps",
+                            short(gap.delay_ms)
+                        ),
                     ));
                 }
                 if gap.tau_tag_ms.is_nan() || gap.tau_tag_ms <= 0.0 {
                     return Err(bad(
                         owner,
                         "gap.tau_tag_ms",
-                        format!("{} must be > 0 (inf: tags do not decay)", gap.tau_tag_ms),
+                        format!(
+                            "{} must be > 0 (inf: tags do not decay)",
+                            short(gap.tau_tag_ms)
+                        ),
                     ));
                 }
                 if !(gap.tau_g_ms.is_finite() && gap.tau_g_ms >= 0.0) {
@@ -473,7 +479,7 @@ impl NetworkSpec {
                     return Err(bad(
                         owner,
                         "gap.c0",
-                        format!("{} must be in [0, 1]", gap.c0),
+                        format!("{} must be in [0, 1]", short(gap.c0)),
                     ));
                 }
                 if proj.weight_pa.bounds().0 < 0.0 {
@@ -530,7 +536,11 @@ impl NetworkSpec {
                     return Err(bad(
                         owner.clone(),
                         "start_ms",
-                        format!("the window [{start}, {stop}) ms must have 0 <= start <= stop"),
+                        format!(
+                            "the window [{}, {}) ms must have 0 <= start <= stop",
+                            short(start),
+                            short(stop)
+                        ),
                     ));
                 }
                 Ok(())

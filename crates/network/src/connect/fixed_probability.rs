@@ -31,7 +31,7 @@ impl ConnectRule for FixedProbability {
         if !(0.0..=1.0).contains(&p) {
             return Err(FieldError::new(
                 "connectivity.p",
-                format!("{p} must be in [0, 1]"),
+                format!("{} must be in [0, 1]", engram_core::number::short(p)),
             ));
         }
         Ok(())
