@@ -333,16 +333,13 @@ fn add_counts(
     if to <= from {
         return;
     }
-    let part = if from > t_start || to < t_end {
-        Poisson::new(src.rate_per_ms * (to - from)).ok()
+    let dist = if from > t_start || to < t_end {
+        match Poisson::new(src.rate_per_ms * (to - from)) {
+            Ok(part) => part,
+            Err(_) => return, // a sliver of a step too short for a positive mean
+        }
     } else {
-        None
-    };
-    let Some(dist) = part
-        .as_ref()
-        .or((from == t_start && to == t_end).then_some(whole))
-    else {
-        return; // a sliver of a step too short for a positive mean
+        *whole
     };
     for target in &mut src.targets {
         let count = dist.sample(&mut target.rng);
