@@ -25,7 +25,7 @@
 
 use std::path::PathBuf;
 
-use engram_network::{InputKind, InputSpec, NetworkSpec, Simulation, SpikeSink};
+use engram_network::{InputKind, InputSpec, Kwta, NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
 
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
@@ -75,11 +75,16 @@ pub struct RecallParams {
     pub cue: CueConfig,
     /// The ACh pulse of each recall; absent: no pulse.
     pub ach_pulse: Option<AchPulseShape>,
-    /// k of k-winners-take-all per layer (0 = off). Defaults: the sensory layer the mean
-    /// number of active stimulus cells (recall only: in encoding the stimulus decides), the
-    /// pointer layer `pointer_size`, other layers off.
+    /// k-winners-take-all gates per layer: a number >= 1 is a count of cells, a number in
+    /// (0, 1) a fraction of the layer's cells (rounded, at least 1), 0 no gate. A gate is
+    /// a property of its layer, the same in every phase and for every stimulus set.
+    /// Defaults: the pointer layer `pointer_size` (one memory's group), other layers none.
     #[cfg_attr(feature = "serde", serde(default))]
-    pub kwta: IndexMap<String, u32>,
+    pub kwta: IndexMap<String, f64>,
+    /// The gates' window (ms): at most k distinct cells of a gated layer fire within any
+    /// window of this length. Default 20.
+    #[cfg_attr(feature = "serde", serde(default = "default_kwta_window"))]
+    pub kwta_window_ms: f64,
     /// Whether to test naming after recall. Default true.
     #[cfg_attr(feature = "serde", serde(default = "default_true"))]
     pub naming: bool,
@@ -252,6 +257,9 @@ fn default_lead() -> f64 {
 fn default_teacher() -> f64 {
     600.0
 }
+fn default_kwta_window() -> f64 {
+    20.0
+}
 fn default_naming() -> f64 {
     50.0
 }
@@ -341,10 +349,8 @@ pub struct Protocol {
     pub stimuli: StimulusSet,
     /// Phases, in time order, covering the run.
     pub phases: Vec<Phase>,
-    /// k per layer while encoding and naming (`None`: off).
-    pub kwta_encode: Vec<Option<u32>>,
-    /// k per layer while recalling.
-    pub kwta_recall: Vec<Option<u32>>,
+    /// The gate of each layer (`None`: none).
+    pub gates: Vec<Option<Kwta>>,
     /// Cue onset of each recall (ms).
     pub cue_ms: Vec<f64>,
     /// ACh pulses the protocol adds (time, amplitude, duration).
@@ -726,33 +732,40 @@ pub fn build(
         .iter()
         .map(|l| spec.population_index(l).expect("checked in prepare"))
         .collect();
-    for (name, _) in &e.kwta {
+    positive("experiment.kwta_window_ms", e.kwta_window_ms)?;
+    for (name, &k) in &e.kwta {
+        let field = format!("experiment.kwta.{name}");
         if !e.layers.contains(name) {
+            return Err((field, format!("`{name}` is not one of experiment.layers")));
+        }
+        if !(k.is_finite() && k >= 0.0 && (k < 1.0 || k.fract() == 0.0)) {
             return Err((
-                format!("experiment.kwta.{name}"),
-                format!("`{name}` is not one of experiment.layers"),
+                field,
+                format!(
+                    "{}: give a whole number of cells (>= 1), a fraction of the layer's cells \
+                     in (0, 1), or 0 for no gate",
+                    short(k)
+                ),
             ));
         }
     }
     let n_mem = set.patterns.len();
-    let mean_active =
-        set.patterns.iter().map(Pattern::n_active).sum::<usize>() as f64 / n_mem as f64;
     let last = layers.len() - 1;
-    let k_of = |i: usize, recall: bool| -> Option<u32> {
-        let name = &e.layers[i];
-        let k = match e.kwta.get(name) {
-            Some(&k) => k,
-            None if i == 0 && recall => mean_active.round().max(1.0) as u32,
-            None if i == 0 => 0,
-            None if i == last => e.pointer_size,
-            None => 0,
-        };
-        (k > 0).then_some(k)
-    };
-    let kwta_encode: Vec<Option<u32>> = (0..layers.len())
-        .map(|i| if i == 0 { None } else { k_of(i, false) })
+    let gates: Vec<Option<Kwta>> = (0..layers.len())
+        .map(|i| {
+            let cells = f64::from(spec.populations[layers[i]].n);
+            let k = match e.kwta.get(&e.layers[i]) {
+                Some(&k) if k > 0.0 && k < 1.0 => (k * cells).round().max(1.0),
+                Some(&k) => k.min(cells),
+                None if i == last => f64::from(e.pointer_size),
+                None => 0.0,
+            };
+            (k >= 1.0).then_some(Kwta {
+                k: k as u32,
+                window_ms: e.kwta_window_ms,
+            })
+        })
         .collect();
-    let kwta_recall: Vec<Option<u32>> = (0..layers.len()).map(|i| k_of(i, true)).collect();
 
     let dt = spec.dt_ms;
     let d = PhaseSteps::of(e, dt, n_mem)?;
@@ -857,8 +870,7 @@ pub fn build(
         pointer_size: ps,
         stimuli: set,
         phases,
-        kwta_encode,
-        kwta_recall,
+        gates,
         cue_ms,
         ach_pulses,
         steps: t,
@@ -1120,29 +1132,22 @@ impl Experiment for Protocol {
             latency: vec![vec![None; n_mem]; n_layers],
             naming: p.naming_phases().then(|| vec![vec![0.0; n_mem]; n_mem]),
         };
-        let set_kwta = |sim: &mut Simulation, ks: &[Option<u32>]| {
-            for (i, &pop) in p.layers.iter().enumerate() {
-                sim.set_kwta(pop, ks[i]);
-            }
-        };
+        for (i, &pop) in p.layers.iter().enumerate() {
+            sim.set_kwta(pop, p.gates[i]);
+        }
+        let pointer = p.layers[n_layers - 1];
         for phase in &p.phases {
             let learning = matches!(phase.kind, PhaseKind::Encode(_));
             sim.set_plasticity(learning);
             sim.set_tagging(learning);
-            match phase.kind {
-                PhaseKind::Encode(_) | PhaseKind::Name(_) => set_kwta(sim, &p.kwta_encode),
-                PhaseKind::Recall(_) => set_kwta(sim, &p.kwta_recall),
-                PhaseKind::Pause | PhaseKind::Delay => {}
-            }
-            sim.reset_winners();
+            // The teacher clamps the pointer layer while encoding: only memory m's group
+            // may fire.
             if let PhaseKind::Encode(m) = phase.kind {
-                // The teacher clamps the pointer layer: only memory m's group may fire.
-                let pointer = p.layers[n_layers - 1];
-                if p.kwta_encode[n_layers - 1].is_some() {
-                    let ps = p.pointer_size;
-                    let group: Vec<u32> = (m as u32 * ps..(m as u32 + 1) * ps).collect();
-                    sim.preset_winners(pointer, &group);
-                }
+                let ps = p.pointer_size;
+                let group: Vec<u32> = (m as u32 * ps..(m as u32 + 1) * ps).collect();
+                sim.set_clamp(pointer, Some(&group));
+            } else {
+                sim.set_clamp(pointer, None);
             }
             counter.reset();
             let label = phase.name();

@@ -288,7 +288,7 @@ impl NetworkSpec {
     pub fn memory_estimate(&self, threads: usize) -> MemoryEstimate {
         let n = self.n_neurons() as f64;
         let mut m = MemoryEstimate::new();
-        m.add("neuron state", n * 44.0);
+        m.add("neuron state", n * 52.0);
         let mut max_delay_steps: f64 = 1.0;
         for (i, proj) in self.projections.iter().enumerate() {
             let mut per_edge = if matches!(proj.delay_ms, ValueDist::Constant(_)) {

@@ -156,6 +156,11 @@ pub trait NeuronModel: Sized + Copy + Send + Sync {
     /// Neuron `i`'s threshold rise from adaptation (mV); 0 for models without one.
     fn threshold_rise_mv(&self, state: &Self::State, i: usize) -> f64;
 
+    /// How far neuron `i`'s membrane was above threshold when it last crossed (mV): for
+    /// two crossings in one step, the larger came first. Gain control orders the crossings
+    /// of a step by it.
+    fn crossing_overshoot_mv(&self, state: &Self::State, i: usize) -> f64;
+
     /// Neuron `i`'s membrane potential (mV, absolute).
     fn potential_mv(&self, state: &Self::State, i: usize) -> f64;
 
@@ -279,6 +284,12 @@ macro_rules! models {
             /// See [`NeuronModel::threshold_rise_mv`].
             pub fn threshold_rise_mv(&self, state: &ModelState, i: usize) -> f64 {
                 pair!(self, state, [$($variant),+], |c, s| c.threshold_rise_mv(s, i))
+            }
+
+            /// See [`NeuronModel::crossing_overshoot_mv`].
+            #[inline]
+            pub fn crossing_overshoot_mv(&self, state: &ModelState, i: usize) -> f64 {
+                pair!(self, state, [$($variant),+], |c, s| c.crossing_overshoot_mv(s, i))
             }
 
             /// See [`NeuronModel::potential_mv`].

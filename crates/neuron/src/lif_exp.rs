@@ -246,6 +246,8 @@ pub struct LifSlices<'a> {
     pub bap: &'a mut [f64],
     /// Adaptive threshold rise above `V_th` (mV).
     pub theta_adapt: &'a mut [f64],
+    /// How far V was above threshold at the last crossing (mV).
+    pub overshoot: &'a mut [f64],
 }
 
 /// State of a set of neurons, as a structure of arrays.
@@ -263,6 +265,9 @@ pub struct LifState {
     pub bap: Vec<f64>,
     /// Adaptive threshold rise above `V_th` (mV); stays zero without adaptation.
     pub theta_adapt: Vec<f64>,
+    /// How far V was above threshold at the last crossing (mV), written only when the
+    /// neuron crosses: which of two crossings in one step came first, for gain control.
+    pub overshoot: Vec<f64>,
 }
 
 impl LifState {
@@ -275,6 +280,7 @@ impl LifState {
             refractory: vec![0; n],
             bap: vec![0.0; n],
             theta_adapt: vec![0.0; n],
+            overshoot: vec![0.0; n],
         }
     }
 
@@ -296,6 +302,7 @@ impl LifState {
         self.refractory.fill(0);
         self.bap.fill(0.0);
         self.theta_adapt.fill(0.0);
+        self.overshoot.fill(0.0);
     }
 
     /// Mutable views on the neurons in `range`.
@@ -306,7 +313,8 @@ impl LifState {
             i_in: &mut self.i_in[range.clone()],
             refractory: &mut self.refractory[range.clone()],
             bap: &mut self.bap[range.clone()],
-            theta_adapt: &mut self.theta_adapt[range],
+            theta_adapt: &mut self.theta_adapt[range.clone()],
+            overshoot: &mut self.overshoot[range],
         }
     }
 }
@@ -370,10 +378,13 @@ impl LifPropagators {
             if crossed {
                 let bap = &mut s.bap[start..end];
                 let th = &mut s.theta_adapt[start..end];
+                let over = &mut s.overshoot[start..end];
                 let gain = m.adaptation_gain();
                 for i in 0..v.len() {
                     // `th[i]` is zero without adaptation.
-                    if v[i] >= theta + gain * th[i] {
+                    let threshold = theta + gain * th[i];
+                    if v[i] >= threshold {
+                        over[i] = v[i] - threshold;
                         v[i] = self.v_reset;
                         refr[i] = self.ref_steps;
                         // Without a bAP the trace stays zero: leave its memory untouched.
@@ -499,6 +510,10 @@ impl NeuronModel for LifPropagators {
 
     fn threshold_rise_mv(&self, state: &LifState, i: usize) -> f64 {
         state.theta_adapt[i]
+    }
+
+    fn crossing_overshoot_mv(&self, state: &LifState, i: usize) -> f64 {
+        state.overshoot[i]
     }
 
     fn potential_mv(&self, state: &LifState, i: usize) -> f64 {

@@ -237,7 +237,9 @@ fn build_chunk(
         fired: Vec::new(),
         syn_events: 0,
         gaps: GapState::default(),
-        kwta: Vec::new(),
+        gates: Vec::new(),
+        clamps: Vec::new(),
+        candidates: Vec::new(),
     }
 }
 

@@ -3,7 +3,7 @@
 use engram_neuron::{Model, ModelState};
 use std::ops::Range;
 
-use super::gain::Kwta;
+use super::gain::{Clamp, Gate};
 use super::gap::GapState;
 use super::inputs::Inputs;
 use super::learning::Learner;
@@ -131,8 +131,13 @@ pub(super) struct Chunk {
     pub(super) syn_events: u64,
     /// Gap-junction traffic of the chunk.
     pub(super) gaps: GapState,
-    /// k-winners-take-all populations.
-    pub(super) kwta: Vec<Kwta>,
+    /// k-winners-take-all gates.
+    pub(super) gates: Vec<Gate>,
+    /// Clamped populations.
+    pub(super) clamps: Vec<Clamp>,
+    /// Scratch space for the crossings in gated populations (the chunk's, then the
+    /// network's).
+    pub(super) candidates: Vec<super::gain::Candidate>,
 }
 
 impl Chunk {
@@ -156,7 +161,7 @@ impl Chunk {
     /// Heap memory held by state, buffers and synapses (bytes).
     pub(super) fn memory_bytes(&self) -> usize {
         let n = self.len();
-        n * (8 * 4 + 4 + 8)
+        n * (8 * 5 + 4 + 8)
             + self.rings.memory_bytes()
             + self.csrs.iter().map(ChunkCsr::memory_bytes).sum::<usize>()
             + self

@@ -9,6 +9,7 @@
 
 use std::sync::{RwLock, RwLockReadGuard};
 
+use super::gain::Candidate;
 use super::gap::GapEvent;
 use super::read;
 
@@ -18,6 +19,9 @@ pub(super) struct Exchange {
     spikes: Vec<[RwLock<Vec<u32>>; 2]>,
     /// Gap currents of each chunk, one list per gap projection.
     gaps: Vec<[RwLock<Vec<Vec<GapEvent>>>; 2]>,
+    /// Threshold crossings of each chunk in gated populations, in the current step (read
+    /// by all chunks between the two barriers of a gated step).
+    candidates: Vec<RwLock<Vec<Candidate>>>,
 }
 
 /// What a chunk reads in step `k`: the lists that every chunk published in step `k - 1`,
@@ -38,6 +42,7 @@ impl Exchange {
             gaps: (0..n_chunks)
                 .map(|_| [RwLock::new(empty.clone()), RwLock::new(empty.clone())])
                 .collect(),
+            candidates: (0..n_chunks).map(|_| RwLock::new(Vec::new())).collect(),
         }
     }
 
@@ -84,6 +89,24 @@ impl Exchange {
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             std::mem::swap(&mut *out, gaps);
+        }
+    }
+
+    /// Publishes chunk `chunk`'s crossings in gated populations of the current step.
+    pub(super) fn publish_candidates(&self, chunk: usize, ids: &[Candidate]) {
+        let mut out = self.candidates[chunk]
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.clear();
+        out.extend_from_slice(ids);
+    }
+
+    /// Replaces `out` with the network's crossings of the current step (published by all
+    /// chunks before the barrier that precedes this call), in global id order.
+    pub(super) fn network_candidates(&self, out: &mut Vec<Candidate>) {
+        out.clear();
+        for list in &self.candidates {
+            out.extend_from_slice(&read(list));
         }
     }
 

@@ -38,7 +38,8 @@ use crate::synapses::ChunkCsr;
 use chunk::Chunk;
 use engram_core::{Modulation, SpikeSink};
 use exchange::{Exchange, Received};
-use gain::Kwta;
+pub use gain::Kwta;
+use gain::{Clamp, Gate};
 use gap::{GapProj, tag_decay};
 use learning::{Learner, Rule};
 use modulation::{Acetylcholine, ModulationBuffer};
@@ -184,52 +185,70 @@ impl Simulation {
         Ok(())
     }
 
-    /// Makes population `pop` a k-winners-take-all layer (`Some(k)`), or an ordinary one
-    /// (`None`). Within an episode (see [`Simulation::reset_winners`]) the first `k`
-    /// neurons to fire are the winners; after the step in which the `k`-th fired, the
-    /// others cannot fire until the next episode: their threshold crossings are suppressed
-    /// (membrane left at reset, no spike, no bAP). Deterministic whatever the thread count.
+    /// Gates population `pop` (`Some`) or lifts its gate (`None`): at most `k` distinct
+    /// neurons may fire within any `window_ms` (the rule and the tie-break are those of
+    /// [`Kwta`]). A gate that changes its `k` or window keeps its record of recent spikes.
+    /// Deterministic whatever the thread count.
     ///
     /// # Panics
-    /// If `pop` is not a population index.
-    pub fn set_kwta(&mut self, pop: usize, k: Option<u32>) {
+    /// If `pop` is not a population index, `k` is 0, or the window is not a positive
+    /// finite number.
+    pub fn set_kwta(&mut self, pop: usize, gate: Option<Kwta>) {
         let range = self.run.pop_ranges[pop].clone();
-        let step = self.step;
+        let window = gate.map(|g| {
+            assert!(g.k > 0, "a k-WTA gate needs k >= 1");
+            assert!(
+                g.window_ms.is_finite() && g.window_ms > 0.0,
+                "a k-WTA window must be a positive time"
+            );
+            ((g.window_ms / self.run.dt_ms).round() as u64).max(1)
+        });
         for chunk in &self.chunks {
             let mut chunk = lock(chunk);
-            chunk.kwta.retain(|kw| kw.pop != pop);
-            if let Some(k) = k {
-                chunk.kwta.push(Kwta::new(pop, range.clone(), k, step));
+            match (gate, window) {
+                (Some(g), Some(w)) => match chunk.gates.iter_mut().find(|x| x.pop == pop) {
+                    Some(x) => x.resize(g.k, w),
+                    None => chunk.gates.push(Gate::new(pop, range.clone(), g.k, w)),
+                },
+                _ => chunk.gates.retain(|x| x.pop != pop),
             }
         }
     }
 
-    /// Starts a new k-WTA episode in every k-WTA population: no neuron has won yet, and
-    /// spikes before the current step do not count.
-    pub fn reset_winners(&mut self) {
-        let step = self.step;
+    /// Forgets the recent spikes of every gate: all neurons may compete again.
+    pub fn clear_gates(&mut self) {
         for chunk in &self.chunks {
-            for kw in &mut lock(chunk).kwta {
-                kw.reset(step);
+            for gate in &mut lock(chunk).gates {
+                gate.clear();
             }
         }
     }
 
-    /// Closes the k-WTA gate of population `pop` for the current episode with `winners`
-    /// (indices within the population) as the only neurons allowed to fire: a clamp, as a
-    /// teacher imposes on a layer. Ends with the next [`Simulation::reset_winners`].
+    /// Clamps population `pop` to `allowed` (indices within the population: only they may
+    /// fire; their crossings still go through the population's gate), or lifts the clamp
+    /// (`None`). A teacher's imposition on a layer.
     ///
     /// # Panics
-    /// If `pop` is not a k-WTA population (see [`Simulation::set_kwta`]) or an index is
-    /// out of range.
-    pub fn preset_winners(&mut self, pop: usize, winners: &[u32]) {
+    /// If `pop` is not a population index or an index is out of range.
+    pub fn set_clamp(&mut self, pop: usize, allowed: Option<&[u32]>) {
+        let range = self.run.pop_ranges[pop].clone();
+        let mask = allowed.map(|ids| {
+            let mut mask = vec![false; range.len()];
+            for &i in ids {
+                mask[i as usize] = true;
+            }
+            mask
+        });
         for chunk in &self.chunks {
-            lock(chunk)
-                .kwta
-                .iter_mut()
-                .find(|kw| kw.pop == pop)
-                .expect("a k-WTA population")
-                .preset(winners);
+            let mut chunk = lock(chunk);
+            chunk.clamps.retain(|c| c.pop != pop);
+            if let Some(mask) = &mask {
+                chunk.clamps.push(Clamp {
+                    pop,
+                    range: range.clone(),
+                    allowed: mask.clone(),
+                });
+            }
         }
     }
 

@@ -9,15 +9,20 @@ use super::StepCtx;
 use super::chunk::Chunk;
 
 impl Chunk {
-    /// Advances the chunk by step `ctx.step`.
+    /// Advances the chunk by step `ctx.step` up to its threshold crossings. With gain
+    /// control (see [`super::gain`]) the worker then publishes the crossings in gated
+    /// populations, meets the others and calls [`Chunk::apply_gates`]; in any case it
+    /// ends the step with [`Chunk::finish_step`].
     pub(super) fn step(&mut self, ctx: &StepCtx<'_>) {
         self.deliver_spikes(ctx); // delivery: spikes of n - 1 into the rings (+ STDP at pre)
         self.exchange_gap_currents(ctx); // gap: collect n - 1's currents, send n's
         self.add_inputs(ctx); // inputs: Poisson, spike times, currents of step n
         self.apply_gap_currents(ctx); // gap: currents arriving now, with V at step start
-        self.update_winners(ctx); // gain control: k-WTA winners of step n - 1
         self.update_neurons(ctx); // neurons: integrate, cross threshold, reset
-        self.suppress_losers(ctx); // gain control: veto crossings of k-WTA losers
+    }
+
+    /// Ends step `ctx.step` once its spikes are final.
+    pub(super) fn finish_step(&mut self, ctx: &StepCtx<'_>) {
         self.update_bap_active(ctx); // gap: neurons whose bAP trace drives junctions
         self.learn_at_post_spikes(ctx); // learning: STDP, tags, normalization at post
     }

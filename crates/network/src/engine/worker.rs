@@ -66,6 +66,15 @@ impl Region<'_> {
                 modulation: &modulation,
             };
             chunk.step(&ctx);
+            if chunk.gated() {
+                // Gain control: every chunk decides from the network's crossings.
+                chunk.gate_candidates(&ctx);
+                self.exchange.publish_candidates(w, &chunk.candidates);
+                self.barrier.wait();
+                self.exchange.network_candidates(&mut chunk.candidates);
+                chunk.apply_gates(&ctx);
+            }
+            chunk.finish_step(&ctx);
             received.release();
             drop(modulation);
             if let Some(ach) = recorder.as_mut().and_then(|r| r.ach.as_mut()) {
