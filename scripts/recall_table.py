@@ -44,9 +44,10 @@ def main():
     ap.add_argument("--engram", default="target/release/engram")
     ap.add_argument("--out")
     args = ap.parse_args()
-    rows = ["| config | --set | memories | identification | fidelity (Pearson) | specificity | "
-            "sensory recall spikes | latency mtl / cortex / sensory (ms) | naming |",
-            "|---|---|---:|---:|---:|---:|---:|---|---:|"]
+    rows = ["| config | --set | memories | identification (weak, silent) | best match | "
+            "fidelity (Pearson) mean / min | specificity | Jaccard own / between memories | "
+            "sensory recall spikes | latency from cue mtl / cortex / sensory (ms) | naming |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     with tempfile.TemporaryDirectory() as tmp:
         for config, sets in RUNS:
             cmd = [args.engram, "run", f"configs/{config}", "-o", os.path.join(tmp, "r.h5"),
@@ -59,12 +60,16 @@ def main():
             import h5py  # only needed for the recall spike count
             with h5py.File(d["output"]) as f:
                 spikes = int(f["analysis/" + r["latency_ms"][-1]["population"] + "/recalled_counts"][:].sum())
-            lat = " / ".join(fmt(l["ms"]) for l in r["latency_ms"])
+            lat = " / ".join(fmt(l["mean_ms"]) for l in r["latency_ms"])
             naming = d.get("naming") or {}
             shown = ", ".join(s.replace("projections.", "") for s in sets) or "-"
-            rows.append(f"| {config} | {shown} | {r['n_memories']} | {fmt(r['identification_accuracy'])} | "
-                        f"{fmt(r['fidelity_mean'])} | {fmt(r['specificity_mean'])} | {spikes} | {lat} | "
-                        f"{fmt(naming.get('accuracy'))} |")
+            rows.append(f"| {config} | {shown} | {r['n_memories']} | "
+                        f"{fmt(r['identification_accuracy'])} ({r['weak']}, {r['silent']}) | "
+                        f"{fmt(r['best_match_accuracy'])} | "
+                        f"{fmt(r['fidelity_mean'])} / {fmt(r['fidelity_min'])} | "
+                        f"{fmt(r['specificity_mean'])} | "
+                        f"{fmt(r['jaccard_mean'])} / {fmt(r['jaccard_between_memories'])} | "
+                        f"{spikes} | {lat} | {fmt(naming.get('accuracy'))} |")
             print(rows[-1], flush=True)
     text = "\n".join(rows) + "\n"
     if args.out:

@@ -32,7 +32,7 @@ use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_core::number::short;
 use engram_core::time;
 
-use crate::metrics::{self, PopulationLatency, RecallSummary};
+use crate::metrics::{self, LayerRecall, PopulationLatency, RecallSize, RecallSummary, SizeRule};
 use crate::stimuli::{self, ImageLoader, Pattern};
 use crate::{AchRelease, Attr, Compile, Data, Experiment, ExperimentError, Group, Observer, Plan};
 
@@ -91,6 +91,66 @@ pub struct RecallParams {
     /// Presentation of each stimulus while naming (ms). Default 50.
     #[cfg_attr(feature = "serde", serde(default = "default_naming"))]
     pub naming_ms: f64,
+    /// How recalls are judged.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub metrics: MetricsParams,
+}
+
+/// `[experiment.metrics]`: the rules that judge a recall (see [`Protocol::analyse`](
+/// Experiment::analyse) for their definitions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct MetricsParams {
+    /// Fraction of a memory's encoded sensory ensemble that must be active in its recall
+    /// window for the recall to count as identified, in (0, 1]. Default 0.25.
+    #[cfg_attr(feature = "serde", serde(default = "default_min_recall_fraction"))]
+    pub min_recall_fraction: f64,
+    /// Significance level of the tests against spontaneous activity (ensemble membership
+    /// per cell, silent recalls, latency onsets per recall window), in (0, 0.5]. Default
+    /// 0.001.
+    #[cfg_attr(feature = "serde", serde(default = "default_significance"))]
+    pub significance: f64,
+    /// Width of the bins of population spike counts after the cue, for latencies (ms);
+    /// rounded to whole steps, at least one. Default 1.
+    #[cfg_attr(feature = "serde", serde(default = "default_one"))]
+    pub latency_bin_ms: f64,
+}
+
+impl Default for MetricsParams {
+    fn default() -> Self {
+        MetricsParams {
+            min_recall_fraction: default_min_recall_fraction(),
+            significance: default_significance(),
+            latency_bin_ms: default_one(),
+        }
+    }
+}
+
+impl MetricsParams {
+    fn checked(self) -> Result<MetricsParams, Invalid> {
+        let m = self;
+        if !(m.min_recall_fraction > 0.0 && m.min_recall_fraction <= 1.0) {
+            return Err((
+                "experiment.metrics.min_recall_fraction".into(),
+                format!(
+                    "{} must be a fraction in (0, 1]",
+                    short(m.min_recall_fraction)
+                ),
+            ));
+        }
+        if !(m.significance > 0.0 && m.significance <= 0.5) {
+            return Err((
+                "experiment.metrics.significance".into(),
+                format!(
+                    "{} must be a significance level in (0, 0.5]",
+                    short(m.significance)
+                ),
+            ));
+        }
+        positive("experiment.metrics.latency_bin_ms", m.latency_bin_ms)?;
+        Ok(m)
+    }
 }
 
 /// Experiment kinds.
@@ -275,6 +335,12 @@ fn default_cue_weight() -> f64 {
 fn default_one() -> f64 {
     1.0
 }
+fn default_min_recall_fraction() -> f64 {
+    0.25
+}
+fn default_significance() -> f64 {
+    0.001
+}
 fn default_side() -> usize {
     20
 }
@@ -357,6 +423,8 @@ pub struct Protocol {
     pub ach_pulses: Vec<(f64, f64, f64)>,
     /// Total steps.
     pub steps: u64,
+    /// The rules that judge the recalls.
+    pub metrics: MetricsParams,
 }
 
 /// Loads or generates the stimuli and sizes the experiment's layers: the sensory layer
@@ -874,6 +942,7 @@ pub fn build(
         cue_ms,
         ach_pulses,
         steps: t,
+        metrics: e.metrics.checked()?,
     })
 }
 
@@ -959,13 +1028,21 @@ fn add_stimulus(
     Ok(())
 }
 
-/// A sink that passes spikes on and counts them per neuron, and notes each population's
-/// first spike, since the last [`Counter::reset`].
+/// A sink that passes spikes on and counts them since the last [`Counter::begin`]: per
+/// neuron; per population before a split step (the spontaneous baseline part of a phase);
+/// and per population in bins of `bin_steps` steps from the split on (the response after a
+/// cue). Per spike it only adds to counts allocated by `begin`.
 struct Counter<'a, S> {
     inner: &'a mut S,
     pop_ranges: Vec<std::ops::Range<u32>>,
     counts: Vec<u32>,
-    first_ms: Vec<Option<f64>>,
+    /// Spikes per population in steps before `split`.
+    before: Vec<u64>,
+    split: u64,
+    bin_steps: u64,
+    n_bins: usize,
+    /// `[population * n_bins + bin]`: spikes in steps `split + bin * bin_steps ..`.
+    bins: Vec<u32>,
 }
 
 impl<'a, S> Counter<'a, S> {
@@ -975,13 +1052,25 @@ impl<'a, S> Counter<'a, S> {
             inner,
             pop_ranges: pop_ranges.to_vec(),
             counts: vec![0; n],
-            first_ms: vec![None; pop_ranges.len()],
+            before: vec![0; pop_ranges.len()],
+            split: u64::MAX,
+            bin_steps: 1,
+            n_bins: 0,
+            bins: Vec::new(),
         }
     }
 
-    fn reset(&mut self) {
+    /// Clears every count and starts a phase: steps before `split` count as baseline,
+    /// and `n_bins` bins of `bin_steps` steps follow it (spikes after them are only
+    /// counted per neuron).
+    fn begin(&mut self, split: u64, bin_steps: u64, n_bins: usize) {
         self.counts.fill(0);
-        self.first_ms.fill(None);
+        self.before.fill(0);
+        self.split = split;
+        self.bin_steps = bin_steps.max(1);
+        self.n_bins = n_bins;
+        self.bins.clear();
+        self.bins.resize(n_bins * self.pop_ranges.len(), 0);
     }
 
     /// Counts of population `pop`, as f64.
@@ -992,20 +1081,35 @@ impl<'a, S> Counter<'a, S> {
             .map(|&c| f64::from(c))
             .collect()
     }
+
+    /// The binned counts of population `pop`.
+    fn bins_of(&self, pop: usize) -> Vec<u32> {
+        self.bins[pop * self.n_bins..(pop + 1) * self.n_bins].to_vec()
+    }
 }
 
 impl<S: SpikeSink> SpikeSink for Counter<'_, S> {
     type Error = S::Error;
 
     fn record(&mut self, step: u64, time_ms: f64, spikes: &[u32]) -> Result<(), S::Error> {
+        // Where this step's spikes go: the baseline, a bin, or neither.
+        let bin = if step < self.split {
+            None
+        } else {
+            let b = (step - self.split) / self.bin_steps;
+            usize::try_from(b).ok().filter(|&b| b < self.n_bins)
+        };
+        let baseline = step < self.split;
         let mut p = 0;
         for &g in spikes {
             self.counts[g as usize] += 1;
             while g >= self.pop_ranges[p].end {
                 p += 1;
             }
-            if self.first_ms[p].is_none() {
-                self.first_ms[p] = Some(time_ms);
+            if baseline {
+                self.before[p] += 1;
+            } else if let Some(b) = bin {
+                self.bins[p * self.n_bins + b] += 1;
             }
         }
         self.inner.record(step, time_ms, spikes)
@@ -1019,8 +1123,16 @@ pub struct RecallData {
     pub encoded: Vec<Vec<Vec<f64>>>,
     /// `[layer][memory]` spike counts in the recall window.
     pub recalled: Vec<Vec<Vec<f64>>>,
-    /// `[layer][memory]` first-spike latency after the cue (ms).
-    pub latency: Vec<Vec<Option<f64>>>,
+    /// `[layer][memory][bin]` population spike counts in bins of `bin_steps` steps from
+    /// the cue to the end of the recall window (a last partial bin left out).
+    pub after_cue: Vec<Vec<Vec<u32>>>,
+    /// Width of the bins of `after_cue` (steps).
+    pub bin_steps: u64,
+    /// `[layer]` spikes in the baseline window: the delay phase and the part of every
+    /// recall window before its cue (no stimulus, no cue).
+    pub baseline_counts: Vec<u64>,
+    /// Length of the baseline window (steps).
+    pub baseline_steps: u64,
     /// `[stimulus][group]` pointer counts while naming.
     pub naming: Option<Vec<Vec<f64>>>,
 }
@@ -1033,30 +1145,76 @@ impl Protocol {
     }
 }
 
-/// The recall metrics of one layer.
+/// The recall metrics of one layer (see [`Protocol::analyse`](Experiment::analyse) for
+/// the rules).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LayerMetrics {
     /// The layer's population.
     pub population: String,
-    /// Mean Pearson fidelity of its recalls to its encodings.
+    /// Mean Pearson fidelity of its recalls to its encodings (spike counts).
     pub fidelity_mean: f64,
-    /// Identification accuracy of its Pearson fidelity matrix.
+    /// The lowest of those fidelities.
+    pub fidelity_min: f64,
+    /// The memory with the lowest fidelity.
+    pub fidelity_min_memory: usize,
+    /// Fraction of recalls identified: fidelity row peaks at the cued memory and the
+    /// recall reinstates at least the minimum fraction of this layer's encoded ensemble.
     pub identification_accuracy: f64,
+    /// Fraction of recalls whose fidelity row peaks at the cued memory (no size rule).
+    pub best_match_accuracy: f64,
+    /// Recalls above spontaneous activity but below the minimum size.
+    pub weak: usize,
+    /// Recalls not above spontaneous activity.
+    pub silent: usize,
+    /// Mean size of the encoded ensembles (cells).
+    pub ensemble_size_mean: f64,
+    /// Spontaneous rate per cell in the baseline window (Hz).
+    pub spontaneous_hz: f64,
+    /// Why these metrics hold by construction, if they do (`null` in JSON otherwise).
+    pub sanity_check: Option<String>,
 }
 
 /// The metrics of a recall run.
 ///
 /// With the `serde` feature it serializes as the sections of [`RecallSummary`] plus
-/// `"layers"`: `{"recall": {...}, "naming": {...}, "layers": [...]}`.
+/// `"layers"` and `"recall_rules"`:
+/// `{"recall": {...}, "naming": {...}, "layers": [...], "recall_rules": {...}}`.
 #[derive(Debug, Clone)]
 pub struct RecallResults {
     /// The summary metrics (sensory layer, latencies, naming).
     pub summary: RecallSummary,
     /// Per layer, sensory first.
     pub per_layer: Vec<LayerMetrics>,
-    /// Pearson fidelity matrix of the sensory layer `[recall][memory]`.
-    pub fidelity: Vec<Vec<f64>>,
+    /// Per layer, sensory first: each recall judged (fidelity matrix, sizes, flags).
+    pub recalls: Vec<LayerRecall>,
+    /// `[layer][memory][cell]`: the encoded ensembles.
+    pub ensembles: Vec<Vec<Vec<bool>>>,
+    /// `[layer][memory]`: the latency of each recall from its cue (ms, the onset bin's
+    /// start); `None` when no bin was significant.
+    pub onset_ms: Vec<Vec<Option<f64>>>,
+    /// Length of the baseline window (ms).
+    pub baseline_ms: f64,
+    /// Width of the latency bins (ms, whole steps).
+    pub bin_ms: f64,
+    /// Significance level of the tests against spontaneous activity.
+    pub significance: f64,
+}
+
+impl RecallResults {
+    /// The Pearson fidelity matrix of the sensory layer `[recall][memory]`.
+    pub fn fidelity(&self) -> &[Vec<f64>] {
+        &self.summary.sensory.matrix
+    }
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+struct RulesSection {
+    min_recall_fraction: f64,
+    significance: f64,
+    latency_bin_ms: f64,
+    baseline_window_ms: f64,
 }
 
 #[cfg(feature = "serde")]
@@ -1064,13 +1222,29 @@ impl serde::Serialize for RecallResults {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let sections = self.summary.sections();
-        let mut map = serializer.serialize_map(Some(3))?;
+        let mut map = serializer.serialize_map(Some(4))?;
         map.serialize_entry("recall", &sections.recall)?;
         map.serialize_entry("naming", &sections.naming)?;
         map.serialize_entry("layers", &self.per_layer)?;
+        map.serialize_entry(
+            "recall_rules",
+            &RulesSection {
+                min_recall_fraction: self.summary.min_recall_fraction,
+                significance: self.significance,
+                latency_bin_ms: self.bin_ms,
+                baseline_window_ms: self.baseline_ms,
+            },
+        )?;
         map.end()
     }
 }
+
+/// Why the pointer layer's recall metrics hold by construction.
+const POINTER_SANITY: &str = "by construction: the cue drives the cued pointer group, which \
+                              the teacher clamped while encoding";
+
+/// Why the pointer layer's latency leads by construction.
+const POINTER_FIRST: &str = "by construction: the cue enters this layer";
 
 impl Experiment for Protocol {
     type Measured = RecallData;
@@ -1088,13 +1262,24 @@ impl Experiment for Protocol {
             .iter()
             .map(|&l| f64::from(spec.populations[l].n))
             .sum();
+        let recall_steps = self
+            .phases
+            .iter()
+            .find(|ph| matches!(ph.kind, PhaseKind::Recall(_)))
+            .map_or(0.0, |ph| (ph.stop - ph.start) as f64);
+        let bin_steps = (self.metrics.latency_bin_ms / spec.dt_ms).round().max(1.0);
+        let n_layers = self.layers.len() as f64;
         let mut m = MemoryEstimate::new();
         // Patterns as intensities; encoded and recalled counts per layer, memory and
-        // cell, and their copies in the results; naming counts per stimulus and group.
+        // cell, and their copies in the results; the ensembles (a byte per cell, and as
+        // numbers in the file's groups); binned counts after each cue (u32, and as numbers);
+        // naming counts per stimulus and group.
         m.add("stimuli", cells * 8.0);
         m.add(
             "recall measurements",
-            n_mem * layer_cells * 8.0 * 4.0 + n_mem * n_mem * 8.0,
+            n_mem * layer_cells * (8.0 * 4.0 + 9.0)
+                + n_mem * n_layers * (recall_steps / bin_steps) * 12.0
+                + n_mem * n_mem * 8.0,
         );
         m
     }
@@ -1126,10 +1311,15 @@ impl Experiment for Protocol {
         let n_layers = p.layers.len();
         let ranges = sim.population_ranges().to_vec();
         let mut counter = Counter::new(sink, &ranges);
+        let dt = sim.dt_ms();
+        let bin_steps = ((p.metrics.latency_bin_ms / dt).round() as u64).max(1);
         let mut data = RecallData {
             encoded: vec![vec![Vec::new(); n_mem]; n_layers],
             recalled: vec![vec![Vec::new(); n_mem]; n_layers],
-            latency: vec![vec![None; n_mem]; n_layers],
+            after_cue: vec![vec![Vec::new(); n_mem]; n_layers],
+            bin_steps,
+            baseline_counts: vec![0; n_layers],
+            baseline_steps: 0,
             naming: p.naming_phases().then(|| vec![vec![0.0; n_mem]; n_mem]),
         };
         for (i, &pop) in p.layers.iter().enumerate() {
@@ -1149,7 +1339,16 @@ impl Experiment for Protocol {
             } else {
                 sim.set_clamp(pointer, None);
             }
-            counter.reset();
+            // The baseline: the delay and each recall window before its cue.
+            let (split, n_bins) = match phase.kind {
+                PhaseKind::Delay => (phase.stop, 0),
+                PhaseKind::Recall(m) => {
+                    let cue = ((p.cue_ms[m] / dt).round() as u64).clamp(phase.start, phase.stop);
+                    (cue, ((phase.stop - cue) / bin_steps) as usize)
+                }
+                _ => (phase.start, 0),
+            };
+            counter.begin(split, bin_steps, n_bins);
             let label = phase.name();
             crate::run_steps(
                 sim,
@@ -1168,8 +1367,16 @@ impl Experiment for Protocol {
                 PhaseKind::Recall(m) => {
                     for (i, &pop) in p.layers.iter().enumerate() {
                         data.recalled[i][m] = counter.counts_of(pop);
-                        data.latency[i][m] = counter.first_ms[pop].map(|t| t - p.cue_ms[m]);
+                        data.after_cue[i][m] = counter.bins_of(pop);
+                        data.baseline_counts[i] += counter.before[pop];
                     }
+                    data.baseline_steps += split - phase.start;
+                }
+                PhaseKind::Delay => {
+                    for (i, &pop) in p.layers.iter().enumerate() {
+                        data.baseline_counts[i] += counter.before[pop];
+                    }
+                    data.baseline_steps += phase.stop - phase.start;
                 }
                 PhaseKind::Name(m) => {
                     let ptr = counter.counts_of(p.layers[n_layers - 1]);
@@ -1180,72 +1387,161 @@ impl Experiment for Protocol {
                         }
                     }
                 }
-                PhaseKind::Pause | PhaseKind::Delay => {}
+                PhaseKind::Pause => {}
             }
         }
         Ok(data)
     }
 
+    /// Judges the recalls. The rules, each a test against the layer's spontaneous
+    /// activity at the level `alpha = experiment.metrics.significance` (default 0.001):
+    ///
+    /// - **Baseline window**: the delay phase and the part of every recall window before
+    ///   its cue (the ACh pulse has started, no stimulus, no cue). A layer's spontaneous
+    ///   rate per cell is its spikes there / (cells * window). Without such a window
+    ///   (delay and lead 0) the rate is taken as 0, so that any spike is significant.
+    /// - **Encoded ensemble** of memory `m` in a layer: the cells whose spike count while
+    ///   encoding `m` is at least the Poisson `(1 - alpha)` threshold for the spontaneous
+    ///   expectation `rate * encode window` ([`metrics::ensemble`]); the same rule in
+    ///   every layer (for the sensory layer it does not use the stimulus pattern).
+    /// - **Identified**: the recall's row of the Pearson fidelity matrix (recalled vs
+    ///   encoded spike counts) peaks strictly at the cued memory, and at least
+    ///   `min_recall_fraction` of the ensemble's cells fire in the recall window while that
+    ///   number is above the binomial `(1 - alpha)` threshold of spontaneous activity
+    ///   (`p = 1 - exp(-rate * recall window)`). **Silent**: not above that threshold (zero
+    ///   cells without spontaneous activity); **weak**: above it but below the minimum
+    ///   ([`metrics::recall_size`]).
+    /// - **Latency** of a layer in a recall: the layer's population spike counts in bins
+    ///   of `latency_bin_ms` from the cue; the first bin whose count reaches the Poisson
+    ///   threshold for the baseline mean per bin at level `alpha / bins` (Bonferroni: pure
+    ///   background gives a latency in at most a fraction `alpha` of recall windows);
+    ///   the latency is that bin's start after the cue, `None` when no bin reaches it
+    ///   ([`metrics::onset_bin`]). A layer's latency is the mean over the recalls with one.
+    /// - **Sanity checks**: the pointer layer's fidelity and identification (the cue drives
+    ///   the group the teacher clamped) and its leading latency (the cue enters it) hold by
+    ///   construction and are labelled so; the flow test that can fail is the order of
+    ///   the layers below it.
     fn analyse(
         &self,
         spec: &NetworkSpec,
         data: &RecallData,
     ) -> Result<RecallResults, ExperimentError> {
         let p = self;
+        let dt = spec.dt_ms;
         let names: Vec<String> = p
             .layers
             .iter()
             .map(|&l| spec.populations[l].name.clone())
             .collect();
-        let n_mem = p.stimuli.patterns.len();
-        // Backward path: pointer first. A layer's latency is the mean over the recalls in
-        // which it fired at all.
-        let latency_ms: Vec<PopulationLatency> = (0..p.layers.len())
+        let n_layers = p.layers.len();
+        let alpha = p.metrics.significance;
+        let baseline_ms = data.baseline_steps as f64 * dt;
+        let bin_ms = data.bin_steps as f64 * dt;
+        let phase_ms = |is: fn(&PhaseKind) -> bool| {
+            p.phases
+                .iter()
+                .find(|ph| is(&ph.kind))
+                .map_or(0.0, |ph| (ph.stop - ph.start) as f64 * dt)
+        };
+        let encode_ms = phase_ms(|k| matches!(k, PhaseKind::Encode(_)));
+        let recall_ms = phase_ms(|k| matches!(k, PhaseKind::Recall(_)));
+        let mut per_layer = Vec::with_capacity(n_layers);
+        let mut recalls = Vec::with_capacity(n_layers);
+        let mut ensembles = Vec::with_capacity(n_layers);
+        let mut onset_ms = Vec::with_capacity(n_layers);
+        let mut rates_hz = Vec::with_capacity(n_layers);
+        let mut rules = Vec::with_capacity(n_layers);
+        for (i, name) in names.iter().enumerate() {
+            let n_cells = f64::from(spec.populations[p.layers[i]].n);
+            let rate_hz = if baseline_ms > 0.0 {
+                data.baseline_counts[i] as f64 / n_cells / (baseline_ms / 1000.0)
+            } else {
+                0.0
+            };
+            let expected = rate_hz * encode_ms / 1000.0;
+            let ens = data.encoded[i]
+                .iter()
+                .map(|c| metrics::ensemble(c, expected, alpha))
+                .collect::<Result<Vec<_>, _>>()?;
+            let rule = SizeRule {
+                min_fraction: p.metrics.min_recall_fraction,
+                spontaneous_p: 1.0 - (-rate_hz * recall_ms / 1000.0).exp(),
+                alpha,
+            };
+            let judged = LayerRecall::judge(&data.recalled[i], &data.encoded[i], &ens, &rule)?;
+            let per_bin = if data.baseline_steps > 0 {
+                data.baseline_counts[i] as f64 * data.bin_steps as f64 / data.baseline_steps as f64
+            } else {
+                0.0
+            };
+            let onsets = data.after_cue[i]
+                .iter()
+                .map(|bins| {
+                    let c: Vec<f64> = bins.iter().map(|&x| f64::from(x)).collect();
+                    metrics::onset_bin(&c, per_bin, alpha).map(|b| b.map(|b| b as f64 * bin_ms))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let (fidelity_min, fidelity_min_memory) = judged.fidelity_min();
+            let sizes = &judged.ensemble_size;
+            per_layer.push(LayerMetrics {
+                population: name.clone(),
+                fidelity_mean: judged.fidelity_mean(),
+                fidelity_min,
+                fidelity_min_memory,
+                identification_accuracy: judged.accuracy(),
+                best_match_accuracy: judged.best_match_accuracy(),
+                weak: judged.count(RecallSize::Weak),
+                silent: judged.count(RecallSize::Silent),
+                ensemble_size_mean: sizes.iter().sum::<usize>() as f64 / sizes.len() as f64,
+                spontaneous_hz: rate_hz,
+                sanity_check: (i == n_layers - 1).then(|| POINTER_SANITY.to_owned()),
+            });
+            recalls.push(judged);
+            ensembles.push(ens);
+            onset_ms.push(onsets);
+            rates_hz.push(rate_hz);
+            rules.push(rule);
+        }
+        // Backward path: pointer first.
+        let latency_ms: Vec<PopulationLatency> = (0..n_layers)
             .rev()
             .map(|i| {
-                let got: Vec<f64> = data.latency[i].iter().flatten().copied().collect();
-                PopulationLatency {
-                    population: names[i].clone(),
-                    ms: (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64),
-                }
+                PopulationLatency::from_onsets(
+                    &names[i],
+                    &onset_ms[i],
+                    rates_hz[i],
+                    (i == n_layers - 1).then(|| POINTER_FIRST.to_owned()),
+                )
             })
             .collect();
         let summary = RecallSummary::compute(
             &data.recalled[0],
             &data.encoded[0],
+            &ensembles[0],
+            &rules[0],
             latency_ms,
             data.naming.as_deref(),
         )?;
-        let fidelity = metrics::fidelity_matrix(
-            &data.recalled[0],
-            &data.encoded[0],
-            metrics::Metric::Pearson,
-        )?;
-        let mut per_layer = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let m = metrics::fidelity_matrix(
-                &data.recalled[i],
-                &data.encoded[i],
-                metrics::Metric::Pearson,
-            )?;
-            let mean = (0..n_mem).map(|k| m[k][k]).sum::<f64>() / n_mem as f64;
-            per_layer.push(LayerMetrics {
-                population: name.clone(),
-                fidelity_mean: mean,
-                identification_accuracy: metrics::identification_accuracy(&m)?,
-            });
-        }
         Ok(RecallResults {
             summary,
             per_layer,
-            fidelity,
+            recalls,
+            ensembles,
+            onset_ms,
+            baseline_ms,
+            bin_ms,
+            significance: alpha,
         })
     }
 
     /// `/protocol` (names, start_ms, stop_ms, cue_ms), `/stimuli` (encoded and recalled
-    /// sensory patterns, attrs width and height, the image files) and `/analysis`
-    /// (spike-count matrices and latencies per layer, the sensory fidelity matrix, naming
-    /// counts; `summary` in the attribute `summary`).
+    /// sensory patterns, attrs width and height, the image files, and `fidelity`: the
+    /// summary's r per memory) and `/analysis` (the rules' parameters and the Jaccard
+    /// values as attributes; the sensory fidelity matrix; naming counts; per layer the
+    /// spike-count matrices, the encoded ensembles as 0/1 rows, per-memory fidelity, sizes
+    /// and flags (`best_match`, `identified`, `weak`, `silent` as 0/1), the binned counts
+    /// after each cue and the latency from each cue (NaN: none); `summary` in the attribute
+    /// `summary`).
     fn record(
         &self,
         spec: &NetworkSpec,
@@ -1310,24 +1606,83 @@ impl Experiment for Protocol {
             st.data("files", Data::Strings(files));
         }
 
+        // The summary's per-memory fidelity, for the recall grid: what its r compares.
+        st.data(
+            "fidelity",
+            Data::Numbers(results.summary.sensory.fidelity()),
+        )
+        .attr(
+            "fidelity_compares",
+            Attr::Text(
+                "Pearson r of recalled vs encoded sensory spike counts, as in the \
+                     summary"
+                    .into(),
+            ),
+        );
+
+        let flags = |v: &[bool]| Data::Numbers(v.iter().map(|&x| f64::from(u8::from(x))).collect());
+        let s = &results.summary;
         let mut an = Group::new("analysis");
         an.attr("summary", Attr::Text(summary.to_string()))
-            .data("fidelity_pearson", Data::Matrix(results.fidelity.clone()));
+            .attr("baseline_window_ms", Attr::Number(results.baseline_ms))
+            .attr("latency_bin_ms", Attr::Number(results.bin_ms))
+            .attr("significance", Attr::Number(results.significance))
+            .attr("min_recall_fraction", Attr::Number(s.min_recall_fraction))
+            .attr("jaccard_mean", Attr::Number(s.jaccard_mean))
+            .attr(
+                "jaccard_between_memories",
+                Attr::Number(s.jaccard_between_memories.unwrap_or(f64::NAN)),
+            )
+            .attr("jaccard_chance", Attr::Number(s.jaccard_chance))
+            .data(
+                "fidelity_pearson",
+                Data::Matrix(results.fidelity().to_vec()),
+            );
         for (i, &pop) in p.layers.iter().enumerate() {
             let mut g = Group::new(spec.populations[pop].name.clone());
-            let lat = data.latency[i]
+            let lat = results.onset_ms[i]
                 .iter()
                 .map(|l| l.unwrap_or(f64::NAN))
                 .collect();
             let layer = &results.per_layer[i];
+            let judged = &results.recalls[i];
+            let of = |k: RecallSize| -> Vec<bool> { judged.size.iter().map(|&x| x == k).collect() };
+            let ens: Vec<Vec<f64>> = results.ensembles[i]
+                .iter()
+                .map(|e| e.iter().map(|&x| f64::from(u8::from(x))).collect())
+                .collect();
+            let binned: Vec<Vec<f64>> = data.after_cue[i]
+                .iter()
+                .map(|b| b.iter().map(|&x| f64::from(x)).collect())
+                .collect();
+            let sizes = |v: &[usize]| Data::Numbers(v.iter().map(|&x| x as f64).collect());
             g.data("encoded_counts", Data::Matrix(data.encoded[i].clone()))
                 .data("recalled_counts", Data::Matrix(data.recalled[i].clone()))
-                .data("latency_ms", Data::Numbers(lat))
+                .data("ensembles", Data::Matrix(ens))
+                .data("ensemble_size", sizes(&judged.ensemble_size))
+                .data("active_in_ensemble", sizes(&judged.active))
+                .data("fidelity", Data::Numbers(judged.fidelity()))
+                .data("best_match", flags(&judged.best_match))
+                .data("identified", flags(&judged.identified))
+                .data("weak", flags(&of(RecallSize::Weak)))
+                .data("silent", flags(&of(RecallSize::Silent)))
+                .data("after_cue_counts", Data::Matrix(binned))
+                .data("latency_from_cue_ms", Data::Numbers(lat))
                 .attr("fidelity_mean", Attr::Number(layer.fidelity_mean))
+                .attr("fidelity_min", Attr::Number(layer.fidelity_min))
                 .attr(
                     "identification_accuracy",
                     Attr::Number(layer.identification_accuracy),
-                );
+                )
+                .attr(
+                    "best_match_accuracy",
+                    Attr::Number(layer.best_match_accuracy),
+                )
+                .attr("spontaneous_hz", Attr::Number(layer.spontaneous_hz))
+                .attr("baseline_count", Attr::Count(data.baseline_counts[i]));
+            if let Some(why) = &layer.sanity_check {
+                g.attr("sanity_check", Attr::Text(why.clone()));
+            }
             an.groups.push(g);
         }
         if let Some(naming) = &data.naming {

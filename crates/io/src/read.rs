@@ -140,6 +140,9 @@ pub struct StimulusImages {
     pub encoded: Vec<Vec<f64>>,
     /// What was recalled, one image per stored one.
     pub recalled: Vec<Vec<f64>>,
+    /// From `/stimuli/fidelity` (optional, one per memory): the fidelity the run's summary
+    /// reports for each recall, and what it compares (attribute `fidelity_compares`).
+    pub fidelity: Option<(Vec<f64>, String)>,
 }
 
 /// An open run file, for drawing it. Every error is an [`Error::Format`] whose message
@@ -395,11 +398,30 @@ impl RunReader {
                 recalled.len()
             )));
         }
+        let fidelity = if g.link_exists("fidelity") {
+            let values = read_f64s(&g, "fidelity", "/stimuli")?;
+            if values.len() != encoded.len() {
+                return Err(format_error(format!(
+                    "/stimuli/fidelity: {} values for {} memories",
+                    values.len(),
+                    encoded.len()
+                )));
+            }
+            let compares = g
+                .attr("fidelity_compares")
+                .ok()
+                .and_then(|a| a.read_scalar::<VarLenUnicode>().ok())
+                .map_or_else(|| "fidelity".to_owned(), |t| t.as_str().to_owned());
+            Some((values, compares))
+        } else {
+            None
+        };
         Ok(Some(StimulusImages {
             width,
             height,
             encoded,
             recalled,
+            fidelity,
         }))
     }
 }

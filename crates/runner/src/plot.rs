@@ -34,7 +34,14 @@
 //! /stimuli              attrs width, height (u64): image size in sensory neurons
 //! /stimuli/encoded      2-D f64 [memories, width * height]: the stored images
 //! /stimuli/recalled     2-D f64, the same shape: what was recalled
+//! /stimuli/fidelity     1-D f64 (optional), one per memory: the r the run's summary
+//!                       reports, with attr fidelity_compares (what it compares)
 //! ```
+//!
+//! Each memory of `recall_grid.png` is labelled with its `/stimuli/fidelity` value, the
+//! number the summary reports (for engram's files: the Pearson r of the recalled vs the
+//! encoded sensory spike counts), and the title says what it compares. Without that
+//! dataset the label is the Pearson r of the two images as drawn, said so in the title.
 //!
 //! Images are row-major: pixel `(x, y)` (x to the right, y down) of memory `m` is
 //! element `[m, y * width + x]`. A `/protocol` or `/ach` group that is present but
@@ -908,6 +915,23 @@ fn correlation(a: &[f64], b: &[f64]) -> Option<f64> {
     r.is_finite().then_some(r)
 }
 
+/// The r shown beside memory `m` in `recall_grid.png`: the file's `/stimuli/fidelity`
+/// (the summary's number) when it has one, else the correlation of the two images.
+fn grid_r(s: &Stimuli, m: usize, enc: &[f64], rec: &[f64]) -> Option<f64> {
+    match &s.fidelity {
+        Some((values, _)) => values.get(m).copied().filter(|r| r.is_finite()),
+        None => correlation(enc, rec),
+    }
+}
+
+/// What the r of `recall_grid.png` compares.
+fn grid_r_meaning(s: &Stimuli) -> String {
+    match &s.fidelity {
+        Some((_, compares)) => compares.clone(),
+        None => "Pearson r of the stored and the recalled image as drawn".to_owned(),
+    }
+}
+
 /// Geometry of `recall_grid.png`.
 struct GridLayout {
     scale: u32,
@@ -1003,7 +1027,19 @@ fn draw_recall_grid(s: &Stimuli, path: &Path) -> Result<(), PlotError> {
                 s.height
             ),
             &font(20.0).pos(Pos::new(HPos::Center, VPos::Center)),
-            (l.width as i32 / 2, GRID_TITLE_H as i32 / 2 + 2),
+            (l.width as i32 / 2, GRID_TITLE_H as i32 / 3 + 2),
+        )
+        .map_err(render_err)?;
+        let r_means = grid_r_meaning(s);
+        let title_note = font(13.0)
+            .color(&RGBColor(90, 90, 90))
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        let r_means =
+            fit_text(root, &format!("r: {r_means}"), &title_note, l.width - 20).unwrap_or_default();
+        root.draw_text(
+            &r_means,
+            &title_note,
+            (l.width as i32 / 2, GRID_TITLE_H as i32 * 4 / 5),
         )
         .map_err(render_err)?;
         let head = font(16.0).pos(Pos::new(HPos::Center, VPos::Center));
@@ -1029,7 +1065,7 @@ fn draw_recall_grid(s: &Stimuli, path: &Path) -> Result<(), PlotError> {
             root.draw_text(&format!("memory {m}"), &label, (x, mid - 10))
                 .map_err(render_err)?;
             let r_text =
-                correlation(enc, rec).map_or("r = n/a".to_owned(), |r| format!("r = {r:.2}"));
+                grid_r(s, m, enc, rec).map_or("r = n/a".to_owned(), |r| format!("r = {r:.2}"));
             root.draw_text(&r_text, &note, (x, mid + 12))
                 .map_err(render_err)?;
             let ix = x + GRID_LABEL_W as i32;
@@ -1072,6 +1108,25 @@ mod tests {
         let a = [0.0, 1.0, 0.0, 1.0];
         assert!((correlation(&a, &a).unwrap() - 1.0).abs() < 1e-12);
         assert_eq!(correlation(&a, &[0.5; 4]), None);
+    }
+
+    #[test]
+    fn the_grid_shows_the_summary_fidelity_and_says_what_it_compares() {
+        let a = vec![0.0, 1.0, 0.0, 1.0];
+        let b = vec![1.0, 0.0, 1.0, 0.0];
+        let mut s = Stimuli {
+            width: 2,
+            height: 2,
+            encoded: vec![a.clone()],
+            recalled: vec![b.clone()],
+            fidelity: None,
+        };
+        // Without the file's fidelity: the images' own correlation, said so.
+        assert!((grid_r(&s, 0, &a, &b).unwrap() + 1.0).abs() < 1e-12);
+        assert!(grid_r_meaning(&s).contains("image as drawn"));
+        s.fidelity = Some((vec![0.42], "Pearson r of counts".into()));
+        assert_eq!(grid_r(&s, 0, &a, &b), Some(0.42));
+        assert_eq!(grid_r_meaning(&s), "Pearson r of counts");
     }
 
     #[test]

@@ -426,21 +426,39 @@ pub fn print_summary(summary: &Value) {
     }
 }
 
-/// Prints the recall metrics of a `[experiment] kind = "recall"` run.
+/// Prints the recall metrics of a `[experiment] kind = "recall"` run. Metrics that hold by
+/// construction are marked "sanity check".
 fn print_recall(summary: &Value) {
     let r = &summary["recall"];
+    let rules = &summary["recall_rules"];
     let n = r["n_memories"].as_u64().unwrap_or(0);
     let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3}"));
+    let count = |v: &Value| v.as_u64().map_or("-".to_string(), |x| x.to_string());
     outln!();
     outln!("recall of {n} memories");
     outln!(
-        "  identification accuracy  {:>7}   (chance {:.3})",
+        "  identification accuracy  {:>7}   (chance {:.3}; {} identified, {} weak, {} silent)",
         f(&r["identification_accuracy"]),
-        1.0 / n.max(1) as f64
+        1.0 / n.max(1) as f64,
+        count(&r["identified"]),
+        count(&r["weak"]),
+        count(&r["silent"])
     );
     outln!(
-        "  fidelity, sensory        {:>7}   Pearson;  cosine {}",
+        "    identified = fidelity row peaks at the cued memory AND >= {} of its encoded \
+         sensory ensemble fires, above spontaneous activity (p < {})",
+        f(&r["min_recall_fraction"]),
+        rules["significance"].as_f64().unwrap_or(f64::NAN)
+    );
+    outln!(
+        "  best fidelity match      {:>7}   (the fidelity part alone, without the size rule)",
+        f(&r["best_match_accuracy"])
+    );
+    outln!(
+        "  fidelity, sensory        {:>7}   Pearson, recalled vs encoded counts (min {}, memory {});  cosine {}",
         f(&r["fidelity_mean"]),
+        f(&r["fidelity_min"]),
+        count(&r["fidelity_min_memory"]),
         f(&r["fidelity_cosine_mean"])
     );
     outln!(
@@ -448,17 +466,26 @@ fn print_recall(summary: &Value) {
         f(&r["specificity_mean"])
     );
     outln!(
-        "  Jaccard overlap          {:>7}   (chance {})",
+        "  Jaccard, recalled-own    {:>7}   (between memories' ensembles {}; random sets {})",
         f(&r["jaccard_mean"]),
+        f(&r["jaccard_between_memories"]),
         f(&r["jaccard_chance"])
     );
     if let Some(layers) = summary["layers"].as_array() {
         for l in layers {
+            let sanity = if l["sanity_check"].is_string() {
+                "   [sanity check: by construction]"
+            } else {
+                ""
+            };
             outln!(
-                "  layer {:<12}       fidelity {}  identification {}",
+                "  layer {:<12}       fidelity {} (min {})  identification {}  \
+                 spontaneous {:.1} Hz{sanity}",
                 l["population"].as_str().unwrap_or("?"),
                 f(&l["fidelity_mean"]),
-                f(&l["identification_accuracy"])
+                f(&l["fidelity_min"]),
+                f(&l["identification_accuracy"]),
+                l["spontaneous_hz"].as_f64().unwrap_or(f64::NAN)
             );
         }
     }
@@ -467,22 +494,37 @@ fn print_recall(summary: &Value) {
             .iter()
             .map(|l| {
                 format!(
-                    "{} {}",
+                    "{} {} ({}/{})",
                     l["population"].as_str().unwrap_or("?"),
-                    l["ms"]
+                    l["mean_ms"]
                         .as_f64()
-                        .map_or("(silent)".to_string(), |x| format!("{x:.1} ms"))
+                        .map_or("none".to_string(), |x| format!("{x:.1} ms")),
+                    count(&l["found"]),
+                    count(&l["recalls"])
                 )
             })
             .collect();
-        let ordered = if r["latency_ordered"].as_bool() == Some(true) {
-            "ordered: pointer first, sensory last"
-        } else {
-            "NOT in backward order"
+        outln!("  latency from cue         {}", parts.join(" < "));
+        outln!(
+            "    onset = first {} ms bin after the cue above the layer's spontaneous rate \
+             (p < {} per window; baseline {} ms without stimulus or cue)",
+            rules["latency_bin_ms"].as_f64().unwrap_or(f64::NAN),
+            rules["significance"].as_f64().unwrap_or(f64::NAN),
+            rules["baseline_window_ms"].as_f64().unwrap_or(f64::NAN)
+        );
+        let below = match r["latency_ordered_below_pointer"].as_bool() {
+            Some(true) => "ordered",
+            Some(false) => "NOT ordered",
+            None => "n/a (one layer below the pointer layer)",
+        };
+        let mean = |k: usize| lat.get(k).and_then(|l| l["mean_ms"].as_f64());
+        let pointer_first = match (mean(0), mean(1)) {
+            (Some(a), Some(b)) if a < b => "yes",
+            _ => "no",
         };
         outln!(
-            "  first spike after cue    {}   ({ordered})",
-            parts.join(" < ")
+            "  flow below the pointer   {below}   (pointer first: {pointer_first}, sanity check: \
+             the cue enters it)"
         );
     }
     outln!(

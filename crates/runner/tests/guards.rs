@@ -341,6 +341,31 @@ fn protocol_inputs_that_would_not_fit_or_explode_are_refused() {
 }
 
 #[test]
+fn recall_metric_rules_out_of_range_are_refused() {
+    let recall = repo_file("configs/recall.toml");
+    for (set, message) in [
+        (
+            "experiment.metrics.min_recall_fraction=0",
+            "experiment.metrics.min_recall_fraction: 0 must be a fraction in (0, 1]",
+        ),
+        (
+            "experiment.metrics.min_recall_fraction=1.5",
+            "experiment.metrics.min_recall_fraction: 1.5 must be a fraction in (0, 1]",
+        ),
+        (
+            "experiment.metrics.significance=0.7",
+            "experiment.metrics.significance: 0.7 must be a significance level in (0, 0.5]",
+        ),
+        (
+            "experiment.metrics.latency_bin_ms=0",
+            "experiment.metrics.latency_bin_ms: 0 must be a number > 0",
+        ),
+    ] {
+        refused(&recall, &[set], &[message]);
+    }
+}
+
+#[test]
 fn names_that_cannot_name_an_output_group_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(small_cuba()).unwrap();

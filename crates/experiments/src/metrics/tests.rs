@@ -304,17 +304,297 @@ fn naming_counts_strict_winners_only() {
     assert!(e.to_string().starts_with("counts[1]"), "{e}");
 }
 
+// ---------------------------------------------------------------- significance under noise
+
+/// Poisson draws by inversion (small means only), for the tests' spontaneous activity.
+fn poisson_draw(rng: &mut ChaCha8Rng, mean: f64) -> f64 {
+    use rand::Rng;
+    let u: f64 = rng.random();
+    let (mut k, mut p) = (0u32, (-mean).exp());
+    let mut cdf = p;
+    while u > cdf && k < 10_000 {
+        k += 1;
+        p *= mean / f64::from(k);
+        cdf += p;
+    }
+    f64::from(k)
+}
+
+#[test]
+fn poisson_threshold_known_answers() {
+    // Poisson(0.2): P(X >= 3) = 0.00115, P(X >= 4) = 5.7e-5.
+    assert_eq!(poisson_threshold(0.2, 0.01).unwrap(), 3);
+    assert_eq!(poisson_threshold(0.2, 0.001).unwrap(), 4);
+    // Poisson(1): P(X >= 4) = 0.0190, P(X >= 5) = 0.00366, P(X >= 6) = 0.000594.
+    assert_eq!(poisson_threshold(1.0, 0.02).unwrap(), 4);
+    assert_eq!(poisson_threshold(1.0, 0.001).unwrap(), 6);
+    // A silent baseline: one event is significant; a tiny mean too.
+    assert_eq!(poisson_threshold(0.0, 0.001).unwrap(), 1);
+    assert_eq!(poisson_threshold(1e-9, 0.001).unwrap(), 1);
+    // A large mean: about mean + 3.1 sd at 0.001 (normal approximation 10_000 + 309).
+    let c = poisson_threshold(10_000.0, 0.001).unwrap();
+    assert!((10_300..=10_330).contains(&c), "{c}");
+    assert!(poisson_threshold(-1.0, 0.01).is_err());
+    assert!(poisson_threshold(1.0, 0.0).is_err());
+    assert!(poisson_threshold(1.0, 1.0).is_err());
+}
+
+#[test]
+fn binomial_threshold_known_answers() {
+    // Binomial(10, 0.1): P(X >= 4) = 0.0128, P(X >= 5) = 0.00163, P(X >= 6) = 0.000147.
+    assert_eq!(binomial_threshold(10, 0.1, 0.01).unwrap(), 5);
+    assert_eq!(binomial_threshold(10, 0.1, 0.001).unwrap(), 6);
+    assert_eq!(binomial_threshold(10, 0.0, 0.001).unwrap(), 1);
+    // Binomial(2, 0.5): even P(X = 2) = 0.25 exceeds 0.1: nothing is significant.
+    assert_eq!(binomial_threshold(2, 0.5, 0.1).unwrap(), 3);
+    assert_eq!(binomial_threshold(5, 1.0, 0.1).unwrap(), 6);
+    assert!(binomial_threshold(5, 1.5, 0.1).is_err());
+}
+
+#[test]
+fn ensemble_is_the_cells_above_the_spontaneous_expectation() {
+    let counts = [0.0, 1.0, 2.0, 3.0, 4.0, 9.0];
+    // No spontaneous activity: every cell that fired.
+    assert_eq!(
+        ensemble(&counts, 0.0, 0.001).unwrap(),
+        [false, true, true, true, true, true]
+    );
+    // 2 Hz over 100 ms (0.2 spikes expected): 4 spikes or more at 0.001.
+    assert_eq!(
+        ensemble(&counts, 0.2, 0.001).unwrap(),
+        [false, false, false, false, true, true]
+    );
+    assert!(ensemble(&[f64::NAN], 0.2, 0.001).is_err());
+}
+
+fn quiet(min_fraction: f64) -> SizeRule {
+    SizeRule {
+        min_fraction,
+        spontaneous_p: 0.0,
+        alpha: 0.001,
+    }
+}
+
+#[test]
+fn a_two_spike_recall_is_weak_and_the_threshold_itself_is_full() {
+    // An ensemble of 8 cells (0..8) in 20; the minimum 0.25 is 2 cells.
+    let ens: Vec<bool> = (0..20).map(|i| i < 8).collect();
+    let mut recalled = vec![0.0; 20];
+    assert_eq!(
+        recall_size(&recalled, &ens, &quiet(0.25)).unwrap(),
+        (0, RecallSize::Silent)
+    );
+    // Two spikes from one ensemble cell: one cell, below the minimum.
+    recalled[3] = 2.0;
+    assert_eq!(
+        recall_size(&recalled, &ens, &quiet(0.25)).unwrap(),
+        (1, RecallSize::Weak)
+    );
+    // Spikes outside the ensemble do not count.
+    recalled[15] = 5.0;
+    assert_eq!(
+        recall_size(&recalled, &ens, &quiet(0.25)).unwrap(),
+        (1, RecallSize::Weak)
+    );
+    // Exactly at the threshold: 2 of 8.
+    recalled[5] = 1.0;
+    assert_eq!(
+        recall_size(&recalled, &ens, &quiet(0.25)).unwrap(),
+        (2, RecallSize::Full)
+    );
+    // An empty ensemble: every recall is silent.
+    assert_eq!(
+        recall_size(&recalled, &[false; 20], &quiet(0.25)).unwrap(),
+        (0, RecallSize::Silent)
+    );
+    assert!(recall_size(&recalled, &ens[..5], &quiet(0.25)).is_err());
+    assert!(recall_size(&recalled, &ens, &quiet(0.0)).is_err());
+    assert!(recall_size(&recalled, &ens, &quiet(1.5)).is_err());
+}
+
+#[test]
+fn under_noise_a_recall_must_beat_spontaneous_activity() {
+    // 40 ensemble cells, each active by chance with p = 0.11 (2 Hz over 60 ms): the
+    // binomial threshold at 0.001 is 12 cells.
+    let ens = vec![true; 40];
+    let rule = SizeRule {
+        min_fraction: 0.25,
+        spontaneous_p: 0.11,
+        alpha: 0.001,
+    };
+    let threshold = binomial_threshold(40, 0.11, 0.001).unwrap();
+    assert_eq!(threshold, 12);
+    let active = |k: usize| -> Vec<f64> { (0..40).map(|i| f64::from(u8::from(i < k))).collect() };
+    // 10 cells reach the minimum fraction but not the noise threshold: silent.
+    assert_eq!(
+        recall_size(&active(10), &ens, &rule).unwrap(),
+        (10, RecallSize::Silent)
+    );
+    assert_eq!(
+        recall_size(&active(12), &ens, &rule).unwrap(),
+        (12, RecallSize::Full)
+    );
+    // A low minimum fraction: above the noise but below the minimum is weak.
+    let rule = SizeRule {
+        min_fraction: 0.5,
+        ..rule
+    };
+    assert_eq!(
+        recall_size(&active(12), &ens, &rule).unwrap(),
+        (12, RecallSize::Weak)
+    );
+}
+
+#[test]
+fn identification_needs_the_best_match_and_the_minimum_size() {
+    // Ensembles of 8 cells each, disjoint; counts while encoding are the ensembles.
+    let encoded: Vec<Vec<f64>> = (0..3)
+        .map(|m| (0..24).map(|i| f64::from(u8::from(i / 8 == m))).collect())
+        .collect();
+    let ensembles: Vec<Vec<bool>> = encoded
+        .iter()
+        .map(|e| ensemble(e, 0.0, 0.001).unwrap())
+        .collect();
+    let mut recalled = vec![vec![0.0; 24]; 3];
+    // Recall 0: the whole ensemble. Recall 1: two spikes in one of its cells (best match,
+    // but 1 cell of 8). Recall 2: silent.
+    recalled[0][..8].fill(1.0);
+    recalled[1][9] = 2.0;
+    let judged = LayerRecall::judge(&recalled, &encoded, &ensembles, &quiet(0.25)).unwrap();
+    assert_eq!(judged.best_match, [true, true, false]);
+    assert_eq!(judged.active, [8, 1, 0]);
+    assert_eq!(
+        judged.size,
+        [RecallSize::Full, RecallSize::Weak, RecallSize::Silent]
+    );
+    assert_eq!(judged.identified, [true, false, false]);
+    assert_abs_diff_eq!(judged.accuracy(), 1.0 / 3.0);
+    assert_abs_diff_eq!(judged.best_match_accuracy(), 2.0 / 3.0);
+    assert_eq!(judged.count(RecallSize::Weak), 1);
+    assert_eq!(judged.count(RecallSize::Silent), 1);
+    // Recall 1 at the threshold (2 of 8 cells) is identified.
+    recalled[1][10] = 1.0;
+    let judged = LayerRecall::judge(&recalled, &encoded, &ensembles, &quiet(0.25)).unwrap();
+    assert_eq!(judged.identified, [true, true, false]);
+    assert!(LayerRecall::judge(&recalled[..2], &encoded, &ensembles, &quiet(0.25)).is_err());
+}
+
+#[test]
+fn fidelity_mean_and_minimum_with_its_memory() {
+    let encoded = vec![
+        vec![1.0, 0.0, 0.0, 0.0],
+        vec![0.0, 1.0, 0.0, 0.0],
+        vec![0.0, 0.0, 1.0, 1.0],
+    ];
+    // Recall 1 is anti-correlated with its memory; recall 0 and 2 are perfect.
+    let recalled = vec![
+        vec![2.0, 0.0, 0.0, 0.0],
+        vec![1.0, 0.0, 1.0, 1.0],
+        vec![0.0, 0.0, 3.0, 3.0],
+    ];
+    let ens: Vec<Vec<bool>> = encoded
+        .iter()
+        .map(|e| e.iter().map(|&x| x > 0.0).collect())
+        .collect();
+    let judged = LayerRecall::judge(&recalled, &encoded, &ens, &quiet(0.25)).unwrap();
+    let f = judged.fidelity();
+    assert_abs_diff_eq!(f[0], 1.0, epsilon = 1e-12);
+    assert_abs_diff_eq!(f[1], -1.0, epsilon = 1e-12);
+    assert_abs_diff_eq!(f[2], 1.0, epsilon = 1e-12);
+    assert_abs_diff_eq!(judged.fidelity_mean(), 1.0 / 3.0, epsilon = 1e-12);
+    let (min, worst) = judged.fidelity_min();
+    assert_abs_diff_eq!(min, -1.0, epsilon = 1e-12);
+    assert_eq!(worst, 1);
+}
+
+#[test]
+fn overlap_between_memories_on_hand_made_sets() {
+    // A = {0, 1, 2, 3}, B = {2, 3, 4, 5}, C = {6, 7}: J(A, B) = 2/6, J(A, C) = J(B, C) = 0.
+    let set = |cells: &[usize]| -> Vec<bool> { (0..8).map(|i| cells.contains(&i)).collect() };
+    let sets = vec![set(&[0, 1, 2, 3]), set(&[2, 3, 4, 5]), set(&[6, 7])];
+    let mean = mean_pairwise_jaccard(&sets).unwrap().unwrap();
+    assert_abs_diff_eq!(mean, (2.0 / 6.0) / 3.0, epsilon = 1e-15);
+    assert_eq!(mean_pairwise_jaccard(&sets[..1]).unwrap(), None);
+    assert!(mean_pairwise_jaccard(&[set(&[0]), vec![true; 3]]).is_err());
+}
+
+#[test]
+fn latency_onset_is_the_step_under_poisson_background() {
+    // Background of 0.8 spikes per bin (400 cells at 2 Hz, 1 ms bins), 58 bins; from bin
+    // 20 on the population adds 15 spikes per bin. Every seed finds bin 20.
+    for seed in 0..50 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let counts: Vec<f64> = (0..58)
+            .map(|k| poisson_draw(&mut rng, 0.8) + if k >= 20 { 15.0 } else { 0.0 })
+            .collect();
+        assert_eq!(
+            onset_bin(&counts, 0.8, 0.001).unwrap(),
+            Some(20),
+            "seed {seed}"
+        );
+    }
+    // A silent baseline: the first spike is the onset; none at all: None.
+    assert_eq!(
+        onset_bin(&[0.0, 0.0, 1.0, 0.0], 0.0, 0.001).unwrap(),
+        Some(2)
+    );
+    assert_eq!(onset_bin(&[0.0; 4], 0.0, 0.001).unwrap(), None);
+    assert_eq!(onset_bin(&[], 0.8, 0.001).unwrap(), None);
+    assert!(onset_bin(&[f64::NAN], 0.8, 0.001).is_err());
+}
+
+#[test]
+fn pure_background_gives_no_onset_but_at_the_documented_rate() {
+    // The Bonferroni rule bounds the fraction of background-only windows with an onset by
+    // alpha (Poisson counts are discrete, so the rate is below it). 20 000 windows of 58
+    // bins at 0.8 spikes per bin, alpha 0.05 (to see the rate) and 0.001.
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let trials = 20_000;
+    let (mut hits_05, mut hits_001) = (0, 0);
+    for _ in 0..trials {
+        let counts: Vec<f64> = (0..58).map(|_| poisson_draw(&mut rng, 0.8)).collect();
+        hits_05 += usize::from(onset_bin(&counts, 0.8, 0.05).unwrap().is_some());
+        hits_001 += usize::from(onset_bin(&counts, 0.8, 0.001).unwrap().is_some());
+    }
+    let rate_05 = hits_05 as f64 / trials as f64;
+    let rate_001 = hits_001 as f64 / trials as f64;
+    // Binomial standard error at 0.05 is 0.0015: allow 3 of them above the bound.
+    assert!(rate_05 <= 0.05 + 0.0046, "{rate_05}");
+    // The bound is not vacuous: the rule does fire on background at a visible rate.
+    assert!(rate_05 > 0.005, "{rate_05}");
+    assert!(rate_001 <= 0.001 + 0.0007, "{rate_001}");
+}
+
 // ---------------------------------------------------------------- summary
 
 fn latencies() -> Vec<PopulationLatency> {
     ["mtl", "cortex", "sensory"]
         .iter()
         .zip([2.0, 4.5, 7.25])
-        .map(|(p, ms)| PopulationLatency {
-            population: (*p).to_owned(),
-            ms: Some(ms),
-        })
+        .map(|(p, ms)| PopulationLatency::from_onsets(p, &[Some(ms)], 0.0, None))
         .collect()
+}
+
+/// The summary with ensembles taken as every cell that fired while encoding (no
+/// spontaneous activity) and the default minimum fraction.
+fn summary(
+    recalled: &[Vec<f64>],
+    encoded: &[Vec<f64>],
+    latency_ms: Vec<PopulationLatency>,
+    naming: Option<&[Vec<f64>]>,
+) -> Result<RecallSummary, MetricError> {
+    let ensembles: Vec<Vec<bool>> = encoded
+        .iter()
+        .map(|e| e.iter().map(|&x| x > 0.0).collect())
+        .collect();
+    RecallSummary::compute(
+        recalled,
+        encoded,
+        &ensembles,
+        &quiet(0.25),
+        latency_ms,
+        naming,
+    )
 }
 
 #[test]
@@ -329,12 +609,15 @@ fn summary_of_a_perfect_recall() {
         vec![0.0, 7.0, 0.0],
         vec![3.0, 3.0, 0.0],
     ];
-    let s = RecallSummary::compute(&encoded, &encoded, latencies(), Some(&naming)).unwrap();
+    let s = summary(&encoded, &encoded, latencies(), Some(&naming)).unwrap();
     assert_eq!(s.n_memories, 3);
     assert_eq!(s.identification_accuracy, 1.0);
-    assert_abs_diff_eq!(s.fidelity_mean, 1.0, epsilon = 1e-12);
+    assert_abs_diff_eq!(s.sensory.fidelity_mean(), 1.0, epsilon = 1e-12);
     assert_abs_diff_eq!(s.fidelity_cosine_mean, 1.0, epsilon = 1e-12);
     assert_eq!(s.jaccard_mean, 1.0);
+    // Disjoint ensembles: no overlap between memories, nor with the others' ensembles.
+    assert_eq!(s.jaccard_between_memories, Some(0.0));
+    assert_eq!(s.jaccard_recalled_vs_others, Some(0.0));
     // Two active cells of six, twice: E[J] for k1 = k2 = 2, n = 6.
     // P(X = 0, 1, 2) = 6/15, 8/15, 1/15: E[J] = 8/15 * 1/3 + 1/15 = 11/45.
     assert_abs_diff_eq!(s.jaccard_chance, 11.0 / 45.0, epsilon = 1e-14);
@@ -350,6 +633,7 @@ fn summary_of_a_perfect_recall() {
     assert!(want > 1.0);
     assert_abs_diff_eq!(s.specificity_mean.unwrap(), want, epsilon = 1e-12);
     assert!(s.latency_ordered);
+    assert_eq!(s.latency_ordered_below_pointer, Some(true));
     assert_abs_diff_eq!(s.naming_accuracy.unwrap(), 2.0 / 3.0);
 }
 
@@ -358,35 +642,54 @@ fn summary_of_a_silent_recall_scores_zero() {
     let encoded = vec![vec![1.0, 0.0, 1.0, 0.0], vec![0.0, 1.0, 0.0, 1.0]];
     let silent = vec![vec![0.0; 4]; 2];
     let mut lat = latencies();
-    lat[2].ms = None;
-    let s = RecallSummary::compute(&silent, &encoded, lat, None).unwrap();
+    lat[2] = PopulationLatency::from_onsets("sensory", &[None], 0.0, None);
+    let s = summary(&silent, &encoded, lat, None).unwrap();
     assert_eq!(s.identification_accuracy, 0.0);
-    assert_eq!(s.fidelity_mean, 0.0);
+    assert_eq!(s.sensory.count(RecallSize::Silent), 2);
+    assert_eq!(s.sensory.fidelity_mean(), 0.0);
     assert_eq!(s.fidelity_cosine_mean, 0.0);
     assert_eq!(s.specificity_mean, Some(0.0));
     assert_eq!(s.jaccard_mean, 0.0);
     assert_eq!(s.jaccard_chance, 0.0);
     assert!(!s.latency_ordered);
+    assert_eq!(s.latency_ordered_below_pointer, Some(false));
     assert_eq!(s.naming_accuracy, None);
+}
+
+#[test]
+fn summary_counts_a_weak_best_match_as_a_failure() {
+    // Ensembles of 8 cells; recall 0 reinstates 1 cell of its ensemble (2 spikes) and
+    // nothing else: its fidelity row peaks at memory 0, but it is weak.
+    let encoded: Vec<Vec<f64>> = (0..2)
+        .map(|m| (0..16).map(|i| f64::from(u8::from(i / 8 == m))).collect())
+        .collect();
+    let mut recalled = encoded.clone();
+    recalled[0] = vec![0.0; 16];
+    recalled[0][0] = 2.0;
+    let s = summary(&recalled, &encoded, vec![], None).unwrap();
+    assert_eq!(s.sensory.best_match, [true, true]);
+    assert_eq!(s.sensory.size, [RecallSize::Weak, RecallSize::Full]);
+    assert_abs_diff_eq!(s.identification_accuracy, 0.5);
 }
 
 #[test]
 fn summary_with_one_memory_and_bad_input() {
     let one = vec![vec![1.0, 0.0, 2.0]];
-    let s = RecallSummary::compute(&one, &one, vec![], None).unwrap();
+    let s = summary(&one, &one, vec![], None).unwrap();
     assert_eq!(s.specificity_mean, None);
+    assert_eq!(s.jaccard_between_memories, None);
     assert_eq!(s.identification_accuracy, 1.0);
     assert!(!s.latency_ordered);
+    assert_eq!(s.latency_ordered_below_pointer, None);
 
-    let e = RecallSummary::compute(&[], &[], vec![], None).unwrap_err();
+    let e = summary(&[], &[], vec![], None).unwrap_err();
     assert_eq!(e.to_string(), "encoded: needs at least one memory");
-    let e =
-        RecallSummary::compute(&one, &[one[0].clone(), one[0].clone()], vec![], None).unwrap_err();
+    let e = summary(&one, &[one[0].clone(), one[0].clone()], vec![], None).unwrap_err();
     assert!(
         e.to_string().starts_with("recalled: length 1, expected 2"),
         "{e}"
     );
-    let e = RecallSummary::compute(&one, &one, vec![], Some(&[])).unwrap_err();
+    let e = summary(&one, &one, vec![], Some(&[])).unwrap_err();
     assert_eq!(e.to_string(), "counts: has no rows");
 }
 
@@ -396,29 +699,41 @@ fn summary_json_has_recall_and_naming_sections() {
     let encoded = vec![vec![1.0, 0.0, 1.0, 0.0], vec![0.0, 1.0, 0.0, 1.0]];
     let naming = vec![vec![3.0, 0.0], vec![0.0, 2.0]];
     let mut lat = latencies();
-    lat[1].ms = None;
-    let s = RecallSummary::compute(&encoded, &encoded, lat, Some(&naming)).unwrap();
+    lat[1] = PopulationLatency::from_onsets("cortex", &[None], 0.0, None);
+    let s = summary(&encoded, &encoded, lat, Some(&naming)).unwrap();
     let json = serde_json::to_value(&s).unwrap();
     let recall = &json["recall"];
     assert_eq!(recall["n_memories"], 2);
     assert_eq!(recall["identification_accuracy"], 1.0);
+    assert_eq!(recall["identified"], 2);
+    assert_eq!(recall["weak"], 0);
+    assert_eq!(recall["silent"], 0);
     for key in [
         "fidelity_mean",
+        "fidelity_min",
         "fidelity_cosine_mean",
         "specificity_mean",
         "jaccard_mean",
+        "jaccard_between_memories",
         "jaccard_chance",
+        "min_recall_fraction",
+        "best_match_accuracy",
     ] {
         assert!(recall[key].is_f64(), "{key}: {json}");
     }
+    assert_eq!(recall["fidelity_min_memory"], 0);
     assert_eq!(recall["latency_ms"][0]["population"], "mtl");
-    assert_eq!(recall["latency_ms"][0]["ms"], 2.0);
-    assert!(recall["latency_ms"][1]["ms"].is_null());
+    assert_eq!(recall["latency_ms"][0]["mean_ms"], 2.0);
+    assert_eq!(recall["latency_ms"][0]["found"], 1);
+    assert!(recall["latency_ms"][1]["mean_ms"].is_null());
+    assert_eq!(recall["latency_ms"][1]["found"], 0);
     assert_eq!(recall["latency_ordered"], false);
+    assert_eq!(recall["per_memory"]["size"][0], "full");
+    assert_eq!(recall["per_memory"]["identified"][1], true);
     assert!(recall.get("naming_accuracy").is_none());
     assert_eq!(json["naming"]["accuracy"], 1.0);
 
-    let without = RecallSummary::compute(&encoded, &encoded, vec![], None).unwrap();
+    let without = summary(&encoded, &encoded, vec![], None).unwrap();
     assert!(serde_json::to_value(&without).unwrap()["naming"].is_null());
 }
 
@@ -426,12 +741,22 @@ fn summary_json_has_recall_and_naming_sections() {
 fn summary_prints_one_metric_per_line() {
     let encoded = vec![vec![1.0, 0.0, 1.0, 0.0], vec![0.0, 1.0, 0.0, 1.0]];
     let naming = vec![vec![3.0, 0.0], vec![0.0, 2.0]];
-    let s = RecallSummary::compute(&encoded, &encoded, latencies(), Some(&naming)).unwrap();
+    let s = summary(&encoded, &encoded, latencies(), Some(&naming)).unwrap();
     let text = s.to_string();
     assert_eq!(text.lines().count(), 7, "{text}");
-    assert!(text.starts_with("identification accuracy  1.000  (2 memories, chance 0.500)"));
     assert!(
-        text.contains("mtl 2.00 -> cortex 4.50 -> sensory 7.25  (ordered)"),
+        text.starts_with(
+            "identification accuracy  1.000  (2 memories, chance 0.500; 2 identified, 0 weak, \
+             0 silent; minimum 0.25 of the ensemble)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("(between memories 0.000, random sets"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mtl 2.00 (1/1) -> cortex 4.50 (1/1) -> sensory 7.25 (1/1)  (ordered)"),
         "{text}"
     );
     assert!(text.ends_with("naming accuracy          1.000"), "{text}");
