@@ -176,6 +176,11 @@ pub struct CueConfig {
     /// Synaptic current jump of each (pA). Default 3000.
     #[cfg_attr(feature = "serde", serde(default = "default_cue_weight"))]
     pub weight_pa: f64,
+    /// Fraction of the pointer group that receives the cue, in (0, 1]: a partial cue
+    /// reaches the group's first `ceil(fraction * pointer_size)` cells (pattern completion
+    /// within the pointer layer). Default 1.
+    #[cfg_attr(feature = "serde", serde(default = "default_one"))]
+    pub fraction: f64,
 }
 
 impl Default for CueConfig {
@@ -184,6 +189,7 @@ impl Default for CueConfig {
             spikes: default_cue_spikes(),
             rate_hz: default_cue_rate(),
             weight_pa: default_cue_weight(),
+            fraction: 1.0,
         }
     }
 }
@@ -781,6 +787,16 @@ pub fn build(
     }
     positive("experiment.cue.rate_hz", e.cue.rate_hz)?;
     positive("experiment.cue.weight_pa", e.cue.weight_pa)?;
+    if !(e.cue.fraction > 0.0 && e.cue.fraction <= 1.0) {
+        return Err((
+            "experiment.cue.fraction".into(),
+            format!(
+                "{}: the fraction of the pointer group that is cued must be in (0, 1]",
+                short(e.cue.fraction)
+            ),
+        ));
+    }
+    let cued = ((e.cue.fraction * f64::from(e.pointer_size)).ceil() as u32).max(1);
     if let Some(p) = &e.ach_pulse {
         non_negative("experiment.ach_pulse.amplitude", p.amplitude)?;
         non_negative("experiment.ach_pulse.duration_ms", p.duration_ms)?;
@@ -913,7 +929,7 @@ pub fn build(
         inputs.push(InputSpec {
             name: format!("cue {m}"),
             target: pointer,
-            neurons: group(m),
+            neurons: group(m)[..cued as usize].to_vec(),
             kind: InputKind::SpikeTimes {
                 times_ms: (0..e.cue.spikes)
                     .map(|k| cue_t + f64::from(k) * isi)

@@ -360,6 +360,18 @@ fn recall_metric_rules_out_of_range_are_refused() {
             "experiment.metrics.latency_bin_ms=0",
             "experiment.metrics.latency_bin_ms: 0 must be a number > 0",
         ),
+        (
+            "experiment.cue.fraction=0",
+            "experiment.cue.fraction: 0: the fraction of the pointer group that is cued must be in (0, 1]",
+        ),
+        (
+            "experiment.kwta.cortex=1.5",
+            "experiment.kwta.cortex: 1.5: give a whole number of cells (>= 1), a fraction",
+        ),
+        (
+            "experiment.kwta_window_ms=0",
+            "experiment.kwta_window_ms: 0 must be a number > 0",
+        ),
     ] {
         refused(&recall, &[set], &[message]);
     }
