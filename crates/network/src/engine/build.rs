@@ -83,6 +83,7 @@ impl Simulation {
             ach: None,
             pool,
             n_synapses,
+            reports: Vec::new(),
         })
     }
 }
@@ -238,6 +239,7 @@ fn build_chunk(
         syn_events: 0,
         gaps: GapState::default(),
         kwta: Vec::new(),
+        probes: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use super::gain::Kwta;
 use super::gap::GapState;
 use super::inputs::Inputs;
 use super::learning::Learner;
+use super::probe::ChunkProbe;
 use super::ring::{Rings, page_offset};
 use crate::synapses::ChunkCsr;
 
@@ -133,6 +134,8 @@ pub(super) struct Chunk {
     pub(super) gaps: GapState,
     /// k-winners-take-all populations.
     pub(super) kwta: Vec<Kwta>,
+    /// State reports, one per report of the simulation (see [`super::probe`]).
+    pub(super) probes: Vec<ChunkProbe>,
 }
 
 impl Chunk {

@@ -20,6 +20,7 @@ impl Chunk {
         self.suppress_losers(ctx); // gain control: veto crossings of k-WTA losers
         self.update_bap_active(ctx); // gap: neurons whose bAP trace drives junctions
         self.learn_at_post_spikes(ctx); // learning: STDP, tags, normalization at post
+        self.sample_state(ctx); // probe: state reports, the state at time (n + 1) dt
     }
 
     /// Adds this step's protocol inputs (see [`super::inputs`]).
