@@ -215,7 +215,7 @@ fn report_of(
         rows as f64 * count as f64 * variables.len() as f64 * 8.0,
     );
     need.check(memory)
-        .map_err(|e| (at.to_string(), format!("its samples alone {e}")))?;
+        .map_err(|e| (at.to_string(), format!("this report {e}")))?;
     report.neurons = match &r.neurons {
         None | Some(ReportNeurons::Select(NeuronSelect::All)) => (0..n).collect(),
         Some(ReportNeurons::Select(NeuronSelect::List(l))) => {
