@@ -26,7 +26,8 @@
 //! /weights/<projection>/{source, target, weight_pa, tag}   final weights, when asked for
 //! /report/<population>         attr population_index (u64)
 //! /report/<population>/<variable>/data   f32 [times, neurons], attr units (mV or pA);
-//!                              attrs variable, description on the group
+//!                              attrs variable, description, report_index (its place
+//!                              among the config's reports) on the group
 //! /report/<population>/<variable>/mapping/{node_ids (u64), index_pointers (u64),
 //!                              element_ids (u32, 0), time (f64 [start, stop, step], ms)}
 //!                              state reports (SONATA soma reports), when asked for

@@ -51,8 +51,9 @@ fn variable_rank(name: &str) -> (usize, String) {
 }
 
 impl RunReader {
-    /// Every report under `/report`, population by population (in the config's order),
-    /// variable by variable; empty without `/report`.
+    /// Every report under `/report`, in the order of the config's `[[output.reports]]`
+    /// (attribute `report_index`); without it, population by population (in the
+    /// config's order), variable by variable. Empty without `/report`.
     pub fn reports(&self) -> crate::Result<Vec<ReportTrace>> {
         if !self.file.link_exists("report") {
             return Ok(Vec::new());
@@ -76,7 +77,7 @@ impl RunReader {
             pops.push((index, name, g));
         }
         pops.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut out = Vec::new();
+        let mut out: Vec<(u64, ReportTrace)> = Vec::new();
         for (_, population, g) in pops {
             let mut vars = g.member_names().map_err(|e| format_error(e.to_string()))?;
             vars.sort_by_key(|v| variable_rank(v));
@@ -85,10 +86,16 @@ impl RunReader {
                 let vg = g
                     .group(&variable)
                     .map_err(|_| format_error(format!("{what} is not a group")))?;
-                out.push(read_one(&vg, population.clone(), variable, &what)?);
+                let index = vg
+                    .attr("report_index")
+                    .and_then(|a| a.read_scalar::<u64>())
+                    .unwrap_or(u64::MAX);
+                out.push((index, read_one(&vg, population.clone(), variable, &what)?));
             }
         }
-        Ok(out)
+        // Stable: reports without an index keep the population and variable order.
+        out.sort_by_key(|(index, _)| *index);
+        Ok(out.into_iter().map(|(_, r)| r).collect())
     }
 }
 

@@ -38,7 +38,7 @@ impl RunWriter {
             return Ok(());
         }
         let root = file.create_group("report")?;
-        for r in reports {
+        for (index, r) in reports.iter().enumerate() {
             let pop = match root.group(r.population) {
                 Ok(g) => g,
                 Err(_) => {
@@ -47,7 +47,10 @@ impl RunWriter {
                     g
                 }
             };
-            write_one(&pop.create_group(r.report.spec.variable.name())?, r)?;
+            let g = pop.create_group(r.report.spec.variable.name())?;
+            // HDF5 lists groups by name; readers restore the config's order from this.
+            scalar_attr(&g, "report_index", index as u64)?;
+            write_one(&g, r)?;
         }
         Ok(())
     }
