@@ -134,7 +134,8 @@ fn read_one(
             )));
         }
     };
-    if !(step > 0.0) || ((stop - start) / step - rows as f64).abs() > 1e-6 {
+    let bad_step = !step.is_finite() || step <= 0.0;
+    if bad_step || ((stop - start) / step - rows as f64).abs() > 1e-6 {
         return Err(format_error(format!(
             "{what}/mapping/time: [{start}, {stop}, {step}] does not give the {rows} rows of data"
         )));

@@ -156,7 +156,7 @@ pub(super) fn draw_traces(
         }
         let panels = rest.split_by_breakpoints(
             &[] as &[u32],
-            &heights
+            heights
                 .iter()
                 .scan(0u32, |acc, h| {
                     *acc += h;
