@@ -238,3 +238,59 @@ fn report_of(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use engram_network::StateVariable;
+
+    fn lowered(reports: &str) -> crate::Model {
+        let text = format!(
+            "[simulation]\nduration_ms = 100.0\n\n[populations.A]\nn = 5\n\n\
+             [populations.B]\nn = 95\n\n{reports}"
+        );
+        crate::from_text(Path::new("r.toml"), &text, &[], None).unwrap()
+    }
+
+    #[test]
+    fn a_report_becomes_one_spec_per_variable_in_steps() {
+        let m = lowered(
+            "[[output.reports]]\npopulation = \"B\"\nvariables = [\"theta\", \"v\"]\n\
+             neurons = [7, 3, 7, 0]\ninterval_ms = 0.5\nstart_ms = 10.0\nstop_ms = 20.0\n",
+        );
+        let vars: Vec<StateVariable> = m.reports.iter().map(|r| r.variable).collect();
+        assert_eq!(
+            vars,
+            [StateVariable::Theta, StateVariable::V],
+            "listed order"
+        );
+        let r = &m.reports[0];
+        assert_eq!(r.population, 1);
+        assert_eq!(r.neurons, [0, 3, 7], "sorted, duplicates dropped");
+        assert_eq!((r.interval_steps, r.start_step, r.stop_step), (5, 100, 200));
+        assert_eq!(r.samples_in(1, m.steps), 20, "10.5, 11, ..., 20 ms");
+    }
+
+    #[test]
+    fn a_fraction_takes_evenly_spaced_neurons_and_defaults_cover_the_run() {
+        let m = lowered(
+            "[[output.reports]]\npopulation = \"B\"\nvariables = [\"v\"]\n\
+             neurons = { fraction = 0.1 }\n\n\
+             [[output.reports]]\npopulation = \"A\"\nvariables = [\"bap\"]\n",
+        );
+        // ceil(0.1 * 95) = 10 neurons: floor(j * 95 / 10).
+        assert_eq!(m.reports[0].neurons, [0, 9, 19, 28, 38, 47, 57, 66, 76, 85]);
+        let a = &m.reports[1];
+        assert_eq!(a.neurons, [0, 1, 2, 3, 4], "all by default");
+        assert_eq!((a.interval_steps, a.start_step, a.stop_step), (1, 0, 1000));
+        // Counted in the memory estimate: 1000 samples of 5 neurons, 10 of 10 neurons.
+        let est = m.memory_estimate(1);
+        let part = est
+            .parts()
+            .iter()
+            .find(|(p, _)| p == "state reports")
+            .unwrap();
+        assert_eq!(part.1, (1000.0 * 5.0 + 1000.0 * 10.0) * 8.0);
+    }
+}
