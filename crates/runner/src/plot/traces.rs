@@ -46,8 +46,8 @@ pub fn traces_size(panels: usize, protocol: bool) -> (u32, u32) {
 }
 
 /// The columns a panel draws, with the number of other recorded neurons whose trace is
-/// identical (drawn once): the [`MAX_TRACES`] distinct traces with the largest range, in
-/// column order.
+/// alike (within 0.1 % of the report's range everywhere: one line on the figure, drawn
+/// once): the [`MAX_TRACES`] distinct traces with the largest range, in column order.
 fn chosen_columns(r: &ReportTrace) -> Vec<(usize, usize)> {
     let mut ranges: Vec<(f64, usize)> = (0..r.node_ids.len())
         .map(|c| {
@@ -61,7 +61,14 @@ fn chosen_columns(r: &ReportTrace) -> Vec<(usize, usize)> {
         })
         .collect();
     ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let same = |a: usize, b: usize| r.column(a).zip(r.column(b)).all(|(x, y)| x == y);
+    let finite = || r.data.iter().copied().filter(|x| x.is_finite());
+    let span = finite().fold(f64::NEG_INFINITY, f64::max) - finite().fold(f64::INFINITY, f64::min);
+    let tol = if span.is_finite() { 1e-3 * span } else { 0.0 };
+    let same = |a: usize, b: usize| {
+        r.column(a)
+            .zip(r.column(b))
+            .all(|(x, y)| x == y || (x - y).abs() <= tol)
+    };
     let mut chosen: Vec<(usize, usize)> = Vec::new();
     for &(_, c) in &ranges {
         if let Some(k) = chosen.iter().position(|&(k, _)| same(k, c)) {
@@ -255,7 +262,7 @@ fn draw_panel(
             .map_err(render_err)?
             .label(match twins {
                 0 => format!("neuron {}", r.node_ids[c]),
-                n => format!("neuron {} (+{n} identical)", r.node_ids[c]),
+                n => format!("neuron {} (+{n} alike)", r.node_ids[c]),
             })
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
@@ -340,10 +347,10 @@ mod tests {
             &[0.0, 1.0, 2.0],
             &flat,
             &[3.0, 0.0, 0.0],
-            &[0.0, 5.0, 0.0],
+            &[0.0, 5.0, 0.001],
         ]);
-        // Ranges 0, 5, 0, 2, 0, 3, 5: column 1 (drawn for 6 too), 5, 3, then the first
-        // flat one (0, drawn for 2 and 4).
+        // Ranges 0, 5, 0, 2, 0, 3, 5: column 1 (drawn for 6 too, within 0.1 % of the
+        // range 5), 5, 3, then the first flat one (0, drawn for 2 and 4).
         assert_eq!(chosen_columns(&r), [(0, 2), (1, 1), (3, 0), (5, 0)]);
     }
 
