@@ -31,6 +31,7 @@ mod edit;
 pub mod experiment;
 pub mod images;
 mod lower;
+mod reports;
 mod schema;
 pub mod sweep;
 mod value;
@@ -88,6 +89,8 @@ pub struct Model {
     pub steps: u64,
     /// Indices of the populations to record.
     pub record: Vec<usize>,
+    /// The state reports (`[[output.reports]]`), one per population and variable.
+    pub reports: Vec<engram_network::ReportSpec>,
     /// Acetylcholine kinetics and effects, if configured.
     pub ach: Option<(
         engram_cholinergic::ValidAchParams,
@@ -288,6 +291,8 @@ pub fn from_text_with(
         NetworkError::Invalid { path, message } => invalid(path, message),
         other => invalid(String::new(), other.to_string()),
     })?;
+    let reports =
+        reports::reports_of(&config, &spec, steps, memory).map_err(|(p, m)| invalid(p, m))?;
     let pulses = experiment
         .as_ref()
         .map_or_else(Vec::new, Plan::ach_releases);
@@ -318,6 +323,7 @@ pub fn from_text_with(
         spec,
         steps,
         record,
+        reports,
         ach,
         experiment,
     };
@@ -342,6 +348,9 @@ impl Model {
         // Spikes are buffered 65 536 at a time per recorded population (16 bytes each),
         // beside each worker's spike lists.
         m.add("output buffers", self.record.len() as f64 * 65_536.0 * 16.0);
+        // The samples of the state reports are held until the end of the run.
+        let reports = self.reports.iter().map(|r| r.memory_bytes(self.steps));
+        m.add("state reports", reports.sum::<f64>());
         m.add(
             "program",
             64.0 * 1024.0 * 1024.0 + threads as f64 * 8.0 * 1024.0 * 1024.0,

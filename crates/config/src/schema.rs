@@ -596,4 +596,75 @@ pub struct OutputConfig {
     /// weight_pa}`. Default false.
     #[serde(default)]
     pub weights: bool,
+    /// State reports (`[[output.reports]]`): sampled state variables, written as SONATA
+    /// reports under `/report/<population>/<variable>`. Default: none.
+    #[serde(default)]
+    pub reports: Vec<ReportConfig>,
+}
+
+/// `[[output.reports]]`: some state variables of some neurons of one population, sampled
+/// at the multiples of `interval_ms` in `(start_ms, stop_ms]` (each sample is the state at
+/// the end of a step, as spike times are).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// The population.
+    pub population: String,
+    /// Variables, any of `v`, `i_syn`, `bap`, `i_gap`, `theta`.
+    pub variables: Vec<String>,
+    /// The neurons. Default: all.
+    pub neurons: Option<ReportNeurons>,
+    /// Time between samples (ms), a multiple of `simulation.dt_ms`. Default: `dt_ms`.
+    pub interval_ms: Option<f64>,
+    /// Samples are taken after this time (ms). Default 0.
+    pub start_ms: Option<f64>,
+    /// The last sample is taken at this time or before (ms). Default: the end of the run.
+    pub stop_ms: Option<f64>,
+}
+
+/// The neurons of a report: `"all"`, a list of indices, `{ range = [first, end] }`, or
+/// `{ fraction = f }` (`ceil(f n)` neurons evenly spaced over the population, the first
+/// one included).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportNeurons {
+    /// These neurons of a selection that any input could use too.
+    Select(NeuronSelect),
+    /// A fraction of the population, in (0, 1].
+    Fraction(f64),
+}
+
+impl<'de> Deserialize<'de> for ReportNeurons {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "snake_case")]
+        enum Table {
+            Range([u32; 2]),
+            Fraction(f64),
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            List(Vec<u32>),
+            Table(Table),
+        }
+        let raw = Raw::deserialize(d).map_err(|_| {
+            de::Error::custom(
+                "expected \"all\", a list of neuron indices, { range = [first, end] } or \
+                 { fraction = f }",
+            )
+        })?;
+        match raw {
+            Raw::Word(w) if w == "all" => Ok(ReportNeurons::Select(NeuronSelect::All)),
+            Raw::Word(w) => Err(de::Error::custom(format!(
+                "`{w}`: expected \"all\", a list of neuron indices, {{ range = [first, end] }} \
+                 or {{ fraction = f }}"
+            ))),
+            Raw::List(l) => Ok(ReportNeurons::Select(NeuronSelect::List(l))),
+            Raw::Table(Table::Range([a, b])) => {
+                Ok(ReportNeurons::Select(NeuronSelect::Range(a, b)))
+            }
+            Raw::Table(Table::Fraction(f)) => Ok(ReportNeurons::Fraction(f)),
+        }
+    }
 }

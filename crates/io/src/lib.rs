@@ -24,6 +24,13 @@
 //! /engram/parameters           attrs: a sweep point's parameters (strings)
 //! /ach/{time_ms, concentration}          the ACh trace, when ACh is configured
 //! /weights/<projection>/{source, target, weight_pa, tag}   final weights, when asked for
+//! /report/<population>         attr population_index (u64)
+//! /report/<population>/<variable>/data   f32 [times, neurons], attr units (mV or pA);
+//!                              attrs variable, description, report_index (its place
+//!                              among the config's reports) on the group
+//! /report/<population>/<variable>/mapping/{node_ids (u64), index_pointers (u64),
+//!                              element_ids (u32, 0), time (f64 [start, stop, step], ms)}
+//!                              state reports (SONATA soma reports), when asked for
 //! /protocol, /stimuli, /analysis         a recall experiment's results, written from
 //!                                        `engram_experiments::Group`s
 //! ```
@@ -35,11 +42,11 @@ mod writer;
 
 pub use output::{OutputError, OutputPath, OutputProblem, Publish};
 pub use read::{
-    AchTrace, FileSummary, PhaseSpan, PopulationSummary, RunReader, SpikeData, SpikeGroup,
-    StimulusImages, inspect,
+    AchTrace, FileSummary, PhaseSpan, PopulationSummary, ReportTrace, RunReader, SpikeData,
+    SpikeGroup, StimulusImages, inspect,
 };
 pub use summary::{Column, SummaryTable, write_summary_table};
-pub use writer::{Provenance, RunWriter, Sorting};
+pub use writer::{Provenance, ReportOut, RunWriter, Sorting};
 
 /// Why reading or writing a file failed.
 #[derive(Debug, thiserror::Error)]

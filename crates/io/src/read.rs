@@ -7,6 +7,9 @@ use hdf5::{Dataset, File, Group};
 
 use crate::{Error, Sorting};
 
+mod report;
+pub use report::ReportTrace;
+
 fn format_error(msg: impl Into<String>) -> Error {
     Error::Format(msg.into())
 }

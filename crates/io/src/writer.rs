@@ -19,6 +19,9 @@ use engram_experiments::{Attr, Data, Group};
 use crate::output::{OutputError, OutputPath, OutputProblem, Publish, TemporaryFile};
 use crate::{Error, unicode, write_strings};
 
+mod report;
+pub use report::ReportOut;
+
 /// SONATA's `sorting` attribute: an enum with an int8 base type, as libsonata requires.
 #[derive(H5Type, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i8)]

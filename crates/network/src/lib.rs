@@ -51,7 +51,7 @@ mod spec;
 mod synapses;
 
 pub use connect::ConnectRule;
-pub use engine::{Kwta, Simulation};
+pub use engine::{Kwta, ReportData, ReportSpec, Simulation, StateVariable};
 pub use engram_core::{Modulation, NullSink, SpikeSink, Target, VecSink, rng};
 pub use spec::{
     GapSpec, InputKind, InputSpec, JunctionKind, MAX_POISSON_RATE_HZ, NetworkSpec, PlasticityRule,

@@ -164,6 +164,14 @@ pub trait NeuronModel: Sized + Copy + Send + Sync {
     /// Neuron `i`'s membrane potential (mV, absolute).
     fn potential_mv(&self, state: &Self::State, i: usize) -> f64;
 
+    /// Neuron `i`'s total synaptic current (pA): every synaptic current that flows into
+    /// the membrane in the next step (excitatory and inhibitory), stimulation aside.
+    fn synaptic_current_pa(&self, state: &Self::State, i: usize) -> f64;
+
+    /// Neuron `i`'s spike threshold (mV, absolute) under modulation `m`: the potential at
+    /// which a crossing is detected, adaptation and modulation included.
+    fn threshold_mv(&self, state: &Self::State, i: usize, m: &Modulation) -> f64;
+
     /// Sets neuron `i`'s membrane potential (mV, absolute): the initial potential, or a
     /// potential imposed from outside.
     fn set_potential_mv(&self, state: &mut Self::State, i: usize, v_mv: f64);
@@ -295,6 +303,18 @@ macro_rules! models {
             /// See [`NeuronModel::potential_mv`].
             pub fn potential_mv(&self, state: &ModelState, i: usize) -> f64 {
                 pair!(self, state, [$($variant),+], |c, s| c.potential_mv(s, i))
+            }
+
+            /// See [`NeuronModel::synaptic_current_pa`].
+            #[inline]
+            pub fn synaptic_current_pa(&self, state: &ModelState, i: usize) -> f64 {
+                pair!(self, state, [$($variant),+], |c, s| c.synaptic_current_pa(s, i))
+            }
+
+            /// See [`NeuronModel::threshold_mv`].
+            #[inline]
+            pub fn threshold_mv(&self, state: &ModelState, i: usize, m: &Modulation) -> f64 {
+                pair!(self, state, [$($variant),+], |c, s| c.threshold_mv(s, i, m))
             }
 
             /// See [`NeuronModel::set_potential_mv`].

@@ -520,6 +520,21 @@ impl NeuronModel for LifPropagators {
         self.absolute_mv(state.v_rel[i])
     }
 
+    /// `I_ex + I_in` after the step's decay and jumps: the current the next step starts
+    /// with.
+    #[inline]
+    fn synaptic_current_pa(&self, state: &LifState, i: usize) -> f64 {
+        state.i_ex[i] + state.i_in[i]
+    }
+
+    /// `V_th + theta_shift + adaptation_gain * a` (the terms of `m`), the threshold of
+    /// [`LifPropagators::step`].
+    #[inline]
+    fn threshold_mv(&self, state: &LifState, i: usize, m: &Modulation) -> f64 {
+        let theta = self.theta + m.threshold_shift_mv();
+        self.absolute_mv(theta + m.adaptation_gain() * state.theta_adapt[i])
+    }
+
     fn set_potential_mv(&self, state: &mut LifState, i: usize, v_mv: f64) {
         state.v_rel[i] = v_mv - self.e_l_mv;
     }

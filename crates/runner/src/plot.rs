@@ -9,6 +9,8 @@
 //! - `rates.png`: the rate of each population over time, in bins of [`RATE_BIN_MS`].
 //! - `recall_grid.png`: for each memory, the stored and the recalled image side by side
 //!   (only when the file has them).
+//! - `traces.png`: the state reports (`/report`, only when the file has them), one panel
+//!   per population and variable, a few neurons each (see [`traces`]).
 //!
 //! Text is drawn with DejaVu Sans, embedded in the binary (`assets/DejaVuSans.ttf`, license
 //! in `assets/DejaVu-LICENSE.txt`), so no system font library is needed.
@@ -71,6 +73,7 @@ pub const FIGURE_WIDTH: u32 = 1600;
 pub const RATES_HEIGHT: u32 = 600;
 
 pub mod sweep;
+pub mod traces;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -125,6 +128,11 @@ pub fn plot(file: &Path, dir: Option<&Path>) -> Result<Vec<PathBuf>, PlotError> 
     if let Some(stimuli) = &data.stimuli {
         let path = dir.join("recall_grid.png");
         draw_recall_grid(stimuli, &path)?;
+        written.push(path);
+    }
+    if !data.reports.is_empty() {
+        let path = dir.join("traces.png");
+        traces::draw_traces(&data.reports, &data.phases, &data.file_name, &path)?;
         written.push(path);
     }
     Ok(written)
@@ -206,6 +214,7 @@ struct RunData {
     phases: Vec<Phase>,
     ach: Option<AchTrace>,
     stimuli: Option<Stimuli>,
+    reports: Vec<engram_io::ReportTrace>,
 }
 
 fn read_error(e: engram_io::Error) -> PlotError {
@@ -280,6 +289,7 @@ impl RunData {
             .collect();
         let ach = file.ach().map_err(read_error)?;
         let stimuli = file.stimuli().map_err(read_error)?;
+        let reports = file.reports().map_err(read_error)?;
         let groups = names
             .iter()
             .map(|n| file.population(n).map_err(read_error))
@@ -318,6 +328,7 @@ impl RunData {
             phases,
             ach,
             stimuli,
+            reports,
         })
     }
 }

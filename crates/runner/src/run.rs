@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use engram_config::Model;
-use engram_io::{OutputPath, OutputProblem, Provenance, Publish, RunWriter};
+use engram_io::{OutputPath, OutputProblem, Provenance, Publish, ReportOut, RunWriter};
 
 use crate::interrupt::{Interrupted, Interruptible, Signal, SinkError};
 
@@ -225,6 +225,11 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
         }
         None => None,
     };
+    for r in &model.reports {
+        sim.add_report(r.clone())
+            .context("cannot add a state report")
+            .map_err(RunError::Input)?;
+    }
     let build_s = build_start.elapsed().as_secs_f64() + (build_start - opts.started).as_secs_f64();
     crate::interrupt::check().map_err(|i| RunError::interrupted(i, None))?;
     let names: Vec<String> = spec.populations.iter().map(|p| p.name.clone()).collect();
@@ -302,6 +307,22 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
         writer
             .write_ach(spec.dt_ms, model.steps, || kinetics.step())
             .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
+            .map_err(RunError::Runtime)?;
+    }
+    if !model.reports.is_empty() {
+        let reports: Vec<ReportOut<'_>> = sim
+            .reports()
+            .iter()
+            .map(|r| ReportOut {
+                population: &names[r.spec.population],
+                population_index: r.spec.population,
+                report: r,
+                dt_ms: spec.dt_ms,
+            })
+            .collect();
+        writer
+            .write_reports(&reports)
+            .with_context(|| format!("cannot write the state reports to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
     if model.config.output.weights {

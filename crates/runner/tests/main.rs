@@ -13,5 +13,6 @@ mod output_safety;
 mod plot;
 mod rates;
 mod recall;
+mod reports;
 mod set;
 mod sweep;

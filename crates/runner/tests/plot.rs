@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use engram::plot::traces::traces_size;
 use engram::plot::{FIGURE_WIDTH, RATES_HEIGHT, raster_size, recall_grid_size};
 use hdf5::types::VarLenUnicode;
 use image::RgbImage;
@@ -281,4 +282,30 @@ fn malformed_protocol_is_named() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn reports_give_a_figure_of_traces() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let base = std::fs::read_to_string(crate::common::repo_file("tests/configs/small_recall.toml"))
+        .expect("small_recall.toml");
+    let config = tmp.path().join("traces.toml");
+    let reports = "\n[[output.reports]]\npopulation = \"mtl\"\nvariables = [\"v\", \"bap\"]\n\
+                   \n[[output.reports]]\npopulation = \"sensory\"\nvariables = [\"i_gap\"]\n\
+                   neurons = { fraction = 0.5 }\ninterval_ms = 0.5\n";
+    std::fs::write(&config, format!("{base}{reports}")).expect("written");
+    let file = tmp.path().join("traces.h5");
+    run_json(&config, &file, &[]);
+    let dir = tmp.path().join("figs");
+    assert_ok(&plot(&file, Some(&dir)), "engram plot");
+    assert_eq!(
+        dir_entries(&dir),
+        ["raster.png", "rates.png", "recall_grid.png", "traces.png"]
+    );
+    let traces = open_png(&dir.join("traces.png"));
+    // Three panels (mtl v, mtl bap, sensory i_gap) under the phase strip.
+    assert_eq!(traces.dimensions(), traces_size(3, true));
+    assert_not_blank(&traces, "traces.png");
+    assert!(has_pixel(&traces, [31, 90, 180]), "no trace drawn");
+    assert!(has_pixel(&traces, FIRST_PHASE_SHADE), "phases not shaded");
 }

@@ -83,6 +83,7 @@ impl Simulation {
             ach: None,
             pool,
             n_synapses,
+            reports: Vec::new(),
         })
     }
 }
@@ -240,6 +241,7 @@ fn build_chunk(
         gates: Vec::new(),
         clamps: Vec::new(),
         candidates: Vec::new(),
+        probes: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use super::gain::{Clamp, Gate};
 use super::gap::GapState;
 use super::inputs::Inputs;
 use super::learning::Learner;
+use super::probe::ChunkProbe;
 use super::ring::{Rings, page_offset};
 use crate::synapses::ChunkCsr;
 
@@ -138,6 +139,8 @@ pub(super) struct Chunk {
     /// Scratch space for the crossings in gated populations (the chunk's, then the
     /// network's).
     pub(super) candidates: Vec<super::gain::Candidate>,
+    /// State reports, one per report of the simulation (see [`super::probe`]).
+    pub(super) probes: Vec<ChunkProbe>,
 }
 
 impl Chunk {

@@ -10,8 +10,8 @@
 //! chunks (see [`crate::connect`] for why the summation order is fixed).
 //!
 //! Modules, one per mechanism: [`delivery`], [`inputs`], [`gap`], [`learning`], [`gain`]
-//! (k-WTA), [`neurons`], [`ring`] (ring buffers); and [`build`] (chunk construction) with
-//! [`stability`] (the gap stability check).
+//! (k-WTA), [`neurons`], [`ring`] (ring buffers), [`probe`] (state reports); and [`build`]
+//! (chunk construction) with [`stability`] (the gap stability check).
 
 mod barrier;
 mod build;
@@ -24,6 +24,7 @@ mod inputs;
 mod learning;
 mod modulation;
 mod neurons;
+mod probe;
 mod ring;
 mod schedule;
 mod stability;
@@ -43,6 +44,7 @@ use gain::{Clamp, Gate};
 use gap::{GapProj, tag_decay};
 use learning::{Learner, Rule};
 use modulation::{Acetylcholine, ModulationBuffer};
+pub use probe::{ReportData, ReportSpec, StateVariable};
 
 /// What the step needs to know of each projection.
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +125,8 @@ pub struct Simulation {
     pool: Option<rayon::ThreadPool>,
     spike_counts: Vec<u64>,
     n_synapses: u64,
+    /// The state reports and their samples so far.
+    reports: Vec<ReportData>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -149,6 +153,11 @@ impl Simulation {
         let barrier = barrier::SpinBarrier::new(self.chunks.len());
         let failed_at = AtomicU64::new(u64::MAX);
         let first_step = self.step;
+        if !self.reports.is_empty() {
+            self.chunks
+                .iter()
+                .for_each(|c| lock(c).reserve_samples(first_step, steps));
+        }
         self.step_modulation
             .start(first_step, &self.modulation, self.ach.as_mut());
         let region = worker::Region {
@@ -175,6 +184,11 @@ impl Simulation {
         let recorder = recorder
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !self.reports.is_empty() {
+            let mut guards: Vec<_> = self.chunks.iter().map(lock).collect();
+            let mut chunks: Vec<&mut Chunk> = guards.iter_mut().map(|g| &mut **g).collect();
+            probe::drain_samples(&mut chunks, &mut self.reports, first_step);
+        }
         if let Some(e) = recorder.error {
             // The workers stopped one step after the failing one; the state is that of
             // an unfinished run.
@@ -183,6 +197,44 @@ impl Simulation {
         }
         self.step = first_step + steps;
         Ok(())
+    }
+
+    /// Adds a state report (see [`ReportSpec`] for what it samples and when) and returns
+    /// its index; its samples collect in [`Simulation::report`]. Reports cost nothing when
+    /// there are none; with some, each run reserves its samples' memory before it starts.
+    pub fn add_report(&mut self, spec: ReportSpec) -> Result<usize, crate::NetworkError> {
+        let sizes: Vec<u32> = self
+            .run
+            .pop_ranges
+            .iter()
+            .map(|r| r.end - r.start)
+            .collect();
+        probe::validate(&spec, &sizes)?;
+        let pop_start = self.run.pop_ranges[spec.population].start;
+        for c in &self.chunks {
+            let mut c = lock(c);
+            let probe = probe::ChunkProbe::new(&spec, pop_start, &c.segments);
+            c.probes.push(probe);
+        }
+        self.reports.push(ReportData {
+            spec,
+            first_end_step: None,
+            data: Vec::new(),
+        });
+        Ok(self.reports.len() - 1)
+    }
+
+    /// The samples of report `r` so far (see [`Simulation::add_report`]).
+    ///
+    /// # Panics
+    /// If `r` is not a report index.
+    pub fn report(&self, r: usize) -> &ReportData {
+        &self.reports[r]
+    }
+
+    /// The state reports and their samples so far, in the order they were added.
+    pub fn reports(&self) -> &[ReportData] {
+        &self.reports
     }
 
     /// Gates population `pop` (`Some`) or lifts its gate (`None`): at most `k` distinct
