@@ -10,7 +10,7 @@ use engram_network::{
 };
 
 use crate::schema::{
-    AchConfig, ConfigFile, EffectConfig, InputConfig, JunctionKindConfig, NeuronSelect,
+    AchConfig, ConfigFile, EffectConfig, GapConfig, InputConfig, JunctionKindConfig, NeuronSelect,
     PlasticityConfig,
 };
 
@@ -108,6 +108,56 @@ pub(crate) fn ach_of(
 }
 
 pub(crate) type Invalid = (String, String);
+
+/// The kind and the conductance per unit weight of a gap config, or the field (under
+/// `gap.`) that is missing or meaningless for its kind: junctions take `kappa_ns`,
+/// feedback synapses `weight_pa`.
+fn gap_kind(g: &GapConfig) -> Result<(JunctionKind, f64), Invalid> {
+    let field = |f: &str| f.to_string();
+    match (g.kind, g.kappa_ns, g.weight_pa) {
+        (JunctionKindConfig::Feedback, None, Some(weight_pa)) => {
+            Ok((JunctionKind::Feedback { weight_pa }, 0.0))
+        }
+        (JunctionKindConfig::Feedback, Some(_), _) => Err((
+            field("kappa_ns"),
+            "meaningless for kind \"feedback\" (a feedback synapse carries a current jump, \
+             not a conductance): remove it and give weight_pa"
+                .into(),
+        )),
+        (JunctionKindConfig::Feedback, None, None) => Err((
+            field("weight_pa"),
+            "missing: kind \"feedback\" needs the current jump per unit weight (pA)".into(),
+        )),
+        (k, _, Some(_)) => Err((
+            field("weight_pa"),
+            format!(
+                "meaningless for kind \"{}\" (a junction has a conductance, kappa_ns); \
+                 remove it, or use kind = \"feedback\"",
+                junction_name(k)
+            ),
+        )),
+        (k, None, None) => Err((
+            field("kappa_ns"),
+            format!(
+                "missing: kind \"{}\" needs the conductance per unit weight (nS)",
+                junction_name(k)
+            ),
+        )),
+        (JunctionKindConfig::Rectifying, Some(kappa), None) => {
+            Ok((JunctionKind::Rectifying, kappa))
+        }
+        (JunctionKindConfig::Ohmic, Some(kappa), None) => Ok((JunctionKind::Ohmic, kappa)),
+    }
+}
+
+/// A junction kind's name in configs.
+fn junction_name(k: JunctionKindConfig) -> &'static str {
+    match k {
+        JunctionKindConfig::Rectifying => "rectifying",
+        JunctionKindConfig::Ohmic => "ohmic",
+        JunctionKindConfig::Feedback => "feedback",
+    }
+}
 
 /// Refuses inputs whose target lists (4 bytes per target) alone exceed `memory`, before
 /// they are allocated.
@@ -287,13 +337,11 @@ pub(crate) fn to_spec(
             });
         }
         if let Some(g) = p.gap {
+            let (kind, kappa_ns) = gap_kind(&g).map_err(|(f, m)| (at(&format!("gap.{f}")), m))?;
             proj.gap = Some(GapSpec {
-                kappa_ns: g.kappa_ns,
+                kappa_ns,
                 weight_unit_pa: g.weight_unit_pa.or(plastic_unit).unwrap_or(1.0),
-                kind: match g.kind {
-                    JunctionKindConfig::Rectifying => JunctionKind::Rectifying,
-                    JunctionKindConfig::Ohmic => JunctionKind::Ohmic,
-                },
+                kind,
                 delay_ms: g.delay_ms.unwrap_or(s.dt_ms),
                 c0: g.c0,
                 tag_window_ms: g.tag_window_ms,
@@ -399,7 +447,7 @@ pub(crate) fn to_spec(
 mod tests {
     use std::path::Path;
 
-    use engram_network::InputKind;
+    use engram_network::{InputKind, JunctionKind};
 
     /// The small recall experiment of the tests with a background Poisson input that
     /// gives no stop.
@@ -431,6 +479,69 @@ mod tests {
         match bg.kind {
             InputKind::Poisson { stop_ms, .. } => assert!(stop_ms >= end_ms, "{stop_ms}"),
             ref other => panic!("{other:?}"),
+        }
+    }
+
+    /// The small recall experiment with the sensory -> cortex gap table replaced by `gap`.
+    fn small_recall_with_gap(gap: &str) -> Result<crate::Model, crate::ConfigError> {
+        let base = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/configs/small_recall.toml"),
+        )
+        .unwrap();
+        let old = "gap = { kappa_ns = 40.0, c0 = 0.0 }";
+        assert!(base.contains(old));
+        let text = base.replacen(old, &format!("gap = {gap}"), 1);
+        crate::from_text(Path::new("small_recall.toml"), &text, &[], None)
+    }
+
+    #[test]
+    fn feedback_synapses_lower_to_their_kind() {
+        let model =
+            small_recall_with_gap("{ kind = \"feedback\", weight_pa = 300.0, delay_ms = 1.0 }")
+                .unwrap();
+        let g = model.spec.projections[0].gap.unwrap();
+        assert_eq!(g.kind, JunctionKind::Feedback { weight_pa: 300.0 });
+        assert_eq!((g.kappa_ns, g.delay_ms), (0.0, 1.0));
+        // The junctions of the other projection are untouched.
+        let other = model.spec.projections[1].gap.unwrap();
+        assert_eq!(
+            (other.kind, other.kappa_ns),
+            (JunctionKind::Rectifying, 16.0)
+        );
+    }
+
+    #[test]
+    fn gap_fields_meaningless_for_the_kind_are_refused_with_their_path() {
+        for (gap, path, words) in [
+            (
+                "{ kind = \"feedback\", kappa_ns = 8.0, weight_pa = 300.0 }",
+                "projections.sensory_to_cortex.gap.kappa_ns",
+                "meaningless for kind \"feedback\"",
+            ),
+            (
+                "{ kind = \"feedback\" }",
+                "projections.sensory_to_cortex.gap.weight_pa",
+                "missing",
+            ),
+            (
+                "{ kappa_ns = 8.0, weight_pa = 300.0 }",
+                "projections.sensory_to_cortex.gap.weight_pa",
+                "meaningless for kind \"rectifying\"",
+            ),
+            (
+                "{ kind = \"ohmic\" }",
+                "projections.sensory_to_cortex.gap.kappa_ns",
+                "missing",
+            ),
+            (
+                "{ kind = \"feedback\", weight_pa = -1.0 }",
+                "projections.sensory_to_cortex.gap.weight_pa",
+                "must be a number >= 0",
+            ),
+        ] {
+            let err = small_recall_with_gap(gap).unwrap_err();
+            assert_eq!(err.path, path, "{gap}: {err}");
+            assert!(err.message.contains(words), "{gap}: {err}");
         }
     }
 }

@@ -216,18 +216,24 @@ pub struct ProjectionConfig {
     pub plasticity: Option<PlasticityConfig>,
 }
 
-/// `[projections.NAME.gap]`: electrical coupling mirroring each synapse.
+/// `[projections.NAME.gap]`: electrical coupling mirroring each synapse, or (kind
+/// `"feedback"`, an ablation) a feedback synapse post -> pre mirroring it.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GapConfig {
-    /// Conductance per unit weight (nS).
-    pub kappa_ns: f64,
+    /// Conductance per unit weight (nS). Required for junctions; not allowed for
+    /// `"feedback"`.
+    pub kappa_ns: Option<f64>,
+    /// Current jump per unit weight of a feedback synapse (pA). Required for `"feedback"`;
+    /// not allowed for junctions.
+    pub weight_pa: Option<f64>,
     /// The weight that counts as one unit (pA). Default: the plasticity unit, else 1.
     pub weight_unit_pa: Option<f64>,
-    /// `"rectifying"` (default) or `"ohmic"`.
+    /// `"rectifying"` (default), `"ohmic"` or `"feedback"`.
     #[serde(default)]
     pub kind: JunctionKindConfig,
-    /// Backward delay, dendrite to presynaptic soma (ms). Default: one step.
+    /// Backward delay, dendrite (feedback: spike) to presynaptic soma (ms). Default: one
+    /// step.
     pub delay_ms: Option<f64>,
     /// Tag baseline: 1 = tags off (default), 0 = only tagged junctions conduct.
     #[serde(default = "default_one")]
@@ -259,6 +265,10 @@ pub enum JunctionKindConfig {
     Rectifying,
     /// Either direction.
     Ohmic,
+    /// Not a junction: a feedback synapse driven by the post cell's spikes (no bAP), a
+    /// current jump of `m_gap * weight_pa * w * c` into the pre cell's excitatory
+    /// synaptic current after `delay_ms`.
+    Feedback,
 }
 
 /// `[projections.NAME.plasticity]`.

@@ -90,3 +90,5 @@ pub enum NetworkError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_feedback;

@@ -114,17 +114,42 @@ pub struct PlasticitySpec {
     pub normalize: bool,
 }
 
-/// How a gap junction passes current.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a gap projection carries activity backwards, post -> pre.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum JunctionKind {
     /// Current flows only into the presynaptic cell: `g max(b_post - v_pre, 0)`
     /// (heterotypic junctions rectify in real tissue).
     Rectifying,
     /// Ohmic: `g (b_post - v_pre)`, either sign.
     Ohmic,
+    /// Not a junction: a generic learned feedback synapse, the competing hypothesis to bAPs
+    /// through gap junctions (an ablation). Each *spike* of the postsynaptic neuron (its bAP
+    /// trace plays no part; `a_bap_mv` may be 0) sends, through each of its synapses of the
+    /// projection, a jump of `m_gap * weight_pa * max(w / weight_unit_pa, 0) * c` pA into
+    /// the presynaptic neuron's excitatory synaptic current (the ring buffer that chemical
+    /// synapses fill, decaying with the target's `tau_syn_ex`), `delay_ms` after the spike:
+    /// exactly an ordinary chemical projection post -> pre with the transposed weights,
+    /// scaled by the tag `c` and the ACh effect `gap_gain`. `kappa_ns` must be 0.
+    Feedback {
+        /// Current jump per unit weight (pA), at `m_gap = c = 1`.
+        weight_pa: f64,
+    },
 }
 
-/// Electrical coupling that mirrors each chemical synapse pre -> post of a projection.
+impl JunctionKind {
+    /// The kind's name in configs and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JunctionKind::Rectifying => "rectifying",
+            JunctionKind::Ohmic => "ohmic",
+            JunctionKind::Feedback { .. } => "feedback",
+        }
+    }
+}
+
+/// Backward coupling that mirrors each chemical synapse pre -> post of a projection:
+/// electrical junctions driven by the bAP trace, or (kind [`JunctionKind::Feedback`])
+/// feedback synapses driven by spikes.
 ///
 /// Every synapse with weight `w` (pA) carries a junction of conductance
 /// `g = kappa_ns * max(w / weight_unit_pa, 0) * c`, where `c = c0 + (1 - c0) e` is the
@@ -134,16 +159,21 @@ pub enum JunctionKind {
 /// clipped at zero (rectifying), `v_rel` being the membrane potential relative to rest. The
 /// current is computed from `b` when the post neuron carries a bAP and reaches the
 /// presynaptic soma `delay_ms` later, where it is evaluated with the soma's potential at
-/// arrival and held for one step. Only neurons whose trace exceeds 1e-6 mV contribute.
+/// arrival and held for one step. Only neurons whose trace exceeds 0.01 mV contribute.
+///
+/// A feedback synapse uses the same weight, unit, tag and tracking (`tau_g_ms`) and the
+/// same gain `m_gap`, but in place of `kappa_ns` its kind's `weight_pa`: see
+/// [`JunctionKind::Feedback`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GapSpec {
-    /// Conductance per unit weight (nS).
+    /// Conductance per unit weight (nS); 0 for feedback synapses.
     pub kappa_ns: f64,
     /// The synaptic weight that counts as one unit (pA).
     pub weight_unit_pa: f64,
-    /// Rectifying (default) or ohmic.
+    /// Rectifying (default), ohmic, or feedback synapses.
     pub kind: JunctionKind,
-    /// Backward delay from the dendrite to the presynaptic soma (ms), at least one step.
+    /// Backward delay from the dendrite (for feedback synapses: from the spike) to the
+    /// presynaptic soma (ms), at least one step.
     pub delay_ms: f64,
     /// Tag baseline `c0`: 1 = every junction conducts by its weight (tags off), 0 = only
     /// tagged junctions conduct.
@@ -305,6 +335,13 @@ impl NetworkSpec {
                 (f64::from(self.populations[proj.source].n) + 1.0) * 8.0 * threads as f64,
             );
             max_delay_steps = max_delay_steps.max((proj.delay_ms.bounds().1 / self.dt_ms).round());
+            if let Some(g) = proj
+                .gap
+                .filter(|g| matches!(g.kind, JunctionKind::Feedback { .. }))
+            {
+                // Feedback synapses deliver into the same rings.
+                max_delay_steps = max_delay_steps.max((g.delay_ms / self.dt_ms).round());
+            }
         }
         m.add(
             "ring buffers",
@@ -434,6 +471,26 @@ impl NetworkSpec {
                         "gap.kappa_ns",
                         format!("{} must be a number >= 0", short(gap.kappa_ns)),
                     ));
+                }
+                if let JunctionKind::Feedback { weight_pa } = gap.kind {
+                    if gap.kappa_ns != 0.0 {
+                        return Err(bad(
+                            owner,
+                            "gap.kappa_ns",
+                            format!(
+                                "{} is meaningless for feedback synapses (they carry a current \
+                                 jump, gap.kind.weight_pa); set it to 0",
+                                short(gap.kappa_ns)
+                            ),
+                        ));
+                    }
+                    if !(weight_pa.is_finite() && weight_pa >= 0.0) {
+                        return Err(bad(
+                            owner,
+                            "gap.weight_pa",
+                            format!("{} must be a number >= 0", short(weight_pa)),
+                        ));
+                    }
                 }
                 if !(gap.weight_unit_pa.is_finite() && gap.weight_unit_pa > 0.0) {
                     return Err(bad(

@@ -493,7 +493,7 @@ fn invalid_specs_name_the_field() {
 }
 
 /// Populations for gap tests: default LIF neurons, with a bAP in the given ones.
-fn lif(name: &str, n: u32, a_bap_mv: f64) -> PopulationSpec {
+pub(super) fn lif(name: &str, n: u32, a_bap_mv: f64) -> PopulationSpec {
     // A fast excitatory synapse (0.1 ms) makes a kick give exactly one spike.
     PopulationSpec::new(
         name,
@@ -508,7 +508,7 @@ fn lif(name: &str, n: u32, a_bap_mv: f64) -> PopulationSpec {
     .unwrap()
 }
 
-fn kick(name: &str, target: usize, neuron: u32, t_ms: f64) -> InputSpec {
+pub(super) fn kick(name: &str, target: usize, neuron: u32, t_ms: f64) -> InputSpec {
     InputSpec {
         name: name.into(),
         target,
@@ -520,7 +520,7 @@ fn kick(name: &str, target: usize, neuron: u32, t_ms: f64) -> InputSpec {
     }
 }
 
-fn gap(kappa_ns: f64, kind: JunctionKind) -> GapSpec {
+pub(super) fn gap(kappa_ns: f64, kind: JunctionKind) -> GapSpec {
     GapSpec {
         kappa_ns,
         weight_unit_pa: 1.0,

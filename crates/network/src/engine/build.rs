@@ -17,7 +17,7 @@ use super::stability::check_gap_stability;
 use super::{ProjInfo, RunCtx, Simulation};
 use crate::NetworkError;
 use crate::connect::{ConnectJob, ConnectScratch};
-use crate::spec::{NetworkSpec, PlasticityRule, ValueDist};
+use crate::spec::{JunctionKind, NetworkSpec, PlasticityRule, ValueDist};
 use crate::synapses::ChunkCsr;
 use engram_core::Modulation;
 use engram_core::rng::{Purpose, stream};
@@ -49,6 +49,12 @@ impl Simulation {
             .unwrap_or(1)
             .max(1);
         let gap_projs = gap_projections(spec);
+        // Feedback synapses deliver into the same rings as chemical synapses.
+        let max_delay = gap_projs
+            .iter()
+            .filter(|g| g.feedback)
+            .map(|g| g.delay_steps as u16)
+            .fold(max_delay, u16::max);
         let gap_ring_len = gap_projs.iter().map(|g| g.delay_steps).max().unwrap_or(0) + 1;
         for c in &mut chunks {
             c.allocate_rings(usize::from(max_delay) + 1);
@@ -60,6 +66,8 @@ impl Simulation {
             .flat_map(|c| c.csrs.iter())
             .map(|c| c.len() as u64)
             .sum();
+        let any_junction = gap_projs.iter().any(|g| !g.feedback);
+        let any_feedback = gap_projs.iter().any(|g| g.feedback);
         let run = RunCtx {
             dt_ms: spec.dt_ms,
             models,
@@ -70,6 +78,8 @@ impl Simulation {
             tagging_on: false,
             any_plastic: spec.projections.iter().any(|p| p.plasticity.is_some()),
             any_gap: spec.projections.iter().any(|p| p.gap.is_some()),
+            any_junction,
+            any_feedback,
             pop_ranges,
         };
         Ok(Simulation {
@@ -154,7 +164,12 @@ fn gap_projections(spec: &NetworkSpec) -> Vec<GapProj> {
                 kappa_ns: g.kappa_ns,
                 inv_weight_unit: 1.0 / g.weight_unit_pa,
                 c0: g.c0,
-                rectifying: g.kind == crate::spec::JunctionKind::Rectifying,
+                rectifying: g.kind == JunctionKind::Rectifying,
+                feedback: matches!(g.kind, JunctionKind::Feedback { .. }),
+                feedback_pa: match g.kind {
+                    JunctionKind::Feedback { weight_pa } => weight_pa,
+                    _ => 0.0,
+                },
                 delay_steps: engram_core::time::delay_steps(g.delay_ms, spec.dt_ms).into(),
                 tag_decay_per_step: if g.tau_tag_ms.is_finite() {
                     spec.dt_ms / g.tau_tag_ms

@@ -4,6 +4,12 @@
 //! event per junction onto it to the presynaptic chunk (through the exchange), which
 //! queues it for the step after the backward delay and then applies `g (b - v_rel)`
 //! (clipped for rectifying junctions) with the potential at that step's start.
+//!
+//! Feedback synapses (the ablation [`crate::spec::JunctionKind::Feedback`]) travel the same
+//! way but start from spikes, not bAP traces: at the end of a step every chunk sends, for
+//! each of its neurons that fired, one current jump per synapse onto it; the presynaptic
+//! chunk adds it to its excitatory ring buffer in the slot of the spike's step plus the
+//! delay, exactly where a chemical synapse post -> pre would have put it.
 
 use super::StepCtx;
 use super::chunk::{Chunk, dendritic_trace, junction_potential};
@@ -15,14 +21,17 @@ use crate::synapses::ChunkCsr;
 /// pass short (a 30 mV bAP with tau_bap = 5 ms stays above it for 40 ms, not 86 ms).
 pub(super) const BAP_EPS_MV: f64 = 1e-2;
 
-/// A gap-junction current on its way from a dendrite to a presynaptic soma.
+/// A gap-junction current on its way from a dendrite to a presynaptic soma, or a
+/// feedback synapse's current jump on its way from a spike.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct GapEvent {
     /// Global id of the presynaptic neuron.
     pre: u32,
-    /// Effective conductance `m_gap * kappa * w * c` (nS).
+    /// Effective conductance `m_gap * kappa * w * c` (nS) of a junction, or current jump
+    /// `m_gap * weight_pa * w * c` (pA) of a feedback synapse.
     g_ns: f64,
-    /// Dendritic trace of the postsynaptic neuron when the current left (mV).
+    /// Dendritic trace of the postsynaptic neuron when the current left (mV); 0 for a
+    /// feedback synapse.
     b_mv: f64,
 }
 
@@ -50,6 +59,11 @@ pub(super) struct GapProj {
     pub(super) c0: f64,
     /// Whether the junctions pass current only into the presynaptic cell.
     pub(super) rectifying: bool,
+    /// Whether these are feedback synapses (spike-driven current jumps into the
+    /// presynaptic cell's excitatory synaptic current) instead of junctions.
+    pub(super) feedback: bool,
+    /// Current jump per weight unit of a feedback synapse (pA); 0 for junctions.
+    pub(super) feedback_pa: f64,
     /// Backward delay in steps.
     pub(super) delay_steps: u64,
     /// `dt / tau_tag` (0 when tags do not decay).
@@ -210,7 +224,7 @@ impl Chunk {
     /// Keeps the list of neurons with a bAP trace equal to those whose trace is above
     /// `BAP_EPS_MV`: drops the decayed ones and merges in this step's spikers.
     pub(super) fn update_bap_active(&mut self, ctx: &StepCtx<'_>) {
-        if ctx.run.gap_projs.is_empty() {
+        if !ctx.run.any_junction {
             return;
         }
         let (segments, models) = (&self.segments, &ctx.run.models);
@@ -237,6 +251,10 @@ impl Chunk {
         }
         let sent = ctx.step - 1;
         for (k, gp) in ctx.run.gap_projs.iter().enumerate() {
+            if gp.feedback {
+                self.collect_feedback(ctx, k, sent + gp.delay_steps);
+                continue;
+            }
             let slot = ((sent + gp.delay_steps) % ctx.run.gap_ring_len) as usize;
             for lists in ctx.received.gaps() {
                 for ev in &lists[k] {
@@ -246,6 +264,68 @@ impl Chunk {
                             g_ns: ev.g_ns,
                             b_mv: ev.b_mv,
                             rectifying: gp.rectifying,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the current jumps of feedback projection `k` that other chunks (and this one)
+    /// sent in the previous step to this chunk's neurons into the excitatory ring, in the
+    /// slot of step `arrival` (the spike's step plus the delay; chunks in order, each
+    /// chunk's events in the order of its spikes, so the sums do not depend on chunking).
+    fn collect_feedback(&mut self, ctx: &StepCtx<'_>, k: usize, arrival: u64) {
+        let stride = self.rings.stride;
+        let slot = (arrival % self.rings.slots) as usize * stride;
+        let (ring, start) = self.rings.ring_mut(false);
+        let ring = &mut ring[start + slot..start + slot + stride];
+        for lists in ctx.received.gaps() {
+            for ev in &lists[k] {
+                if self.range.contains(&ev.pre) {
+                    ring[(ev.pre - self.range.start) as usize] += ev.g_ns;
+                }
+            }
+        }
+    }
+
+    /// Sends, for every neuron of this chunk that fired in this step, a current jump
+    /// through each feedback synapse onto it (after learning: the weights and tags that
+    /// this spike left). Called once the step's spikes are final.
+    pub(super) fn emit_feedback(&mut self, ctx: &StepCtx<'_>) {
+        if !ctx.run.any_feedback || self.spikes.is_empty() {
+            return;
+        }
+        for (csr, learner) in self.csrs.iter().zip(&mut self.learners) {
+            let (Some(learner), Some(k)) = (learner, ctx.run.proj_info[csr.proj].gap) else {
+                continue;
+            };
+            let gp = ctx.run.gap_projs[k];
+            if !gp.feedback {
+                continue;
+            }
+            let m_gap = ctx.modulation[gp.target_pop].gap_gain();
+            if m_gap == 0.0 || gp.feedback_pa == 0.0 {
+                continue;
+            }
+            let index = &mut learner.index;
+            let out = &mut self.gaps.out[k];
+            for &g in &self.spikes {
+                let p = (g - self.range.start) as usize;
+                let (e0, e1) = (index.in_ptr[p] as usize, index.in_ptr[p + 1] as usize);
+                for j in e0..e1 {
+                    let e = index.in_edges[j] as usize;
+                    let c = tag_factor(index, &gp, e, ctx.step);
+                    if c == 0.0 {
+                        continue;
+                    }
+                    let w = junction_weight(index, csr, &gp, e, ctx.step);
+                    let jump = m_gap * gp.feedback_pa * w.max(0.0) * c;
+                    if jump > 0.0 {
+                        out.push(GapEvent {
+                            pre: index.in_src[j],
+                            g_ns: jump,
+                            b_mv: 0.0,
                         });
                     }
                 }
@@ -270,7 +350,7 @@ impl Chunk {
             let index = &mut learner.index;
             let gp = ctx.run.gap_projs[k];
             let m_gap = ctx.modulation[gp.target_pop].gap_gain();
-            if m_gap == 0.0 || gp.kappa_ns == 0.0 {
+            if gp.feedback || m_gap == 0.0 || gp.kappa_ns == 0.0 {
                 continue;
             }
             let out = &mut self.gaps.out[k];
@@ -285,21 +365,11 @@ impl Chunk {
                 let b = dendritic_trace(&self.segments, &ctx.run.models, p as usize);
                 for j in e0..e1 {
                     let e = index.in_edges[j] as usize;
-                    let c = match index.tag_step[e] {
-                        u32::MAX => gp.c0,
-                        _ if gp.tag_decay_per_step == 0.0 => 1.0,
-                        at => {
-                            let e_tag = tag_decay(at, ctx.step, gp.tag_decay_per_step);
-                            gp.c0 + (1.0 - gp.c0) * e_tag
-                        }
-                    };
+                    let c = tag_factor(index, &gp, e, ctx.step);
                     if c == 0.0 {
                         continue;
                     }
-                    let mut w = f64::from(csr.weights.get(e)) * gp.inv_weight_unit;
-                    if gp.g_decay_per_step > 0.0 {
-                        w = index.settle(e, ctx.step, w, gp.g_decay_per_step);
-                    }
+                    let w = junction_weight(index, csr, &gp, e, ctx.step);
                     let g = m_gap * gp.kappa_ns * w.max(0.0) * c;
                     if g > 0.0 {
                         out.push(GapEvent {
@@ -311,5 +381,36 @@ impl Chunk {
                 }
             }
         }
+    }
+}
+
+/// The tag factor `c = c0 + (1 - c0) e` of edge `e`'s junction at step `now`.
+#[inline]
+fn tag_factor(index: &JunctionIndex, gp: &GapProj, e: usize, now: u64) -> f64 {
+    match index.tag_step[e] {
+        u32::MAX => gp.c0,
+        _ if gp.tag_decay_per_step == 0.0 => 1.0,
+        at => {
+            let e_tag = tag_decay(at, now, gp.tag_decay_per_step);
+            gp.c0 + (1.0 - gp.c0) * e_tag
+        }
+    }
+}
+
+/// The weight (in weight units) that edge `e`'s junction sees at step `now`: the chemical
+/// weight, or the junction's own weight when it follows the chemical one with `tau_g`.
+#[inline]
+fn junction_weight(
+    index: &mut JunctionIndex,
+    csr: &ChunkCsr,
+    gp: &GapProj,
+    e: usize,
+    now: u64,
+) -> f64 {
+    let w = f64::from(csr.weights.get(e)) * gp.inv_weight_unit;
+    if gp.g_decay_per_step > 0.0 {
+        index.settle(e, now, w, gp.g_decay_per_step)
+    } else {
+        w
     }
 }

@@ -83,8 +83,12 @@ struct RunCtx {
     tagging_on: bool,
     /// Whether any projection is plastic.
     any_plastic: bool,
-    /// Whether any projection has gap junctions.
+    /// Whether any projection has gap junctions or feedback synapses.
     any_gap: bool,
+    /// Whether any projection has gap junctions proper (driven by bAP traces).
+    any_junction: bool,
+    /// Whether any projection has feedback synapses (driven by spikes).
+    any_feedback: bool,
 }
 
 impl RunCtx {

@@ -25,6 +25,7 @@ impl Chunk {
     pub(super) fn finish_step(&mut self, ctx: &StepCtx<'_>) {
         self.update_bap_active(ctx); // gap: neurons whose bAP trace drives junctions
         self.learn_at_post_spikes(ctx); // learning: STDP, tags, normalization at post
+        self.emit_feedback(ctx); // gap: feedback synapses' jumps from this step's spikes
         self.sample_state(ctx); // probe: state reports, the state at time (n + 1) dt
     }
 

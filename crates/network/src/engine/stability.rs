@@ -12,7 +12,8 @@ use engram_neuron::Model;
 /// for every presynaptic neuron, `dt * sum g / C_m < 1`, with `g` at its largest
 /// (tag `c = 1`, gain 1), with the weights as built. Learning can raise the coupling
 /// later; a rectifying junction stops conducting once the presynaptic cell reaches the
-/// dendritic potential, which bounds the overshoot.
+/// dendritic potential, which bounds the overshoot. Feedback synapses are not checked (see
+/// [`coupling_per_neuron`]).
 pub(super) fn check_gap_stability(
     spec: &NetworkSpec,
     pop_ranges: &[Range<u32>],
@@ -66,6 +67,13 @@ fn coupling_per_neuron(
             let Some(gp) = gap_projs.iter().find(|g| g.proj == csr.proj) else {
                 continue;
             };
+            if gp.feedback {
+                // A feedback synapse adds a fixed current jump to the synaptic current,
+                // whatever the presynaptic potential: it does not feed the potential back
+                // into itself as a conductance does, so the explicit update cannot turn
+                // unstable (like any chemical synapse, it can only drive the cell hard).
+                continue;
+            }
             for (j, &e) in index.in_edges.iter().enumerate() {
                 let w = (f64::from(csr.weights.get(e as usize)) * gp.inv_weight_unit).max(0.0);
                 let pre = index.in_src[j] as usize;
