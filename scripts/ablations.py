@@ -45,6 +45,11 @@ VARIANTS = [
      "every junction conducts by its weight, not only those that carried a memory"),
     ("ohmic junctions", "recall.toml", both("gap.kind", "ohmic"),
      "current may also flow out of the presynaptic soma"),
+    ("feedback synapses instead of junctions", "recall-feedback.toml", [],
+     "the competing hypothesis: learned chemical feedback, always on, no bAP"),
+    ("feedback synapses, gated by ACh", "recall-feedback.toml",
+     ["ach.effects.gap_gain.min=0.0"],
+     "the competing hypothesis given the same ACh gate as the junctions"),
 ]
 
 
