@@ -29,7 +29,7 @@ use std::collections::VecDeque;
 use std::ops::Range;
 
 use super::StepCtx;
-use super::chunk::{Chunk, locate_mut};
+use super::chunk::{Chunk, Segment, locate_mut};
 
 /// The k-winners-take-all gate of a population: at most `k` distinct neurons fire within
 /// any `window_ms`.
@@ -201,20 +201,19 @@ impl Chunk {
     /// to see.
     pub(super) fn gate_candidates(&mut self, ctx: &StepCtx<'_>) {
         if !self.clamps.is_empty() {
-            let start = self.range.start;
-            let segments = &mut self.segments;
             let clamps = &self.clamps;
-            self.spikes.retain(|&g| {
-                let Some(c) = clamps.iter().find(|c| c.range.contains(&g)) else {
-                    return true;
-                };
-                if c.allowed[(g - c.range.start) as usize] {
-                    return true;
-                }
-                let (seg, k) = locate_mut(segments, (g - start) as usize);
-                ctx.run.models[seg.pop].veto(&mut seg.state, k, &ctx.modulation[seg.pop]);
-                false
-            });
+            veto_spikes(
+                &mut self.spikes,
+                &mut self.segments,
+                self.range.start,
+                ctx,
+                |g| {
+                    clamps
+                        .iter()
+                        .find(|c| c.range.contains(&g))
+                        .is_none_or(|c| c.allowed[(g - c.range.start) as usize])
+                },
+            );
         }
         let out = &mut self.candidates;
         out.clear();
@@ -235,21 +234,39 @@ impl Chunk {
         for gate in &mut self.gates {
             gate.decide(ctx.step, &self.candidates);
         }
-        let start = self.range.start;
-        let segments = &mut self.segments;
         let gates = &self.gates;
-        self.spikes.retain(|&g| {
-            let Some(gate) = gates.iter().find(|gate| gate.range.contains(&g)) else {
-                return true;
-            };
-            if gate.passes(g, ctx.step) {
-                return true;
-            }
-            let (seg, k) = locate_mut(segments, (g - start) as usize);
-            ctx.run.models[seg.pop].veto(&mut seg.state, k, &ctx.modulation[seg.pop]);
-            false
-        });
+        veto_spikes(
+            &mut self.spikes,
+            &mut self.segments,
+            self.range.start,
+            ctx,
+            |g| {
+                gates
+                    .iter()
+                    .find(|gate| gate.range.contains(&g))
+                    .is_none_or(|gate| gate.passes(g, ctx.step))
+            },
+        );
     }
+}
+
+/// Keeps the chunk's spikes for which `keep` holds and has the model veto the others'
+/// crossings (no spike, bAP, threshold rise or refractory period).
+fn veto_spikes(
+    spikes: &mut Vec<u32>,
+    segments: &mut [Segment],
+    start: u32,
+    ctx: &StepCtx<'_>,
+    keep: impl Fn(u32) -> bool,
+) {
+    spikes.retain(|&g| {
+        if keep(g) {
+            return true;
+        }
+        let (seg, k) = locate_mut(segments, (g - start) as usize);
+        ctx.run.models[seg.pop].veto(&mut seg.state, k, &ctx.modulation[seg.pop]);
+        false
+    });
 }
 
 #[cfg(test)]
