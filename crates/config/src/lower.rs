@@ -8,11 +8,15 @@ use engram_network::{
     GapSpec, InputKind, InputSpec, JunctionKind, NetworkSpec, PlasticityRule, PlasticitySpec,
     PopulationSpec, ProjectionSpec, ValueDist,
 };
+use engram_neuron::{ModelError, ModelParams, ParamError};
 
 use crate::schema::{
     AchConfig, ConfigFile, EffectConfig, GapConfig, InputConfig, JunctionKindConfig, NeuronSelect,
     PlasticityConfig,
 };
+
+/// The neuron model of a population whose config names none.
+const DEFAULT_MODEL: &str = "lif_exp";
 
 /// The field a pulse error names: a pulse past the user's `n_user` ones was added by the
 /// protocol, so its error names the experiment's `ach_pulse` table.
@@ -228,31 +232,28 @@ pub(crate) fn to_spec(
     let mut populations = Vec::new();
     for (name, p) in &c.populations {
         let merged = p.neuron.over(&c.neuron);
-        if let Some(model) = &merged.model {
-            if model != "lif_exp" {
-                let at = if p.neuron.model.is_some() {
-                    format!("populations.{name}.neuron.model")
-                } else {
-                    "neuron.model".into()
-                };
-                return Err((at, format!("unknown model `{model}`; allowed: \"lif_exp\"")));
-            }
-        }
-        let param_error = |e: engram_neuron::ParamError| {
-            let at = if p.neuron.is_set(e.field) {
-                format!("populations.{name}.neuron.{}", e.field)
+        let at = |field: &str| {
+            if p.neuron.is_set(field) {
+                format!("populations.{name}.neuron.{field}")
             } else {
-                format!("neuron.{}", e.field)
-            };
-            (at, format!("{}: {}", short(e.value), e.allowed))
+                format!("neuron.{field}")
+            }
         };
-        let params = merged.params().checked().map_err(param_error)?;
+        let param_error =
+            |e: ParamError| (at(e.field), format!("{}: {}", short(e.value), e.allowed));
+        let model = merged.model.as_deref().unwrap_or(DEFAULT_MODEL);
+        let fields = merged.params.iter().map(|(k, v)| (k.as_str(), *v));
+        let params = ModelParams::from_fields(model, fields).map_err(|e| match e {
+            ModelError::UnknownModel { .. } => (at("model"), e.to_string()),
+            ModelError::UnknownField { ref field, .. } => (at(field), e.to_string()),
+            ModelError::Param(e) => param_error(e),
+        })?;
         // The same check the build makes (e.g. a refractory period of too many steps), so
         // that `engram check` rejects what `engram run` would.
-        params.propagators(s.dt_ms).map_err(param_error)?;
+        params.for_dt(s.dt_ms).map_err(param_error)?;
         let v_init = match merged.v_init_mv {
             Some(d) => d.0,
-            None => ValueDist::Constant(params.get().e_l_mv),
+            None => ValueDist::Constant(params.rest_mv()),
         };
         populations.push(PopulationSpec {
             name: name.clone(),

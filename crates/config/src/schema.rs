@@ -6,7 +6,6 @@ use std::fmt;
 use engram_experiments::recall::StimulusParams;
 use engram_network::ValueDist;
 use engram_network::connect::Connectivity;
-use engram_neuron::LifParams;
 use indexmap::IndexMap;
 
 use crate::experiment::{self, ExperimentParams};
@@ -83,99 +82,92 @@ impl Default for SimulationConfig {
 }
 
 /// Neuron parameters; every field is optional and falls back to the `[neuron]` table, then
-/// to the model's default (see `engram_neuron` for the table of defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// to the model's default (see `engram_neuron` for each model's table of parameters and
+/// defaults). Which parameter names exist depends on the model, so they are checked when
+/// the config is lowered, against the population's model.
+#[derive(Debug, Clone, Default)]
 pub struct NeuronConfig {
-    /// Neuron model; only `lif_exp` (current-based LIF, exponential synapses) for now.
+    /// Neuron model, by its name in `engram_neuron` (`lif_exp`, the default, or
+    /// `lif_cond_exp`).
     pub model: Option<String>,
-    /// Membrane capacitance (pF).
-    pub c_m_pf: Option<f64>,
-    /// Membrane time constant (ms).
-    pub tau_m_ms: Option<f64>,
-    /// Excitatory synaptic time constant (ms).
-    pub tau_syn_ex_ms: Option<f64>,
-    /// Inhibitory synaptic time constant (ms).
-    pub tau_syn_in_ms: Option<f64>,
-    /// Refractory period (ms).
-    pub t_ref_ms: Option<f64>,
-    /// Resting potential (mV).
-    pub e_l_mv: Option<f64>,
-    /// Threshold (mV).
-    pub v_th_mv: Option<f64>,
-    /// Reset potential (mV).
-    pub v_reset_mv: Option<f64>,
-    /// Bias current (pA).
-    pub i_e_pa: Option<f64>,
-    /// bAP jump of the dendritic trace (mV).
-    pub a_bap_mv: Option<f64>,
-    /// bAP trace decay (ms).
-    pub tau_bap_ms: Option<f64>,
-    /// Adaptive threshold: rise per spike (mV).
-    pub theta_plus_mv: Option<f64>,
-    /// Adaptive threshold: decay (ms).
-    pub tau_theta_ms: Option<f64>,
-    /// Initial membrane potential (mV): a number or a distribution. Default: E_L.
+    /// Initial membrane potential (mV): a number or a distribution. Default: the model's
+    /// resting potential.
     pub v_init_mv: Option<DistConfig>,
+    /// The model's parameters by name (`tau_m_ms = 20.0`), in file order.
+    pub params: IndexMap<String, f64>,
 }
 
-macro_rules! neuron_fields {
-    ($m:ident) => {
-        $m!(
-            c_m_pf,
-            tau_m_ms,
-            tau_syn_ex_ms,
-            tau_syn_in_ms,
-            t_ref_ms,
-            e_l_mv,
-            v_th_mv,
-            v_reset_mv,
-            i_e_pa,
-            a_bap_mv,
-            tau_bap_ms,
-            theta_plus_mv,
-            tau_theta_ms
-        )
-    };
+impl<'de> Deserialize<'de> for NeuronConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NeuronConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of neuron parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NeuronConfig, A::Error> {
+                let mut c = NeuronConfig::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "model" => c.model = Some(map.next_value()?),
+                        "v_init_mv" => c.v_init_mv = Some(map.next_value()?),
+                        _ => {
+                            let v: Number = map.next_value()?;
+                            c.params.insert(key, v.0);
+                        }
+                    }
+                }
+                Ok(c)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A parameter value: any TOML number.
+struct Number(f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl NeuronConfig {
     /// `self` with unset fields taken from `base`.
     pub(crate) fn over(&self, base: &NeuronConfig) -> NeuronConfig {
-        macro_rules! merge {
-            ($($f:ident),*) => {
-                NeuronConfig {
-                    model: self.model.clone().or_else(|| base.model.clone()),
-                    v_init_mv: self.v_init_mv.or(base.v_init_mv),
-                    $($f: self.$f.or(base.$f),)*
-                }
-            };
+        let mut params = base.params.clone();
+        params.extend(self.params.iter().map(|(k, v)| (k.clone(), *v)));
+        NeuronConfig {
+            model: self.model.clone().or_else(|| base.model.clone()),
+            v_init_mv: self.v_init_mv.or(base.v_init_mv),
+            params,
         }
-        neuron_fields!(merge)
-    }
-
-    /// Parameters with model defaults for unset fields.
-    pub(crate) fn params(&self) -> LifParams {
-        let d = LifParams::default();
-        macro_rules! fill {
-            ($($f:ident),*) => { LifParams { $($f: self.$f.unwrap_or(d.$f),)* } };
-        }
-        neuron_fields!(fill)
     }
 
     /// Whether field `name` is set here.
     pub(crate) fn is_set(&self, name: &str) -> bool {
-        macro_rules! check {
-            ($($f:ident),*) => {
-                match name {
-                    $(stringify!($f) => self.$f.is_some(),)*
-                    "model" => self.model.is_some(),
-                    "v_init_mv" => self.v_init_mv.is_some(),
-                    _ => false,
-                }
-            };
+        match name {
+            "model" => self.model.is_some(),
+            "v_init_mv" => self.v_init_mv.is_some(),
+            _ => self.params.contains_key(name),
         }
-        neuron_fields!(check)
     }
 }
 

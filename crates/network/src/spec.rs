@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use engram_neuron::{LifParams, ValidLifParams};
+use engram_neuron::{ModelParams, ParamError};
 
 use crate::NetworkError;
 use crate::connect::{ConnectRule, Populations};
@@ -29,8 +29,8 @@ pub struct PopulationSpec {
     pub name: String,
     /// Number of neurons.
     pub n: u32,
-    /// Neuron parameters.
-    pub params: ValidLifParams,
+    /// The neuron model and its checked parameters.
+    pub params: ModelParams,
     /// Initial membrane potential (mV, absolute).
     pub v_init_mv: ValueDist,
     /// Layout of the neurons as `[channels, height, width]`, when they form an image-like
@@ -256,13 +256,17 @@ pub struct NetworkSpec {
 }
 
 impl PopulationSpec {
-    /// A population with the given parameters and every neuron starting at rest.
-    pub fn new(name: &str, n: u32, params: LifParams) -> Result<Self, NetworkError> {
-        let params = params.checked().map_err(|e| NetworkError::Param {
+    /// A population of the model whose parameters are given (e.g. `LifParams`,
+    /// `CondParams`), with every neuron starting at rest.
+    pub fn new<P>(name: &str, n: u32, params: P) -> Result<Self, NetworkError>
+    where
+        ModelParams: TryFrom<P, Error = ParamError>,
+    {
+        let params = ModelParams::try_from(params).map_err(|e| NetworkError::Param {
             owner: format!("populations.{name}"),
             source: e,
         })?;
-        let rest = params.get().e_l_mv;
+        let rest = params.rest_mv();
         Ok(PopulationSpec {
             name: name.to_string(),
             n,

@@ -1,6 +1,17 @@
 use super::*;
 use crate::connect::{AllToAll, FixedInDegree, FixedOutDegree, FixedProbability, OneToOne};
-use engram_neuron::LifParams;
+use engram_neuron::{LifParams, ModelParams};
+
+/// The `lif_exp` parameters of a population of the tests.
+fn lif_params(p: &ModelParams) -> LifParams {
+    match p {
+        ModelParams::LifExp(v) => *v.get(),
+        other => panic!(
+            "the tests build lif_exp populations, not {}",
+            other.model_name()
+        ),
+    }
+}
 use std::sync::Arc;
 
 fn cuba_like(n: u32) -> NetworkSpec {
@@ -117,6 +128,88 @@ fn same_seed_same_spikes_for_any_thread_count() {
     }
     let (other, _) = run(&spec, 8, 1, 2000);
     assert_ne!(one, other, "another seed gives another network");
+}
+
+/// A network that mixes the two neuron models: conductance-based excitatory cells driven by
+/// Poisson input, current-based inhibitory cells, each projecting onto the other.
+fn mixed_models(inhibition_ns: f64) -> NetworkSpec {
+    let cond = engram_neuron::CondParams {
+        c_m_pf: 200.0,
+        g_l_ns: 10.0,
+        e_l_mv: -60.0,
+        e_in_mv: -80.0,
+        tau_syn_ex_ms: 5.0,
+        tau_syn_in_ms: 10.0,
+        t_ref_ms: 5.0,
+        v_th_mv: -50.0,
+        ..Default::default()
+    };
+    let mut e = PopulationSpec::new("E", 400, cond).unwrap();
+    e.v_init_mv = ValueDist::Uniform {
+        low: -60.0,
+        high: -50.0,
+    };
+    let i = PopulationSpec::new("I", 100, LifParams::default()).unwrap();
+    let proj = |name: &str, s, t, w| ProjectionSpec {
+        name: name.into(),
+        source: s,
+        target: t,
+        rule: Arc::new(FixedProbability {
+            p: 0.1,
+            allow_autapses: false,
+        }),
+        weight_pa: ValueDist::Constant(w),
+        delay_ms: ValueDist::Uniform {
+            low: 0.5,
+            high: 2.0,
+        },
+        gap: None,
+        plasticity: None,
+    };
+    NetworkSpec {
+        dt_ms: 0.1,
+        populations: vec![e, i],
+        projections: vec![proj("EI", 0, 1, 150.0), proj("IE", 1, 0, -inhibition_ns)],
+        inputs: vec![InputSpec {
+            name: "drive".into(),
+            target: 0,
+            neurons: (0..400).collect(),
+            kind: InputKind::Poisson {
+                rate_hz: 1500.0,
+                weight_pa: 2.0,
+                start_ms: 0.0,
+                stop_ms: 1e9,
+            },
+        }],
+    }
+}
+
+#[test]
+fn conductance_and_current_populations_run_together_for_any_thread_count() {
+    let spec = mixed_models(10.0);
+    let (one, sim1) = run(&spec, 3, 1, 3000);
+    let rate = |spikes: &[(u64, u32)], range: std::ops::Range<u32>| {
+        let n = spikes.iter().filter(|s| range.contains(&s.1)).count();
+        n as f64 / f64::from(range.end - range.start) / 0.3
+    };
+    let (re, ri) = (rate(&one, 0..400), rate(&one, 400..500));
+    assert!(
+        re > 2.0 && ri > 2.0,
+        "both populations fire: E {re} Hz, I {ri} Hz"
+    );
+    for threads in [2, 3] {
+        let (many, sim) = run(&spec, 3, threads, 3000);
+        assert_eq!(one, many, "{threads} threads");
+        assert_eq!(sim1.membrane_potentials_mv(), sim.membrane_potentials_mv());
+    }
+    // Inhibition onto the conductance cells opens g_in by the weight's magnitude: five
+    // times stronger inhibition lowers the excitatory rate.
+    let (strong, _) = run(&mixed_models(50.0), 3, 1, 3000);
+    let re_strong = rate(&strong, 0..400);
+    assert!(
+        re_strong < 0.8 * re,
+        "E {re} Hz -> {re_strong} Hz with 5x inhibition"
+    );
 }
 
 #[test]
@@ -567,7 +660,11 @@ fn gap_current_of_two_coupled_neurons_matches_the_closed_form() {
         sim.run(1, &mut sink).unwrap();
         let i = sim.stimulation_currents_pa()[0];
         assert!((i - 60.0).abs() < 1e-12, "{kind:?}: {i} pA");
-        let prop = spec.populations[0].params.propagators(0.1).unwrap();
+        let prop = lif_params(&spec.populations[0].params)
+            .checked()
+            .unwrap()
+            .propagators(0.1)
+            .unwrap();
         let v = sim.membrane_potentials_mv()[0] + 70.0;
         assert!((v - prop.p20 * 60.0).abs() < 1e-12, "{kind:?}: {v} mV");
         // Next step: b has decayed by e^{-dt/tau_bap}, V has risen.
@@ -1114,10 +1211,11 @@ fn k_winners_take_all_gates_a_sliding_window() {
     pop.params = LifParams {
         theta_plus_mv: 0.5,
         tau_theta_ms: 200.0,
-        ..*pop.params.get()
+        ..lif_params(&pop.params)
     }
     .checked()
-    .unwrap();
+    .unwrap()
+    .into();
     let spec = NetworkSpec {
         dt_ms: 0.1,
         populations: vec![pop],
@@ -1351,7 +1449,7 @@ fn inserting_unrelated_items_first_changes_nothing_else() {
     base.inputs.push(drive("drive", 0, 400));
     let mut grown = base.clone();
     // A population first: every global id of E and I moves up by 50.
-    let mut z = PopulationSpec::new("Z", 50, *base.populations[0].params.get()).unwrap();
+    let mut z = PopulationSpec::new("Z", 50, lif_params(&base.populations[0].params)).unwrap();
     z.v_init_mv = ValueDist::Uniform {
         low: -60.0,
         high: -50.0,

@@ -10,13 +10,17 @@
 //! control, ...).
 //!
 //! The models, one file each: [`lif_exp`] (leaky integrate-and-fire with exponential
-//! synaptic currents, NEST's `iaf_psc_exp`, plus a bAP trace and an adaptive threshold).
+//! synaptic currents, NEST's `iaf_psc_exp`, plus a bAP trace and an adaptive threshold) and
+//! [`lif_cond_exp`] (the same with exponential synaptic conductances, NEST's
+//! `iaf_cond_exp`).
 //!
 //! # Adding a model
 //!
-//! Write `src/<model>.rs` with its parameters, checked parameters, constants (which
-//! implement [`NeuronModel`]) and state, declare the module below, and add one line to the
-//! `models!` invocation at the end of this file: `Name(ConstantsType),`. The macro
+//! Write `src/<model>.rs` with its parameters (with [`param_fields!`], so that configs can
+//! set them by name), checked parameters, constants (which implement [`NeuronModel`], with
+//! the model's config name as [`NeuronModel::NAME`]) and state, declare the module below,
+//! and add one line to the `models!` invocation at the end of this file:
+//! `Name(ConstantsType),`. The macro
 //! generates the variant of [`ModelParams`], [`Model`] and [`ModelState`] and every match
 //! arm of their dispatch, so the engine calls the model with static dispatch, one `match`
 //! per population segment and step.
@@ -105,13 +109,88 @@ pub struct StepInput<'a> {
     pub i_stim: Option<&'a [f64]>,
 }
 
+/// User-facing parameters that can be set field by field, by their config names
+/// (`tau_m_ms`): what lets a config give any registered model its parameters.
+/// Implemented with [`param_fields!`].
+pub trait ParamFields: Default {
+    /// The field names, in the order of the model's parameter table.
+    const FIELDS: &'static [&'static str];
+
+    /// Sets field `name` to `value`; returns false if the model has no such field.
+    fn set(&mut self, name: &str, value: f64) -> bool;
+
+    /// The value of field `name`, if the model has it.
+    fn get(&self, name: &str) -> Option<f64>;
+}
+
+/// Implements [`ParamFields`] for a parameter struct whose fields are all `f64`:
+/// `param_fields!(LifParams { c_m_pf, tau_m_ms, ... });`
+#[macro_export]
+macro_rules! param_fields {
+    ($ty:ty { $($f:ident),+ $(,)? }) => {
+        impl $crate::ParamFields for $ty {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($f)),+];
+
+            fn set(&mut self, name: &str, value: f64) -> bool {
+                match name {
+                    $(stringify!($f) => self.$f = value,)+
+                    _ => return false,
+                }
+                true
+            }
+
+            fn get(&self, name: &str) -> Option<f64> {
+                match name {
+                    $(stringify!($f) => Some(self.$f),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+/// A model or parameter name that no registered model knows, or an invalid value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// No registered model has this name.
+    #[error("unknown model `{name}`; allowed: {}", quoted(ModelParams::MODELS))]
+    UnknownModel {
+        /// The name given.
+        name: String,
+    },
+    /// The model has no parameter of this name.
+    #[error(
+        "unknown field `{field}`: not a parameter of model `{model}`, whose parameters are {}",
+        ModelParams::fields_of(model).map(|f| f.join(", ")).unwrap_or_default()
+    )]
+    UnknownField {
+        /// The model's name.
+        model: &'static str,
+        /// The field given.
+        field: String,
+    },
+    /// A parameter value the model does not accept.
+    #[error(transparent)]
+    Param(#[from] ParamError),
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A neuron model, implemented by its constants for one parameter set and one time step.
 ///
 /// The engine advances the neurons of a population segment with [`NeuronModel::step`] and
 /// otherwise sees a neuron only through the hooks below, by index into the segment's state.
 pub trait NeuronModel: Sized + Copy + Send + Sync {
+    /// The model's name in configs (`"lif_exp"`).
+    const NAME: &'static str;
     /// User-facing parameters, with units in the field names; may hold any value.
-    type Params: Copy;
+    type Params: Copy + ParamFields;
     /// Parameters that passed [`NeuronModel::check`]; cannot hold invalid values.
     type ValidParams: Copy;
     /// State of a set of neurons, as a structure of arrays.
@@ -120,11 +199,14 @@ pub trait NeuronModel: Sized + Copy + Send + Sync {
     /// Validates every parameter.
     fn check(params: Self::Params) -> Result<Self::ValidParams, ParamError>;
 
+    /// The resting potential (mV): where neurons start unless told otherwise.
+    fn rest_mv(params: &Self::ValidParams) -> f64;
+
     /// Precomputes the constants of the update for time step `dt_ms`.
     fn for_dt(params: &Self::ValidParams, dt_ms: f64) -> Result<Self, ParamError>;
 
     /// State for `n` neurons, at rest.
-    fn new_state(n: usize) -> Self::State;
+    fn new_state(&self, n: usize) -> Self::State;
 
     /// Number of neurons in `state`.
     fn len(state: &Self::State) -> usize;
@@ -180,7 +262,7 @@ pub trait NeuronModel: Sized + Copy + Send + Sync {
     fn capacitance_pf(&self) -> f64;
 
     /// Puts every neuron of `state` at rest.
-    fn reset_to_rest(state: &mut Self::State);
+    fn reset_to_rest(&self, state: &mut Self::State);
 
     /// The state arrays that [`NeuronModel::step`] streams through at the neuron index (the
     /// engine places its ring buffers away from them in the cache).
@@ -226,9 +308,64 @@ macro_rules! models {
             fn from(p: <$model as NeuronModel>::ValidParams) -> Self {
                 ModelParams::$variant(p)
             }
+        }
+
+        impl TryFrom<<$model as NeuronModel>::Params> for ModelParams {
+            type Error = ParamError;
+
+            /// Checks the parameters (see [`NeuronModel::check`]).
+            fn try_from(p: <$model as NeuronModel>::Params) -> Result<Self, ParamError> {
+                <$model as NeuronModel>::check(p).map(ModelParams::$variant)
+            }
         })+
 
         impl ModelParams {
+            /// The config names of the registered models, in registration order.
+            pub const MODELS: &'static [&'static str] = &[$(<$model as NeuronModel>::NAME),+];
+
+            /// The parameter names of model `model`, or `None` for an unknown model.
+            pub fn fields_of(model: &str) -> Option<&'static [&'static str]> {
+                $(if model == <$model as NeuronModel>::NAME {
+                    return Some(<<$model as NeuronModel>::Params as ParamFields>::FIELDS);
+                })+
+                None
+            }
+
+            /// The checked parameters of model `model` from named values; fields not given
+            /// take the model's defaults.
+            pub fn from_fields<'a>(
+                model: &str,
+                fields: impl IntoIterator<Item = (&'a str, f64)>,
+            ) -> Result<ModelParams, ModelError> {
+                $(if model == <$model as NeuronModel>::NAME {
+                    let mut p = <<$model as NeuronModel>::Params as Default>::default();
+                    for (name, value) in fields {
+                        if !ParamFields::set(&mut p, name, value) {
+                            return Err(ModelError::UnknownField {
+                                model: <$model as NeuronModel>::NAME,
+                                field: name.to_string(),
+                            });
+                        }
+                    }
+                    return Ok(ModelParams::$variant(<$model as NeuronModel>::check(p)?));
+                })+
+                Err(ModelError::UnknownModel { name: model.to_string() })
+            }
+
+            /// The model's config name.
+            pub fn model_name(&self) -> &'static str {
+                match self {
+                    $(ModelParams::$variant(_) => <$model as NeuronModel>::NAME,)+
+                }
+            }
+
+            /// The resting potential (mV); see [`NeuronModel::rest_mv`].
+            pub fn rest_mv(&self) -> f64 {
+                match self {
+                    $(ModelParams::$variant(p) => <$model as NeuronModel>::rest_mv(p),)+
+                }
+            }
+
             /// The constants for time step `dt_ms` (see [`NeuronModel::for_dt`]).
             pub fn for_dt(&self, dt_ms: f64) -> Result<Model, ParamError> {
                 match self {
@@ -243,9 +380,7 @@ macro_rules! models {
             /// State for `n` neurons of this model, at rest.
             pub fn new_state(&self, n: usize) -> ModelState {
                 match self {
-                    $(Model::$variant(_) => {
-                        ModelState::$variant(<$model as NeuronModel>::new_state(n))
-                    })+
+                    $(Model::$variant(c) => ModelState::$variant(c.new_state(n)),)+
                 }
             }
 
@@ -317,6 +452,11 @@ macro_rules! models {
                 pair!(self, state, [$($variant),+], |c, s| c.threshold_mv(s, i, m))
             }
 
+            /// Puts every neuron of `state` at rest.
+            pub fn reset_to_rest(&self, state: &mut ModelState) {
+                pair!(self, state, [$($variant),+], |c, s| c.reset_to_rest(s))
+            }
+
             /// See [`NeuronModel::set_potential_mv`].
             pub fn set_potential_mv(&self, state: &mut ModelState, i: usize, v_mv: f64) {
                 pair!(self, state, [$($variant),+], |c, s| c.set_potential_mv(s, i, v_mv))
@@ -336,13 +476,6 @@ macro_rules! models {
                 self.len() == 0
             }
 
-            /// Puts every neuron at rest.
-            pub fn reset_to_rest(&mut self) {
-                match self {
-                    $(ModelState::$variant(s) => <$model as NeuronModel>::reset_to_rest(s),)+
-                }
-            }
-
             /// See [`NeuronModel::streamed`].
             pub fn streamed(&self) -> Vec<&[f64]> {
                 match self {
@@ -353,14 +486,18 @@ macro_rules! models {
     };
 }
 
+pub mod lif_cond_exp;
 pub mod lif_exp;
 
+pub use lif_cond_exp::{CondConstants, CondParams, CondState, ValidCondParams};
 pub use lif_exp::{LifParams, LifPropagators, LifSlices, LifState, ValidLifParams};
 
 // The registered neuron models: one line per model (its module is declared above).
 models! {
     /// `lif_exp`: leaky integrate-and-fire with exponential synaptic currents.
     LifExp(LifPropagators),
+    /// `lif_cond_exp`: leaky integrate-and-fire with exponential synaptic conductances.
+    LifCondExp(CondConstants),
 }
 
 #[cfg(test)]

@@ -102,6 +102,22 @@ impl Default for LifParams {
     }
 }
 
+crate::param_fields!(LifParams {
+    c_m_pf,
+    tau_m_ms,
+    tau_syn_ex_ms,
+    tau_syn_in_ms,
+    t_ref_ms,
+    e_l_mv,
+    v_th_mv,
+    v_reset_mv,
+    i_e_pa,
+    a_bap_mv,
+    tau_bap_ms,
+    theta_plus_mv,
+    tau_theta_ms,
+});
+
 impl LifParams {
     /// Validates every field and returns parameters the dynamics can use.
     pub fn checked(self) -> Result<ValidLifParams, ParamError> {
@@ -456,6 +472,7 @@ impl LifPropagators {
 }
 
 impl NeuronModel for LifPropagators {
+    const NAME: &'static str = "lif_exp";
     type Params = LifParams;
     type ValidParams = ValidLifParams;
     type State = LifState;
@@ -464,11 +481,15 @@ impl NeuronModel for LifPropagators {
         params.checked()
     }
 
+    fn rest_mv(params: &ValidLifParams) -> f64 {
+        params.get().e_l_mv
+    }
+
     fn for_dt(params: &ValidLifParams, dt_ms: f64) -> Result<Self, ParamError> {
         params.propagators(dt_ms)
     }
 
-    fn new_state(n: usize) -> LifState {
+    fn new_state(&self, n: usize) -> LifState {
         LifState::new(n)
     }
 
@@ -543,7 +564,7 @@ impl NeuronModel for LifPropagators {
         self.c_m_pf
     }
 
-    fn reset_to_rest(state: &mut LifState) {
+    fn reset_to_rest(&self, state: &mut LifState) {
         state.reset_to_rest();
     }
 

@@ -504,7 +504,7 @@ fn model_enum_dispatches_to_lif_exp() {
     assert_eq!(model.potential_mv(&state, 1), -60.0);
     assert_eq!(model.junction_potential_mv(&state, 1), 5.0);
     assert_eq!(model.capacitance_pf(), 250.0);
-    state.reset_to_rest();
+    model.reset_to_rest(&mut state);
     assert_eq!(model.potential_mv(&state, 1), -65.0);
     assert_eq!(model.dendritic_trace_mv(&state, 1), 0.0);
 }

@@ -1,7 +1,7 @@
 //! Building a [`Simulation`] from a spec: the chunks (state, synapses, inputs, rings) and
 //! the read-only run context.
 
-use engram_neuron::{Model, ModelParams};
+use engram_neuron::Model;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -115,7 +115,7 @@ fn models(spec: &NetworkSpec) -> Result<Vec<Model>, NetworkError> {
     spec.populations
         .iter()
         .map(|p| {
-            ModelParams::from(p.params)
+            p.params
                 .for_dt(spec.dt_ms)
                 .map_err(|e| NetworkError::Param {
                     owner: format!("populations.{}", p.name),
