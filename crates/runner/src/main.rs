@@ -256,7 +256,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     if args.json {
         engram::outln!(
             "{}",
-            serde_json::to_string_pretty(&summary).expect("serialisable")
+            serde_json::to_string_pretty(&summary.json).expect("serialisable")
         );
     } else if !args.quiet {
         engram::run::print_summary(&summary);
