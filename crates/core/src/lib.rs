@@ -6,7 +6,8 @@
 //! - [`rng`]: random streams keyed by the seed, a purpose and an id, never by a thread;
 //! - [`time`]: the time grid (`step_of`, delays in steps);
 //! - [`ValueDist`]: values that are constant or drawn per element;
-//! - [`FieldError`]: an invalid value named by its field path;
+//! - [`FieldError`]: a value that cannot be used, named by its field path, not allowed or
+//!   too large for the memory limit ([`ErrorKind`]);
 //! - [`number::short`]: numbers in messages;
 //! - [`memory`]: the memory a run may use, and estimates checked against it.
 //!
@@ -35,6 +36,6 @@ mod sink;
 pub mod time;
 
 pub use dist::ValueDist;
-pub use error::FieldError;
+pub use error::{ErrorKind, FieldError};
 pub use modulation::{Modulation, Target};
 pub use sink::{NullSink, SpikeSink, VecSink};
