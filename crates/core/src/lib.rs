@@ -9,6 +9,7 @@
 //! - [`FieldError`]: a value that cannot be used, named by its field path, not allowed or
 //!   too large for the memory limit ([`ErrorKind`]);
 //! - [`number::short`]: numbers in messages;
+//! - [`check`]: checks of single parameter values (positive, non-negative, finite);
 //! - [`memory`]: the memory a run may use, and estimates checked against it.
 //!
 //! This crate does no I/O, spawns no threads and depends on no other engram crate.
@@ -26,6 +27,7 @@
 //! assert!((-70.0..-55.0).contains(&v));
 //! ```
 
+pub mod check;
 mod dist;
 mod error;
 pub mod memory;

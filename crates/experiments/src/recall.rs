@@ -28,10 +28,10 @@ use std::path::PathBuf;
 use engram_network::{InputKind, InputSpec, Kwta, NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
 
-use engram_core::FieldError;
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_core::number::short;
 use engram_core::time;
+use engram_core::{FieldError, check};
 
 use crate::metrics::{self, LayerRecall, PopulationLatency, RecallSize, RecallSummary, SizeRule};
 use crate::stimuli::{self, ImageLoader, Pattern};
@@ -703,19 +703,12 @@ impl PhaseSteps {
 }
 
 fn positive(field: &str, v: f64) -> Result<(), Invalid> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err((field.into(), format!("{} must be a number > 0", short(v))))
-    }
+    check::positive(v).map_err(|_| (field.into(), format!("{} must be a number > 0", short(v))))
 }
 
 fn non_negative(field: &str, v: f64) -> Result<(), Invalid> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err((field.into(), format!("{} must be a number >= 0", short(v))))
-    }
+    check::non_negative(v)
+        .map_err(|_| (field.into(), format!("{} must be a number >= 0", short(v))))
 }
 
 impl Compile for RecallParams {
