@@ -106,6 +106,8 @@
 //! # Ok::<(), engram_cholinergic::AchError>(())
 //! ```
 
+use engram_core::check;
+
 mod effects;
 mod kinetics;
 
@@ -145,27 +147,15 @@ impl AchError {
 }
 
 fn positive(field: impl Into<String>, value: f64) -> Result<(), AchError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(AchError::new(field, value, "must be a finite number > 0"))
-    }
+    check::positive(value).map_err(|r| AchError::new(field, value, r.allowed()))
 }
 
 fn non_negative(field: impl Into<String>, value: f64) -> Result<(), AchError> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        Err(AchError::new(field, value, "must be a finite number >= 0"))
-    }
+    check::non_negative(value).map_err(|r| AchError::new(field, value, r.allowed()))
 }
 
 fn finite(field: impl Into<String>, value: f64) -> Result<(), AchError> {
-    if value.is_finite() {
-        Ok(())
-    } else {
-        Err(AchError::new(field, value, "must be finite"))
-    }
+    check::finite(value).map_err(|r| AchError::new(field, value, r.allowed()))
 }
 
 #[cfg(test)]

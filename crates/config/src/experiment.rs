@@ -11,6 +11,7 @@
 //! of that crate), then add one line to the `experiment_kinds!` list at the end of this
 //! file.
 
+use engram_core::FieldError;
 use engram_core::memory::MemoryLimit;
 use engram_experiments::recall::{self, StimulusParams};
 use engram_experiments::stimuli::ImageLoader;
@@ -77,7 +78,7 @@ macro_rules! experiment_kinds {
                 seed: u64,
                 images: &mut ImageLoader<'_>,
                 memory: Option<&MemoryLimit>,
-            ) -> Result<Prepared, Invalid> {
+            ) -> Result<Prepared, FieldError> {
                 Ok(match self {
                     $(ExperimentParams::$kind(p) => {
                         Prepared::$kind(p.prepare(stimuli, populations, seed, images, memory)?)
@@ -93,7 +94,7 @@ macro_rules! experiment_kinds {
                 prepared: Prepared,
                 spec: &mut NetworkSpec,
                 memory: Option<&MemoryLimit>,
-            ) -> Result<Plan, Invalid> {
+            ) -> Result<Plan, FieldError> {
                 #[allow(unreachable_patterns)]
                 match (self, prepared) {
                     $((ExperimentParams::$kind(p), Prepared::$kind(x)) => p.build(stimuli, x, spec, memory),)*

@@ -82,11 +82,15 @@ pub enum ImageError {
     },
 }
 
+/// An error of the field `stimuli.path`; a folder too large for the memory limit gives
+/// [`StimulusError::TooLarge`].
 impl From<ImageError> for StimulusError {
     fn from(e: ImageError) -> Self {
-        StimulusError::Invalid {
-            field: "stimuli.path".into(),
-            message: e.to_string(),
+        let field = "stimuli.path".into();
+        let message = e.to_string();
+        match e {
+            ImageError::TooLarge { .. } => StimulusError::TooLarge { field, message },
+            _ => StimulusError::Invalid { field, message },
         }
     }
 }

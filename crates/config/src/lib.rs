@@ -22,6 +22,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
+use engram_core::{ErrorKind, FieldError};
 use engram_experiments::Plan;
 use engram_experiments::stimuli::{ImageSet, StimulusError};
 use engram_network::{NetworkError, NetworkSpec};
@@ -38,7 +39,7 @@ mod value;
 
 use edit::{apply_set, line_of_offset, line_of_path};
 pub(crate) use edit::{clean_path, parse_value};
-use lower::{ach_of, protocol_pulse_path, to_spec};
+use lower::{ach_of, input_lists_fit, protocol_pulse_path, to_spec};
 pub use schema::*;
 
 pub use experiment::ExperimentParams;
@@ -56,6 +57,11 @@ pub struct ConfigError {
     pub path: String,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// [`ErrorKind::Memory`] when the model (or a part of it: stimuli, inputs, a report)
+    /// would need more memory than [`LoadOptions::memory`] allows; [`ErrorKind::Invalid`]
+    /// for everything else (a value not allowed, a syntax error, a file that cannot be
+    /// read).
+    pub kind: ErrorKind,
 }
 
 impl fmt::Display for ConfigError {
@@ -138,6 +144,7 @@ pub fn load_with(
         line: None,
         path: String::new(),
         message: format!("cannot read the config: {e}"),
+        kind: ErrorKind::Invalid,
     })?;
     from_text_with(path, &text, sets, options)
 }
@@ -174,6 +181,7 @@ pub fn from_text_with(
         line,
         path: path.to_string(),
         message,
+        kind: ErrorKind::Invalid,
     };
     let mut value: toml::Table = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of_offset(text, s.start));
@@ -225,10 +233,14 @@ pub fn from_text_with(
                 format!("{}{origin}", e.inner().message().trim()),
             )
         })?;
-    let invalid = |path: String, message: String| {
-        let (line, origin) = locate(&path);
-        err(line, &path, format!("{message}{origin}"))
+    let refused = |e: FieldError| {
+        let (line, origin) = locate(&e.path);
+        ConfigError {
+            kind: e.kind,
+            ..err(line, &e.path, format!("{}{origin}", e.message))
+        }
     };
+    let invalid = |path: String, message: String| refused(FieldError::new(path, message));
     config.experiment = experiment
         .map(experiment::parse)
         .transpose()
@@ -268,7 +280,7 @@ pub fn from_text_with(
                     &mut images,
                     memory,
                 )
-                .map_err(|(p, m)| invalid(p, m))?;
+                .map_err(refused)?;
             for (p, n) in config.populations.values_mut().zip(sizes.into_values()) {
                 p.n = n;
             }
@@ -276,12 +288,18 @@ pub fn from_text_with(
         }
         None => None,
     };
-    let (mut spec, mut steps, record) = to_spec(&config, memory).map_err(|(p, m)| invalid(p, m))?;
+    let (mut spec, mut steps, record) = to_spec(&config, memory).map_err(|e| {
+        if is_input_lists_refusal(&config, memory, &e) {
+            refused(FieldError::memory(e.0, e.1))
+        } else {
+            invalid(e.0, e.1)
+        }
+    })?;
     let experiment = match (&config.experiment, prepared) {
         (Some(e), Some(prepared)) => {
             let plan = e
                 .build(config.stimuli.as_ref(), prepared, &mut spec, memory)
-                .map_err(|(p, m)| invalid(p, m))?;
+                .map_err(refused)?;
             steps = plan.steps();
             Some(plan)
         }
@@ -291,8 +309,7 @@ pub fn from_text_with(
         NetworkError::Invalid { path, message } => invalid(path, message),
         other => invalid(String::new(), other.to_string()),
     })?;
-    let reports =
-        reports::reports_of(&config, &spec, steps, memory).map_err(|(p, m)| invalid(p, m))?;
+    let reports = reports::reports_of(&config, &spec, steps, memory).map_err(refused)?;
     let pulses = experiment
         .as_ref()
         .map_or_else(Vec::new, Plan::ach_releases);
@@ -330,8 +347,23 @@ pub fn from_text_with(
     model
         .memory_estimate(options.threads)
         .check(memory)
-        .map_err(|e| err(None, "", format!("the run {e}; make the model smaller")))?;
+        .map_err(|e| ConfigError {
+            kind: ErrorKind::Memory,
+            ..err(None, "", format!("the run {e}; make the model smaller"))
+        })?;
     Ok(model)
+}
+
+/// Whether `e`, an error of [`to_spec`], is the refusal of its memory check (the inputs'
+/// target lists, [`input_lists_fit`]): the error that check gives for `config`. A stopgap
+/// while `to_spec` reports bare `(path, message)` pairs; once it reports a [`FieldError`]
+/// with its kind (as the experiments and the reports do), this goes.
+fn is_input_lists_refusal(
+    config: &ConfigFile,
+    memory: Option<&MemoryLimit>,
+    e: &lower::Invalid,
+) -> bool {
+    input_lists_fit(config, memory).err().as_ref() == Some(e)
 }
 
 impl Model {

@@ -1,11 +1,11 @@
 //! `[[output.reports]]` checked into the engine's [`ReportSpec`]s, once the length of the
 //! run is known (an experiment's protocol decides it).
 
+use engram_core::FieldError;
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_core::number::short;
 use engram_network::{NetworkSpec, ReportSpec, StateVariable};
 
-use crate::lower::Invalid;
 use crate::schema::{ConfigFile, NeuronSelect, ReportConfig, ReportNeurons};
 
 /// The steps in `t_ms`, which must be a finite multiple of `dt_ms` (within rounding).
@@ -25,7 +25,7 @@ pub(crate) fn reports_of(
     spec: &NetworkSpec,
     steps: u64,
     memory: Option<&MemoryLimit>,
-) -> Result<Vec<ReportSpec>, Invalid> {
+) -> Result<Vec<ReportSpec>, FieldError> {
     let mut out = Vec::new();
     for (k, r) in c.output.reports.iter().enumerate() {
         out.extend(report_of(
@@ -45,7 +45,7 @@ fn report_of(
     spec: &NetworkSpec,
     steps: u64,
     memory: Option<&MemoryLimit>,
-) -> Result<Vec<ReportSpec>, Invalid> {
+) -> Result<Vec<ReportSpec>, FieldError> {
     let field = |f: &str| format!("{at}.{f}");
     let dt = spec.dt_ms;
     let end_ms = steps as f64 * dt;
@@ -70,7 +70,7 @@ fn report_of(
             .join(", ")
     };
     if r.variables.is_empty() {
-        return Err((
+        return Err(FieldError::new(
             field("variables"),
             format!("lists no variable; give one or more of {}", allowed()),
         ));
@@ -84,7 +84,7 @@ fn report_of(
             )
         })?;
         if variables.contains(&v) {
-            return Err((
+            return Err(FieldError::new(
                 field(&format!("variables.{j}")),
                 format!("`{name}` is listed twice"),
             ));
@@ -108,7 +108,7 @@ fn report_of(
         None => 1,
         Some(t) => match multiple("interval_ms", t)? {
             0 => {
-                return Err((
+                return Err(FieldError::new(
                     field("interval_ms"),
                     format!(
                         "{} ms must be a positive multiple of simulation.dt_ms = {} ms",
@@ -126,7 +126,7 @@ fn report_of(
         Some(t) => {
             let s = multiple("stop_ms", t)?;
             if s > steps {
-                return Err((
+                return Err(FieldError::new(
                     field("stop_ms"),
                     format!(
                         "{} ms is after the end of the run at {} ms",
@@ -139,7 +139,7 @@ fn report_of(
         }
     };
     if start_step >= stop_step {
-        return Err((
+        return Err(FieldError::new(
             field("start_ms"),
             format!(
                 "{} ms must be before the stop at {} ms",
@@ -155,7 +155,7 @@ fn report_of(
         None | Some(ReportNeurons::Select(NeuronSelect::All)) => u64::from(n),
         Some(ReportNeurons::Select(NeuronSelect::List(l))) => {
             if let Some(&i) = l.iter().find(|&&i| i >= n) {
-                return Err((
+                return Err(FieldError::new(
                     field("neurons"),
                     format!(
                         "neuron {i} is outside the population `{}` of {n}",
@@ -167,7 +167,7 @@ fn report_of(
         }
         Some(ReportNeurons::Select(NeuronSelect::Range(a, b))) => {
             if a >= b || *b > n {
-                return Err((
+                return Err(FieldError::new(
                     field("neurons"),
                     format!(
                         "range [{a}, {b}) must satisfy first < end <= {n} (the population size)"
@@ -178,7 +178,7 @@ fn report_of(
         }
         Some(ReportNeurons::Fraction(f)) => {
             if !(f.is_finite() && *f > 0.0 && *f <= 1.0) {
-                return Err((
+                return Err(FieldError::new(
                     field("neurons.fraction"),
                     format!("{} must be in (0, 1]", short(*f)),
                 ));
@@ -187,7 +187,7 @@ fn report_of(
         }
     };
     if count == 0 {
-        return Err((field("neurons"), "selects no neuron".into()));
+        return Err(FieldError::new(field("neurons"), "selects no neuron"));
     }
     let mut report = ReportSpec {
         population,
@@ -199,7 +199,7 @@ fn report_of(
     };
     let rows = report.samples_in(1, steps);
     if rows == 0 {
-        return Err((
+        return Err(FieldError::new(
             field("interval_ms"),
             format!(
                 "{} ms gives no sample in ({}, {}] ms",
@@ -215,7 +215,7 @@ fn report_of(
         rows as f64 * count as f64 * variables.len() as f64 * 8.0,
     );
     need.check(memory)
-        .map_err(|e| (at.to_string(), format!("this report {e}")))?;
+        .map_err(|e| FieldError::memory(at, format!("this report {e}")))?;
     report.neurons = match &r.neurons {
         None | Some(ReportNeurons::Select(NeuronSelect::All)) => (0..n).collect(),
         Some(ReportNeurons::Select(NeuronSelect::List(l))) => {

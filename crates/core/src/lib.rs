@@ -6,8 +6,10 @@
 //! - [`rng`]: random streams keyed by the seed, a purpose and an id, never by a thread;
 //! - [`time`]: the time grid (`step_of`, delays in steps);
 //! - [`ValueDist`]: values that are constant or drawn per element;
-//! - [`FieldError`]: an invalid value named by its field path;
+//! - [`FieldError`]: a value that cannot be used, named by its field path, not allowed or
+//!   too large for the memory limit ([`ErrorKind`]);
 //! - [`number::short`]: numbers in messages;
+//! - [`check`]: checks of single parameter values (positive, non-negative, finite);
 //! - [`memory`]: the memory a run may use, and estimates checked against it.
 //!
 //! This crate does no I/O, spawns no threads and depends on no other engram crate.
@@ -25,6 +27,7 @@
 //! assert!((-70.0..-55.0).contains(&v));
 //! ```
 
+pub mod check;
 mod dist;
 mod error;
 pub mod memory;
@@ -35,6 +38,6 @@ mod sink;
 pub mod time;
 
 pub use dist::ValueDist;
-pub use error::FieldError;
+pub use error::{ErrorKind, FieldError};
 pub use modulation::{Modulation, Target};
 pub use sink::{NullSink, SpikeSink, VecSink};

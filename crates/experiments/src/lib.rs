@@ -21,6 +21,7 @@
 //! feature the parameters implement `Deserialize` (the config schema) and the results
 //! `Serialize`.
 
+use engram_core::FieldError;
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_network::{NetworkSpec, Simulation, SpikeSink};
 use indexmap::IndexMap;
@@ -111,7 +112,9 @@ pub enum ExperimentError {
 /// The parameters of an experiment kind, compiled in two steps around the network spec:
 /// [`prepare`](Compile::prepare) before the spec exists (it may size the populations a
 /// config leaves unsized), [`build`](Compile::build) after (it adds the experiment's
-/// inputs and gives the [`Plan`]). Errors are `(dotted field path, message)`.
+/// inputs and gives the [`Plan`]). Errors name the config field by its dotted path, and
+/// say whether its value is not allowed or asks for more memory than `memory` allows
+/// ([`FieldError`]'s kind).
 pub trait Compile {
     /// What preparing hands on to building (for recall: the stimuli).
     type Prepared;
@@ -127,7 +130,7 @@ pub trait Compile {
         seed: u64,
         images: &mut stimuli::ImageLoader<'_>,
         memory: Option<&MemoryLimit>,
-    ) -> Result<Self::Prepared, (String, String)>;
+    ) -> Result<Self::Prepared, FieldError>;
 
     /// Adds the experiment's inputs to `spec` and lays out its plan; inputs whose estimated
     /// size exceeds `memory` are refused before they are built.
@@ -137,7 +140,7 @@ pub trait Compile {
         prepared: Self::Prepared,
         spec: &mut NetworkSpec,
         memory: Option<&MemoryLimit>,
-    ) -> Result<Plan, (String, String)>;
+    ) -> Result<Plan, FieldError>;
 }
 
 /// A compiled experiment: a plan of phases whose inputs are already in the network spec.

@@ -31,6 +31,7 @@ use indexmap::IndexMap;
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_core::number::short;
 use engram_core::time;
+use engram_core::{FieldError, check};
 
 use crate::metrics::{self, LayerRecall, PopulationLatency, RecallSize, RecallSummary, SizeRule};
 use crate::stimuli::{self, ImageLoader, Pattern};
@@ -445,18 +446,17 @@ pub fn prepare(
     seed: u64,
     images: &mut ImageLoader<'_>,
     memory: Option<&MemoryLimit>,
-) -> Result<StimulusSet, Invalid> {
+) -> Result<StimulusSet, FieldError> {
     if e.layers.len() < 2 {
-        return Err((
-            "experiment.layers".into(),
+        return Err(FieldError::new(
+            "experiment.layers",
             "give the feed-forward path, at least a sensory and a pointer layer, e.g. \
-             [\"sensory\", \"cortex\", \"mtl\"]"
-                .into(),
+             [\"sensory\", \"cortex\", \"mtl\"]",
         ));
     }
     for (k, name) in e.layers.iter().enumerate() {
         if !populations.contains_key(name) {
-            return Err((
+            return Err(FieldError::new(
                 format!("experiment.layers.{k}"),
                 format!(
                     "no population called `{name}`; populations are: {}",
@@ -465,7 +465,7 @@ pub fn prepare(
             ));
         }
         if e.layers[..k].contains(name) {
-            return Err((
+            return Err(FieldError::new(
                 format!("experiment.layers.{k}"),
                 format!("`{name}` appears twice"),
             ));
@@ -478,14 +478,14 @@ pub fn prepare(
     let kind = match (s.kind, &s.path) {
         (Some(StimulusKind::Images) | None, Some(_)) => StimulusKind::Images,
         (Some(StimulusKind::Images), None) => {
-            return Err((
-                "stimuli.path".into(),
-                "missing: `kind = \"images\"` needs the folder of images".into(),
+            return Err(FieldError::new(
+                "stimuli.path",
+                "missing: `kind = \"images\"` needs the folder of images",
             ));
         }
         (Some(k), Some(_)) => {
-            return Err((
-                "stimuli.path".into(),
+            return Err(FieldError::new(
+                "stimuli.path",
                 format!(
                     "an image folder is given but stimuli.kind is {k:?}; remove one of them \
                      (kind = \"images\" goes with path)"
@@ -495,12 +495,12 @@ pub fn prepare(
         (Some(k), None) => k,
         (None, None) => StimulusKind::Random,
     };
-    let stim_err = |e: stimuli::StimulusError| (e.field().to_string(), strip_field(&e));
+    let stim_err = stimuli::StimulusError::into_field_error;
     for layer in &e.layers {
         if populations[layer] == Some(0) {
-            return Err((
+            return Err(FieldError::new(
                 format!("populations.{layer}.n"),
-                "0: a layer of the experiment needs at least one neuron".into(),
+                "0: a layer of the experiment needs at least one neuron",
             ));
         }
     }
@@ -518,8 +518,8 @@ pub fn prepare(
             }
             if let Some(m) = e.memories {
                 if m != patterns.len() {
-                    return Err((
-                        "experiment.memories".into(),
+                    return Err(FieldError::new(
+                        "experiment.memories",
                         format!(
                             "{m}, but {} holds {} images (one memory per image); leave \
                              memories out",
@@ -549,9 +549,9 @@ pub fn prepare(
         StimulusKind::Random => {
             let m = e.memories.unwrap_or(10);
             let Some(n) = sensory_n else {
-                return Err((
+                return Err(FieldError::new(
                     format!("populations.{sensory}.n"),
-                    "missing: random patterns need the size of the sensory layer".into(),
+                    "missing: random patterns need the size of the sensory layer",
                 ));
             };
             stimuli_fit(m, f64::from(n), memory)?;
@@ -569,7 +569,7 @@ pub fn prepare(
     match sensory_n {
         None => populations[sensory] = Some(cells as u32),
         Some(n) if n as usize != cells => {
-            return Err((
+            return Err(FieldError::new(
                 format!("populations.{sensory}.n"),
                 format!(
                     "{n}, but the stimuli have {cells} cells{}; leave n out to take the \
@@ -583,15 +583,15 @@ pub fn prepare(
         Some(_) => {}
     }
     if e.pointer_size == 0 {
-        return Err((
-            "experiment.pointer_size".into(),
-            "must be at least 1".into(),
+        return Err(FieldError::new(
+            "experiment.pointer_size",
+            "must be at least 1",
         ));
     }
     let need = set.patterns.len() as u64 * u64::from(e.pointer_size);
     if need >= u64::from(u32::MAX) {
-        return Err((
-            "experiment.pointer_size".into(),
+        return Err(FieldError::new(
+            "experiment.pointer_size",
             format!(
                 "{} memories of {} pointer cells need {need} cells; a population holds at \
                  most 2^32 - 2",
@@ -603,7 +603,7 @@ pub fn prepare(
     match populations[pointer] {
         None => populations[pointer] = Some(need as u32),
         Some(n) if u64::from(n) < need => {
-            return Err((
+            return Err(FieldError::new(
                 format!("populations.{pointer}.n"),
                 format!(
                     "{n} pointer cells cannot hold {} memories of {} cells ({need} needed); \
@@ -618,22 +618,18 @@ pub fn prepare(
     Ok(set)
 }
 
-/// `"stimuli.path: folder x ..."` -> `"folder x ..."`: the field goes in the error's path.
-fn strip_field(e: &stimuli::StimulusError) -> String {
-    let text = e.to_string();
-    let prefix = format!("{}: ", e.field());
-    text.strip_prefix(&prefix)
-        .map_or(text.clone(), str::to_string)
-}
-
 /// Refuses `memories` patterns of `cells` cells each (8 bytes a cell) that would not fit
 /// under `memory`, before they are drawn.
-fn stimuli_fit(memories: usize, cells: f64, memory: Option<&MemoryLimit>) -> Result<(), Invalid> {
+fn stimuli_fit(
+    memories: usize,
+    cells: f64,
+    memory: Option<&MemoryLimit>,
+) -> Result<(), FieldError> {
     let mut need = MemoryEstimate::new();
     need.add("stimuli", memories as f64 * cells * 8.0);
     need.check(memory).map_err(|e| {
-        (
-            "stimuli".to_string(),
+        FieldError::memory(
+            "stimuli",
             format!("{memories} memories of {} cells {e}", short(cells)),
         )
     })
@@ -645,7 +641,7 @@ fn inputs_fit(
     e: &RecallParams,
     set: &StimulusSet,
     memory: Option<&MemoryLimit>,
-) -> Result<(), Invalid> {
+) -> Result<(), FieldError> {
     let cells: f64 = set.patterns.iter().map(|p| p.len() as f64).sum();
     let n_mem = set.patterns.len() as f64;
     let presentations = if e.naming { 2.0 } else { 1.0 };
@@ -656,12 +652,8 @@ fn inputs_fit(
         "teacher and cue inputs",
         n_mem * (2.0 * group + f64::from(e.cue.spikes) * 8.0),
     );
-    need.check(memory).map_err(|err| {
-        (
-            "experiment".to_string(),
-            format!("the protocol's inputs {err}"),
-        )
-    })
+    need.check(memory)
+        .map_err(|err| FieldError::memory("experiment", format!("the protocol's inputs {err}")))
 }
 
 /// The protocol's durations in steps, each checked: a phase lasts at least one step, no
@@ -711,19 +703,12 @@ impl PhaseSteps {
 }
 
 fn positive(field: &str, v: f64) -> Result<(), Invalid> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err((field.into(), format!("{} must be a number > 0", short(v))))
-    }
+    check::positive(v).map_err(|_| (field.into(), format!("{} must be a number > 0", short(v))))
 }
 
 fn non_negative(field: &str, v: f64) -> Result<(), Invalid> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err((field.into(), format!("{} must be a number >= 0", short(v))))
-    }
+    check::non_negative(v)
+        .map_err(|_| (field.into(), format!("{} must be a number >= 0", short(v))))
 }
 
 impl Compile for RecallParams {
@@ -736,7 +721,7 @@ impl Compile for RecallParams {
         seed: u64,
         images: &mut ImageLoader<'_>,
         memory: Option<&MemoryLimit>,
-    ) -> Result<StimulusSet, Invalid> {
+    ) -> Result<StimulusSet, FieldError> {
         prepare(self, stimuli, populations, seed, images, memory)
     }
 
@@ -746,7 +731,7 @@ impl Compile for RecallParams {
         set: StimulusSet,
         spec: &mut NetworkSpec,
         memory: Option<&MemoryLimit>,
-    ) -> Result<Plan, Invalid> {
+    ) -> Result<Plan, FieldError> {
         build(self, stimuli, set, spec, memory).map(Plan::Recall)
     }
 }
@@ -758,15 +743,15 @@ pub fn build(
     set: StimulusSet,
     spec: &mut NetworkSpec,
     memory: Option<&MemoryLimit>,
-) -> Result<Protocol, Invalid> {
+) -> Result<Protocol, FieldError> {
     positive("experiment.encode_ms", e.encode_ms)?;
     non_negative("experiment.pause_ms", e.pause_ms)?;
     non_negative("experiment.delay_ms", e.delay_ms)?;
     positive("experiment.recall_ms", e.recall_ms)?;
     non_negative("experiment.lead_ms", e.lead_ms)?;
     if e.lead_ms >= e.recall_ms {
-        return Err((
-            "experiment.lead_ms".into(),
+        return Err(FieldError::new(
+            "experiment.lead_ms",
             format!(
                 "{} must be shorter than recall_ms ({}): the cue comes inside the recall window",
                 e.lead_ms, e.recall_ms
@@ -774,8 +759,8 @@ pub fn build(
         ));
     }
     if !e.teacher_pa.is_finite() {
-        return Err((
-            "experiment.teacher_pa".into(),
+        return Err(FieldError::new(
+            "experiment.teacher_pa",
             format!("{} must be a finite number", e.teacher_pa),
         ));
     }
@@ -783,13 +768,16 @@ pub fn build(
         positive("experiment.naming_ms", e.naming_ms)?;
     }
     if e.cue.spikes == 0 {
-        return Err(("experiment.cue.spikes".into(), "must be at least 1".into()));
+        return Err(FieldError::new(
+            "experiment.cue.spikes",
+            "must be at least 1",
+        ));
     }
     positive("experiment.cue.rate_hz", e.cue.rate_hz)?;
     positive("experiment.cue.weight_pa", e.cue.weight_pa)?;
     if !(e.cue.fraction > 0.0 && e.cue.fraction <= 1.0) {
-        return Err((
-            "experiment.cue.fraction".into(),
+        return Err(FieldError::new(
+            "experiment.cue.fraction",
             format!(
                 "{}: the fraction of the pointer group that is cued must be in (0, 1]",
                 short(e.cue.fraction)
@@ -820,10 +808,13 @@ pub fn build(
     for (name, &k) in &e.kwta {
         let field = format!("experiment.kwta.{name}");
         if !e.layers.contains(name) {
-            return Err((field, format!("`{name}` is not one of experiment.layers")));
+            return Err(FieldError::new(
+                field,
+                format!("`{name}` is not one of experiment.layers"),
+            ));
         }
         if !(k.is_finite() && k >= 0.0 && (k < 1.0 || k.fract() == 0.0)) {
-            return Err((
+            return Err(FieldError::new(
                 field,
                 format!(
                     "{}: give a whole number of cells (>= 1), a fraction of the layer's cells \
@@ -855,8 +846,8 @@ pub fn build(
     let d = PhaseSteps::of(e, dt, n_mem)?;
     let cue_span_ms = f64::from(e.cue.spikes - 1) * 1000.0 / e.cue.rate_hz;
     if cue_span_ms >= e.recall_ms - e.lead_ms {
-        return Err((
-            "experiment.cue.spikes".into(),
+        return Err(FieldError::new(
+            "experiment.cue.spikes",
             format!(
                 "{} spikes at {} Hz last {} ms, longer than the recall window after the cue \
                  (recall_ms - lead_ms = {} ms)",
@@ -992,8 +983,8 @@ fn add_stimulus(
     pattern: &Pattern,
     s: StimulusInput,
     inputs: &mut Vec<InputSpec>,
-) -> Result<(), Invalid> {
-    let field = |e: stimuli::StimulusError| (e.field().to_string(), strip_field(&e));
+) -> Result<(), FieldError> {
+    let field = stimuli::StimulusError::into_field_error;
     match s.encoding {
         Encoding::Poisson => {
             let rates = stimuli::poisson_rates(pattern, s.max_rate, s.min_rate).map_err(field)?;

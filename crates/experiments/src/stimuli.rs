@@ -20,6 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
+use engram_core::FieldError;
 use engram_core::number::short;
 use engram_core::rng::{Purpose, stream};
 use engram_network::MAX_POISSON_RATE_HZ;
@@ -37,13 +38,29 @@ pub enum StimulusError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// The stimuli would not fit in the memory the run may use.
+    #[error("{field}: {message}")]
+    TooLarge {
+        /// Dotted name of the parameter (`stimuli.path`).
+        field: String,
+        /// The estimate and the limit.
+        message: String,
+    },
 }
 
 impl StimulusError {
     /// Dotted name of the field the error is about.
     pub fn field(&self) -> &str {
         match self {
-            StimulusError::Invalid { field, .. } => field,
+            StimulusError::Invalid { field, .. } | StimulusError::TooLarge { field, .. } => field,
+        }
+    }
+
+    /// The field error: not allowed, or too large for the memory limit.
+    pub fn into_field_error(self) -> FieldError {
+        match self {
+            StimulusError::Invalid { field, message } => FieldError::new(field, message),
+            StimulusError::TooLarge { field, message } => FieldError::memory(field, message),
         }
     }
 }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use engram::interrupt::Signal;
 use engram::run::{RunError, RunOptions};
 use engram_config::{ConfigError, LoadOptions};
+use engram_core::ErrorKind;
 use engram_io::Publish;
 use serde_json::json;
 
@@ -217,10 +218,9 @@ fn load_options(seed: Option<u64>, threads: usize, no_memory_check: bool) -> Loa
 
 /// A config error, with the way out of the memory check when that is what failed.
 fn config_failure(e: ConfigError) -> Failure {
-    let hint = if e.message.contains(" MiB allowed by ") {
-        " (or pass --no-memory-check to run it anyway)"
-    } else {
-        ""
+    let hint = match e.kind {
+        ErrorKind::Memory => " (or pass --no-memory-check to run it anyway)",
+        ErrorKind::Invalid => "",
     };
     Failure::Input(anyhow::anyhow!("{e}{hint}"))
 }
@@ -256,7 +256,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     if args.json {
         engram::outln!(
             "{}",
-            serde_json::to_string_pretty(&summary).expect("serialisable")
+            serde_json::to_string_pretty(&summary.json).expect("serialisable")
         );
     } else if !args.quiet {
         engram::run::print_summary(&summary);

@@ -1,5 +1,6 @@
 //! One run of a model: build the network, simulate it (or drive its experiment protocol),
-//! write the SONATA file, and return the summary that `engram run --json` prints.
+//! write the SONATA file, and return the summary that `engram run --json` prints with the
+//! experiment's typed results.
 //!
 //! Used by `engram run` and by every point of `engram sweep`.
 
@@ -8,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
-use engram_experiments::{Observer, run_steps};
+use engram_experiments::metrics::RecallSize;
+use engram_experiments::recall::RecallResults;
+use engram_experiments::{Observer, Outcome, run_steps};
 use engram_network::Simulation;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -50,6 +53,16 @@ impl RunOptions {
             attributes: Vec::new(),
         }
     }
+}
+
+/// What [`execute`] returns: the run summary and the experiment's typed results.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// The summary as `engram run --json` prints it; with an experiment, its results are
+    /// merged in (serialized from `outcome`).
+    pub json: Value,
+    /// The typed results of the model's experiment, if it has one.
+    pub outcome: Option<Outcome>,
 }
 
 /// What went wrong: bad input (exit code 2), a failure while running (exit code 1), or a
@@ -192,13 +205,14 @@ impl Observer for Progress {
     }
 }
 
-/// Builds, simulates and writes one model; returns the run summary (see `engram run --json`).
+/// Builds, simulates and writes one model; returns the run summary (see `engram run --json`)
+/// and the experiment's results.
 ///
 /// The output path is checked first ([`check_output`]). The output folder is created only
 /// once the network is built, so a model that fails to build leaves nothing behind; the
 /// file itself appears only when complete, and every error or interruption (a signal, see
 /// [`crate::interrupt`]) removes the temporary file.
-pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
+pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError> {
     let out = &opts.output;
     check_output(out, opts.publish)?;
     if opts.threads == 0 {
@@ -342,11 +356,14 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<Value, RunError> {
         };
         RunError::Runtime(anyhow!("cannot finish {}: {e}{hint}", out.display()))
     })?;
-    let mut summary = summary(model, &sim, &prov, &record, &path, opts);
-    if let (Some(Value::Object(extra)), Value::Object(all)) = (results_json, &mut summary) {
+    let mut json = summary(model, &sim, &prov, &record, &path, opts);
+    if let (Some(Value::Object(extra)), Value::Object(all)) = (results_json, &mut json) {
         all.extend(extra);
     }
-    Ok(summary)
+    Ok(RunSummary {
+        json,
+        outcome: experiment.map(|(_, _, outcome)| outcome),
+    })
 }
 
 /// The run summary as JSON.
@@ -399,8 +416,9 @@ fn summary(
     })
 }
 
-/// Prints a run summary as the table `engram run` shows.
-pub fn print_summary(summary: &Value) {
+/// Prints a run summary as the table `engram run` shows, then the experiment's results.
+pub fn print_summary(run: &RunSummary) {
+    let summary = &run.json;
     let f = |k: &str| summary[k].as_f64().unwrap_or(0.0);
     outln!(
         "{:<16} {:>10} {:>12} {:>10}",
@@ -442,114 +460,120 @@ pub fn print_summary(summary: &Value) {
         "output            {}",
         summary["output"].as_str().unwrap_or("")
     );
-    if summary["recall"].is_object() {
-        print_recall(summary);
+    match &run.outcome {
+        Some(Outcome::Recall(results)) => print_recall(results),
+        None => {}
     }
+}
+
+/// A metric where it is defined: `None` for a missing or non-finite value (which the JSON
+/// summary holds as `null`).
+fn defined(x: Option<f64>) -> Option<f64> {
+    x.filter(|x| x.is_finite())
+}
+
+/// A metric with three decimals, or `-` where it is not [`defined`].
+fn metric(x: impl Into<Option<f64>>) -> String {
+    defined(x.into()).map_or("-".to_string(), |x| format!("{x:.3}"))
 }
 
 /// Prints the recall metrics of a `[experiment] kind = "recall"` run. Metrics that hold by
 /// construction are marked "sanity check".
-fn print_recall(summary: &Value) {
-    let r = &summary["recall"];
-    let rules = &summary["recall_rules"];
-    let n = r["n_memories"].as_u64().unwrap_or(0);
-    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3}"));
-    let count = |v: &Value| v.as_u64().map_or("-".to_string(), |x| x.to_string());
+fn print_recall(results: &RecallResults) {
+    let r = &results.summary;
+    let sensory = &r.sensory;
+    let n = r.n_memories;
+    let (fidelity_min, fidelity_min_memory) = sensory.fidelity_min();
     outln!();
     outln!("recall of {n} memories");
     outln!(
         "  identification accuracy  {:>7}   (chance {:.3}; {} identified, {} weak, {} silent)",
-        f(&r["identification_accuracy"]),
+        metric(r.identification_accuracy),
         1.0 / n.max(1) as f64,
-        count(&r["identified"]),
-        count(&r["weak"]),
-        count(&r["silent"])
+        sensory.identified.iter().filter(|&&x| x).count(),
+        sensory.count(RecallSize::Weak),
+        sensory.count(RecallSize::Silent)
     );
     outln!(
         "    identified = fidelity row peaks at the cued memory AND >= {} of its encoded \
          sensory ensemble fires, above spontaneous activity (p < {})",
-        f(&r["min_recall_fraction"]),
-        rules["significance"].as_f64().unwrap_or(f64::NAN)
+        metric(r.min_recall_fraction),
+        results.significance
     );
     outln!(
         "  best fidelity match      {:>7}   (the fidelity part alone, without the size rule)",
-        f(&r["best_match_accuracy"])
+        metric(sensory.best_match_accuracy())
     );
     outln!(
         "  fidelity, sensory        {:>7}   Pearson, recalled vs encoded counts (min {}, memory {});  cosine {}",
-        f(&r["fidelity_mean"]),
-        f(&r["fidelity_min"]),
-        count(&r["fidelity_min_memory"]),
-        f(&r["fidelity_cosine_mean"])
+        metric(sensory.fidelity_mean()),
+        metric(fidelity_min),
+        fidelity_min_memory,
+        metric(r.fidelity_cosine_mean)
     );
     outln!(
         "  specificity              {:>7}",
-        f(&r["specificity_mean"])
+        metric(r.specificity_mean)
     );
     outln!(
         "  Jaccard, recalled-own    {:>7}   (between memories' ensembles {}; random sets {})",
-        f(&r["jaccard_mean"]),
-        f(&r["jaccard_between_memories"]),
-        f(&r["jaccard_chance"])
+        metric(r.jaccard_mean),
+        metric(r.jaccard_between_memories),
+        metric(r.jaccard_chance)
     );
-    if let Some(layers) = summary["layers"].as_array() {
-        for l in layers {
-            let sanity = if l["sanity_check"].is_string() {
-                "   [sanity check: by construction]"
-            } else {
-                ""
-            };
-            outln!(
-                "  layer {:<12}       fidelity {} (min {})  identification {}  \
-                 spontaneous {:.1} Hz{sanity}",
-                l["population"].as_str().unwrap_or("?"),
-                f(&l["fidelity_mean"]),
-                f(&l["fidelity_min"]),
-                f(&l["identification_accuracy"]),
-                l["spontaneous_hz"].as_f64().unwrap_or(f64::NAN)
-            );
-        }
-    }
-    if let Some(lat) = r["latency_ms"].as_array() {
-        let parts: Vec<String> = lat
-            .iter()
-            .map(|l| {
-                format!(
-                    "{} {} ({}/{})",
-                    l["population"].as_str().unwrap_or("?"),
-                    l["mean_ms"]
-                        .as_f64()
-                        .map_or("none".to_string(), |x| format!("{x:.1} ms")),
-                    count(&l["found"]),
-                    count(&l["recalls"])
-                )
-            })
-            .collect();
-        outln!("  latency from cue         {}", parts.join(" < "));
-        outln!(
-            "    onset = first {} ms bin after the cue above the layer's spontaneous rate \
-             (p < {} per window; baseline {} ms without stimulus or cue)",
-            rules["latency_bin_ms"].as_f64().unwrap_or(f64::NAN),
-            rules["significance"].as_f64().unwrap_or(f64::NAN),
-            rules["baseline_window_ms"].as_f64().unwrap_or(f64::NAN)
-        );
-        let below = match r["latency_ordered_below_pointer"].as_bool() {
-            Some(true) => "ordered",
-            Some(false) => "NOT ordered",
-            None => "n/a (one layer below the pointer layer)",
-        };
-        let mean = |k: usize| lat.get(k).and_then(|l| l["mean_ms"].as_f64());
-        let pointer_first = match (mean(0), mean(1)) {
-            (Some(a), Some(b)) if a < b => "yes",
-            _ => "no",
+    for l in &results.per_layer {
+        let sanity = if l.sanity_check.is_some() {
+            "   [sanity check: by construction]"
+        } else {
+            ""
         };
         outln!(
-            "  flow below the pointer   {below}   (pointer first: {pointer_first}, sanity check: \
-             the cue enters it)"
+            "  layer {:<12}       fidelity {} (min {})  identification {}  \
+             spontaneous {:.1} Hz{sanity}",
+            l.population,
+            metric(l.fidelity_mean),
+            metric(l.fidelity_min),
+            metric(l.identification_accuracy),
+            l.spontaneous_hz
         );
     }
+    let lat = &r.latency_ms;
+    let parts: Vec<String> = lat
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} ({}/{})",
+                l.population,
+                defined(l.mean_ms).map_or("none".to_string(), |x| format!("{x:.1} ms")),
+                l.found,
+                l.recalls
+            )
+        })
+        .collect();
+    outln!("  latency from cue         {}", parts.join(" < "));
+    outln!(
+        "    onset = first {} ms bin after the cue above the layer's spontaneous rate \
+         (p < {} per window; baseline {} ms without stimulus or cue)",
+        results.bin_ms,
+        results.significance,
+        results.baseline_ms
+    );
+    let below = match r.latency_ordered_below_pointer {
+        Some(true) => "ordered",
+        Some(false) => "NOT ordered",
+        None => "n/a (one layer below the pointer layer)",
+    };
+    let mean = |k: usize| lat.get(k).and_then(|l| defined(l.mean_ms));
+    let pointer_first = match (mean(0), mean(1)) {
+        (Some(a), Some(b)) if a < b => "yes",
+        _ => "no",
+    };
+    outln!(
+        "  flow below the pointer   {below}   (pointer first: {pointer_first}, sanity check: \
+         the cue enters it)"
+    );
     outln!(
         "  naming accuracy          {:>7}",
-        f(&summary["naming"]["accuracy"])
+        metric(r.naming_accuracy)
     );
 }

@@ -82,49 +82,48 @@ fn container_bytes(c: &hdf5::Container) -> (String, Vec<u8>) {
     (format!("{desc:?}"), bytes)
 }
 
+/// The golden line of a dataset or attribute: `path type shape hash`.
+fn line(path: &str, c: &hdf5::Container) -> String {
+    let (ty, bytes) = container_bytes(c);
+    format!("{path} {ty} {:?} {:016x}", c.shape(), fnv1a(bytes))
+}
+
+/// The lines of the member `name` of `loc` (at `path/name`): a group's whole tree, or one
+/// line for a dataset.
+fn member(loc: &hdf5::Group, path: &str, name: &str, out: &mut Vec<String>) {
+    let p = format!("{path}/{name}");
+    match loc.group(name) {
+        Ok(g) => walk(&g, &p, out),
+        Err(_) => out.push(line(&p, &loc.dataset(name).expect("a dataset"))),
+    }
+}
+
 /// One line per dataset and attribute under `loc`: `path type shape hash`, sorted.
 fn walk(loc: &hdf5::Group, path: &str, out: &mut Vec<String>) {
     let mut attrs = loc.attr_names().expect("attribute names");
     attrs.sort();
     for a in attrs {
-        let attr = loc.attr(&a).expect("an attribute");
-        let (ty, bytes) = container_bytes(&attr);
-        out.push(format!(
-            "{path}@{a} {ty} {:?} {:016x}",
-            attr.shape(),
-            fnv1a(bytes)
+        out.push(line(
+            &format!("{path}@{a}"),
+            &loc.attr(&a).expect("an attribute"),
         ));
     }
     let mut names = loc.member_names().expect("member names");
     names.sort();
     for name in names {
-        let p = format!("{path}/{name}");
-        if let Ok(g) = loc.group(&name) {
-            walk(&g, &p, out);
-        } else {
-            let d = loc.dataset(&name).expect("a dataset");
-            let (ty, bytes) = container_bytes(&d);
-            out.push(format!("{p} {ty} {:?} {:016x}", d.shape(), fnv1a(bytes)));
-        }
+        member(loc, path, &name, out);
     }
 }
 
-/// The golden lines of an output file: everything but the provenance group `/engram`.
+/// The golden lines of an output file: everything but the provenance group `/engram` (and
+/// the attributes of the root, which are not hashed).
 fn fingerprint(file: &Path) -> String {
     let f = hdf5::File::open(file).unwrap_or_else(|e| panic!("open {}: {e}", file.display()));
     let mut lines = Vec::new();
     let mut names = f.member_names().expect("member names");
     names.sort();
     for name in names.iter().filter(|n| *n != "engram") {
-        let p = format!("/{name}");
-        match f.group(name) {
-            Ok(g) => walk(&g, &p, &mut lines),
-            Err(_) => {
-                let d = f.dataset(name).expect("a dataset");
-                let (ty, bytes) = container_bytes(&d);
-                lines.push(format!("{p} {ty} {:?} {:016x}", d.shape(), fnv1a(bytes)));
-            }
-        }
+        member(&f, "", name, &mut lines);
     }
     let mut s = String::new();
     for l in lines {

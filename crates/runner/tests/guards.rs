@@ -98,8 +98,68 @@ fn networks_larger_than_memory_are_refused_before_they_are_built() {
             "populations.E.n=200000",
             "projections.E_to_E.connectivity.p=0.075",
         ],
-        &["synapses", "MiB", "make the model smaller"],
+        &[
+            "synapses",
+            "MiB",
+            "make the model smaller (or pass --no-memory-check to run it anyway)",
+        ],
     );
+}
+
+#[test]
+fn every_memory_refusal_offers_to_turn_the_check_off() {
+    // Each part checked against the memory limit before it is allocated is refused with
+    // exit code 2 and the way out (the stimuli and the whole network: above): the inputs'
+    // target lists, the protocol's inputs, a state report, an image folder (a header that
+    // claims 100 000 x 100 000 pixels).
+    let way_out = "(or pass --no-memory-check to run it anyway)";
+    let cuba = small_cuba();
+    refused(
+        &cuba,
+        &["populations.E.n=4000000000", "inputs.drive.neurons=\"all\""],
+        &["inputs: their target lists alone needs about", way_out],
+    );
+    refused(
+        &repo_file("tests/configs/small_recall.toml"),
+        &[
+            "experiment.pointer_size=500000000",
+            "projections.cortex_to_mtl.connectivity={rule=\"fixed_indegree\",k=1}",
+        ],
+        &["experiment: the protocol's inputs needs about", way_out],
+    );
+    refused(
+        &cuba,
+        &[
+            "output.reports=[{population=\"E\",variables=[\"v\"]}]",
+            "simulation.duration_ms=1e7",
+        ],
+        &["output.reports.0: this report needs about", way_out],
+    );
+    let images = tempfile::tempdir().unwrap();
+    std::fs::write(images.path().join("huge.pgm"), b"P5\n100000 100000\n255\n").unwrap();
+    refused(
+        &repo_file("configs/recall-images.toml"),
+        &[&format!("stimuli.path={}", images.path().display())],
+        &["stimuli.path: the images of", way_out],
+    );
+    // A value that is not allowed is not a memory refusal: no way out is offered.
+    let o = engram_limited(
+        &[
+            "check",
+            cuba.to_str().unwrap(),
+            "--set",
+            "simulation.dt_ms=-1",
+        ],
+        LIMIT_KB,
+        60,
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("simulation.dt_ms: -1 must be a number > 0"),
+        "{err}"
+    );
+    assert!(!err.contains("--no-memory-check"), "{err}");
 }
 
 #[test]

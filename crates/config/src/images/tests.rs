@@ -247,6 +247,11 @@ fn a_folder_too_large_for_the_memory_limit_is_refused_from_its_headers() {
         text.contains("digits") && text.contains("a test limit"),
         "{text}"
     );
+    // A memory refusal of the field `stimuli.path`, by its type.
+    let field = StimulusError::from(e).into_field_error();
+    assert_eq!(field.path, "stimuli.path");
+    assert_eq!(field.kind, engram_core::ErrorKind::Memory);
+    assert_eq!(field.message, text);
     let roomy = MemoryLimit {
         bytes: 1 << 30,
         source: "x".into(),

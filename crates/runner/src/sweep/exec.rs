@@ -173,10 +173,12 @@ fn try_point(
         started,
         ..RunOptions::new(layout.h5(p.index), sweep.spec.threads)
     };
-    let summary = execute(&model, &opts).map_err(|e| match e {
-        RunError::Input(e) | RunError::Runtime(e) => PointError::Failed(format!("{e:#}")),
-        RunError::Interrupted { signal, .. } => PointError::Interrupted(signal),
-    })?;
+    let summary = execute(&model, &opts)
+        .map_err(|e| match e {
+            RunError::Input(e) | RunError::Runtime(e) => PointError::Failed(format!("{e:#}")),
+            RunError::Interrupted { signal, .. } => PointError::Interrupted(signal),
+        })?
+        .json;
     let parameters: serde_json::Map<String, serde_json::Value> = p
         .params
         .iter()
