@@ -39,7 +39,7 @@ mod value;
 
 use edit::{apply_set, line_of_offset, line_of_path};
 pub(crate) use edit::{clean_path, parse_value};
-use lower::{ach_of, input_lists_fit, protocol_pulse_path, to_spec};
+use lower::{ach_of, protocol_pulse_path, to_spec};
 pub use schema::*;
 
 pub use experiment::ExperimentParams;
@@ -288,13 +288,7 @@ pub fn from_text_with(
         }
         None => None,
     };
-    let (mut spec, mut steps, record) = to_spec(&config, memory).map_err(|e| {
-        if is_input_lists_refusal(&config, memory, &e) {
-            refused(FieldError::memory(e.0, e.1))
-        } else {
-            invalid(e.0, e.1)
-        }
-    })?;
+    let (mut spec, mut steps, record) = to_spec(&config, memory).map_err(refused)?;
     let experiment = match (&config.experiment, prepared) {
         (Some(e), Some(prepared)) => {
             let plan = e
@@ -352,18 +346,6 @@ pub fn from_text_with(
             ..err(None, "", format!("the run {e}; make the model smaller"))
         })?;
     Ok(model)
-}
-
-/// Whether `e`, an error of [`to_spec`], is the refusal of its memory check (the inputs'
-/// target lists, [`input_lists_fit`]): the error that check gives for `config`. A stopgap
-/// while `to_spec` reports bare `(path, message)` pairs; once it reports a [`FieldError`]
-/// with its kind (as the experiments and the reports do), this goes.
-fn is_input_lists_refusal(
-    config: &ConfigFile,
-    memory: Option<&MemoryLimit>,
-    e: &lower::Invalid,
-) -> bool {
-    input_lists_fit(config, memory).err().as_ref() == Some(e)
 }
 
 impl Model {

@@ -2,6 +2,7 @@
 //! count, the recorded populations and the acetylcholine kinetics, with every check that
 //! the parts alone cannot make.
 
+use engram_core::FieldError;
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_core::number::short;
 use engram_network::{
@@ -165,7 +166,10 @@ fn junction_name(k: JunctionKindConfig) -> &'static str {
 
 /// Refuses inputs whose target lists (4 bytes per target) alone exceed `memory`, before
 /// they are allocated.
-pub(crate) fn input_lists_fit(c: &ConfigFile, memory: Option<&MemoryLimit>) -> Result<(), Invalid> {
+pub(crate) fn input_lists_fit(
+    c: &ConfigFile,
+    memory: Option<&MemoryLimit>,
+) -> Result<(), FieldError> {
     let mut need = MemoryEstimate::new();
     for i in c.inputs.values() {
         let n = c
@@ -180,18 +184,22 @@ pub(crate) fn input_lists_fit(c: &ConfigFile, memory: Option<&MemoryLimit>) -> R
         };
         need.add("input target lists", targets * 4.0);
     }
-    need.check(memory).map_err(|e| {
-        (
-            "inputs".to_string(),
-            format!("their target lists alone {e}"),
-        )
-    })
+    need.check(memory)
+        .map_err(|e| FieldError::memory("inputs", format!("their target lists alone {e}")))
 }
 
+/// The network spec, step count and recorded populations of `c`. The inputs' target lists
+/// are checked against the memory limit first (a refusal is a [`FieldError`] of kind
+/// memory), before they are built.
 pub(crate) fn to_spec(
     c: &ConfigFile,
     memory: Option<&MemoryLimit>,
-) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
+) -> Result<(NetworkSpec, u64, Vec<usize>), FieldError> {
+    input_lists_fit(c, memory)?;
+    lower_spec(c).map_err(FieldError::from)
+}
+
+fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
     let s = &c.simulation;
     if !(s.dt_ms.is_finite() && s.dt_ms > 0.0) {
         return Err((
@@ -351,7 +359,6 @@ pub(crate) fn to_spec(
             });
         }
     }
-    input_lists_fit(c, memory)?;
     let mut inputs = Vec::new();
     for (name, i) in &c.inputs {
         let at = |f: &str| format!("inputs.{name}.{f}");

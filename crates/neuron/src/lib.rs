@@ -71,31 +71,15 @@ impl ParamError {
 }
 
 pub(crate) fn positive(field: &'static str, value: f64) -> Result<(), ParamError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(ParamError::new(field, value, "must be a finite number > 0"))
-    }
+    engram_core::check::positive(value).map_err(|r| ParamError::new(field, value, r.allowed()))
 }
 
 pub(crate) fn non_negative(field: &'static str, value: f64) -> Result<(), ParamError> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        Err(ParamError::new(
-            field,
-            value,
-            "must be a finite number >= 0",
-        ))
-    }
+    engram_core::check::non_negative(value).map_err(|r| ParamError::new(field, value, r.allowed()))
 }
 
 pub(crate) fn finite(field: &'static str, value: f64) -> Result<(), ParamError> {
-    if value.is_finite() {
-        Ok(())
-    } else {
-        Err(ParamError::new(field, value, "must be finite"))
-    }
+    engram_core::check::finite(value).map_err(|r| ParamError::new(field, value, r.allowed()))
 }
 
 /// The inputs of one step for a range of neurons.
