@@ -194,6 +194,15 @@ fn golden_cuba() {
 }
 
 #[test]
+fn golden_coba() {
+    check(
+        "coba",
+        "configs/coba.toml",
+        &["--set", "simulation.duration_ms=200"],
+    );
+}
+
+#[test]
 fn golden_recall() {
     check("recall", "configs/recall.toml", &[]);
 }
