@@ -472,9 +472,11 @@ macro_rules! models {
 
 pub mod lif_cond_exp;
 pub mod lif_exp;
+pub mod traces;
 
 pub use lif_cond_exp::{CondConstants, CondParams, CondState, ValidCondParams};
 pub use lif_exp::{LifParams, LifPropagators, LifSlices, LifState, ValidLifParams};
+pub use traces::SpikeTraces;
 
 // The registered neuron models: one line per model (its module is declared above).
 models! {

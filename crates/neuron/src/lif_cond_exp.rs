@@ -63,6 +63,7 @@
 //! The defaults are NEST's `iaf_cond_exp` defaults (`g_L` = 16.6667 nS gives
 //! `tau_m` = 15 ms); the bAP and the adaptive threshold are off by default.
 
+use crate::traces::{SpikeTraces, reset_below_threshold};
 use crate::{Modulation, NeuronModel, ParamError, StepInput, finite, non_negative, positive};
 
 /// User-facing parameters of a `lif_cond_exp` neuron, with units in the field names.
@@ -147,24 +148,24 @@ impl CondParams {
         positive("g_l_ns", self.g_l_ns)?;
         positive("tau_syn_ex_ms", self.tau_syn_ex_ms)?;
         positive("tau_syn_in_ms", self.tau_syn_in_ms)?;
-        positive("tau_bap_ms", self.tau_bap_ms)?;
-        positive("tau_theta_ms", self.tau_theta_ms)?;
-        finite("e_l_mv", self.e_l_mv)?;
-        finite("e_ex_mv", self.e_ex_mv)?;
-        finite("e_in_mv", self.e_in_mv)?;
-        finite("v_th_mv", self.v_th_mv)?;
-        finite("v_reset_mv", self.v_reset_mv)?;
-        finite("i_e_pa", self.i_e_pa)?;
-        non_negative("t_ref_ms", self.t_ref_ms)?;
-        non_negative("a_bap_mv", self.a_bap_mv)?;
-        non_negative("theta_plus_mv", self.theta_plus_mv)?;
-        if self.v_reset_mv >= self.v_th_mv {
-            return Err(ParamError::new(
-                "v_reset_mv",
-                self.v_reset_mv,
-                format!("must be below the threshold v_th_mv = {}", self.v_th_mv),
-            ));
+        for (field, v) in [
+            ("e_l_mv", self.e_l_mv),
+            ("e_ex_mv", self.e_ex_mv),
+            ("e_in_mv", self.e_in_mv),
+            ("v_th_mv", self.v_th_mv),
+            ("v_reset_mv", self.v_reset_mv),
+            ("i_e_pa", self.i_e_pa),
+        ] {
+            finite(field, v)?;
         }
+        non_negative("t_ref_ms", self.t_ref_ms)?;
+        SpikeTraces::check(
+            self.a_bap_mv,
+            self.tau_bap_ms,
+            self.theta_plus_mv,
+            self.tau_theta_ms,
+        )?;
+        reset_below_threshold(self.v_reset_mv, self.v_th_mv)?;
         Ok(ValidCondParams(self))
     }
 }
@@ -206,12 +207,9 @@ impl ValidCondParams {
             p_in: (-h / p.tau_syn_in_ms).exp(),
             mean_ex: mean(p.tau_syn_ex_ms),
             mean_in: mean(p.tau_syn_in_ms),
-            p_bap: (-h / p.tau_bap_ms).exp(),
-            p_theta: (-h / p.tau_theta_ms).exp(),
-            theta_plus: p.theta_plus_mv,
+            traces: SpikeTraces::new(p.a_bap_mv, p.tau_bap_ms, p.theta_plus_mv, p.tau_theta_ms, h),
             v_th: p.v_th_mv,
             v_reset: p.v_reset_mv,
-            a_bap: p.a_bap_mv,
             ref_steps: ref_steps as u32,
             c_m_pf: p.c_m_pf,
         })
@@ -243,18 +241,12 @@ pub struct CondConstants {
     pub mean_ex: f64,
     /// Step average of an inhibitory conductance of 1 nS at the step's start (nS).
     pub mean_in: f64,
-    /// `e^{-dt/tau_bap}`.
-    pub p_bap: f64,
-    /// `e^{-dt/tau_theta}`.
-    pub p_theta: f64,
-    /// Rise of the adaptive threshold per spike (mV).
-    pub theta_plus: f64,
+    /// The bAP trace and the adaptive threshold.
+    pub traces: SpikeTraces,
     /// Threshold (mV, absolute).
     pub v_th: f64,
     /// Reset potential (mV, absolute).
     pub v_reset: f64,
-    /// bAP jump per spike before modulation (mV).
-    pub a_bap: f64,
     /// Refractory period in steps.
     pub ref_steps: u32,
     /// Membrane capacitance (pF).
@@ -313,18 +305,8 @@ impl CondConstants {
         let n = s.v.len();
         let base_th = self.v_th + m.threshold_shift_mv();
         let gain = m.adaptation_gain();
-        let jump = self.a_bap * m.bap_gain();
-        let adapt = self.theta_plus > 0.0;
-        if self.a_bap > 0.0 {
-            for b in s.bap[..n].iter_mut() {
-                *b *= self.p_bap;
-            }
-        }
-        if adapt {
-            for a in s.theta_adapt[..n].iter_mut() {
-                *a *= self.p_theta;
-            }
-        }
+        let jump = self.traces.jump(m);
+        self.traces.decay(&mut s.bap[..n], &mut s.theta_adapt[..n]);
         let (v, g_ex, g_in, refr) = (
             &mut s.v[..n],
             &mut s.g_ex[..n],
@@ -352,12 +334,8 @@ impl CondConstants {
                 s.overshoot[i] = v[i] - threshold;
                 v[i] = self.v_reset;
                 refr[i] = self.ref_steps;
-                if self.a_bap > 0.0 {
-                    s.bap[i] += jump;
-                }
-                if adapt {
-                    s.theta_adapt[i] += self.theta_plus;
-                }
+                self.traces
+                    .on_spike(&mut s.bap[i], &mut s.theta_adapt[i], jump);
                 spikes.push(offset + i as u32);
             }
         }
@@ -406,8 +384,8 @@ impl NeuronModel for CondConstants {
     /// refractory count).
     #[inline]
     fn veto(&self, state: &mut CondState, i: usize, m: &Modulation) {
-        state.bap[i] -= self.a_bap * m.bap_gain();
-        state.theta_adapt[i] -= self.theta_plus;
+        self.traces
+            .veto(&mut state.bap[i], &mut state.theta_adapt[i], m);
         state.refractory[i] = 0;
     }
 

@@ -46,6 +46,7 @@
 
 use std::ops::Range;
 
+use crate::traces::{SpikeTraces, reset_below_threshold};
 use crate::{Modulation, NeuronModel, ParamError, StepInput, finite, non_negative, positive};
 
 /// User-facing parameters of a `lif_exp` neuron, with units in the field names.
@@ -125,22 +126,18 @@ impl LifParams {
         positive("tau_m_ms", self.tau_m_ms)?;
         positive("tau_syn_ex_ms", self.tau_syn_ex_ms)?;
         positive("tau_syn_in_ms", self.tau_syn_in_ms)?;
-        positive("tau_bap_ms", self.tau_bap_ms)?;
-        positive("tau_theta_ms", self.tau_theta_ms)?;
         finite("e_l_mv", self.e_l_mv)?;
         finite("v_th_mv", self.v_th_mv)?;
         finite("v_reset_mv", self.v_reset_mv)?;
         finite("i_e_pa", self.i_e_pa)?;
         non_negative("t_ref_ms", self.t_ref_ms)?;
-        non_negative("a_bap_mv", self.a_bap_mv)?;
-        non_negative("theta_plus_mv", self.theta_plus_mv)?;
-        if self.v_reset_mv >= self.v_th_mv {
-            return Err(ParamError::new(
-                "v_reset_mv",
-                self.v_reset_mv,
-                format!("must be below the threshold v_th_mv = {}", self.v_th_mv),
-            ));
-        }
+        SpikeTraces::check(
+            self.a_bap_mv,
+            self.tau_bap_ms,
+            self.theta_plus_mv,
+            self.tau_theta_ms,
+        )?;
+        reset_below_threshold(self.v_reset_mv, self.v_th_mv)?;
         Ok(ValidLifParams(self))
     }
 }
@@ -178,13 +175,10 @@ impl ValidLifParams {
             p11_in: (-h / p.tau_syn_in_ms).exp(),
             p21_ex: propagator_31(p.tau_syn_ex_ms, p.tau_m_ms, p.c_m_pf, h),
             p21_in: propagator_31(p.tau_syn_in_ms, p.tau_m_ms, p.c_m_pf, h),
-            p_bap: (-h / p.tau_bap_ms).exp(),
-            p_theta: (-h / p.tau_theta_ms).exp(),
-            theta_plus: p.theta_plus_mv,
+            traces: SpikeTraces::new(p.a_bap_mv, p.tau_bap_ms, p.theta_plus_mv, p.tau_theta_ms, h),
             theta: p.v_th_mv - p.e_l_mv,
             v_reset: p.v_reset_mv - p.e_l_mv,
             i_e: p.i_e_pa,
-            a_bap: p.a_bap_mv,
             ref_steps: ref_steps as u32,
             c_m_pf: p.c_m_pf,
             e_l_mv: p.e_l_mv,
@@ -226,20 +220,14 @@ pub struct LifPropagators {
     pub p21_ex: f64,
     /// Response of V to 1 pA of inhibitory synaptic current at the start of the step.
     pub p21_in: f64,
-    /// `e^{-dt/tau_bap}`: decay of the dendritic trace over one step.
-    pub p_bap: f64,
-    /// `e^{-dt/tau_theta}`: decay of the adaptive threshold over one step.
-    pub p_theta: f64,
-    /// Rise of the adaptive threshold per spike (mV); 0 when adaptation is off.
-    pub theta_plus: f64,
+    /// The bAP trace and the adaptive threshold.
+    pub traces: SpikeTraces,
     /// Threshold relative to rest (mV).
     pub theta: f64,
     /// Reset potential relative to rest (mV).
     pub v_reset: f64,
     /// Bias current (pA).
     pub i_e: f64,
-    /// bAP jump per spike before modulation (mV).
-    pub a_bap: f64,
     /// Refractory period in steps (`t_ref / dt`, rounded).
     pub ref_steps: u32,
     /// Membrane capacitance (pF), needed by the stability check of gap coupling.
@@ -360,18 +348,8 @@ impl LifPropagators {
     ) {
         let n = s.v_rel.len();
         let theta = self.theta + m.threshold_shift_mv();
-        let jump = self.a_bap * m.bap_gain();
-        if self.a_bap > 0.0 {
-            for b in s.bap[..n].iter_mut() {
-                *b *= self.p_bap;
-            }
-        }
-        let adapt = self.theta_plus > 0.0;
-        if adapt {
-            for a in s.theta_adapt[..n].iter_mut() {
-                *a *= self.p_theta;
-            }
-        }
+        let jump = self.traces.jump(m);
+        self.traces.decay(&mut s.bap[..n], &mut s.theta_adapt[..n]);
         // Blocks of BLOCK neurons: the linear update of a block is written without branches
         // so that it vectorises, and reports whether any neuron crossed threshold; only such
         // blocks are scanned for spikes. A block stays in L1 between the two passes. The
@@ -403,13 +381,7 @@ impl LifPropagators {
                         over[i] = v[i] - threshold;
                         v[i] = self.v_reset;
                         refr[i] = self.ref_steps;
-                        // Without a bAP the trace stays zero: leave its memory untouched.
-                        if self.a_bap > 0.0 {
-                            bap[i] += jump;
-                        }
-                        if adapt {
-                            th[i] += self.theta_plus;
-                        }
+                        self.traces.on_spike(&mut bap[i], &mut th[i], jump);
                         spikes.push(offset + (start + i) as u32);
                     }
                 }
@@ -514,8 +486,8 @@ impl NeuronModel for LifPropagators {
     /// rise and the refractory count. The membrane stays at the reset potential.
     #[inline]
     fn veto(&self, state: &mut LifState, i: usize, m: &Modulation) {
-        state.bap[i] -= self.a_bap * m.bap_gain();
-        state.theta_adapt[i] -= self.theta_plus;
+        self.traces
+            .veto(&mut state.bap[i], &mut state.theta_adapt[i], m);
         state.refractory[i] = 0;
     }
 

@@ -243,14 +243,14 @@ fn adaptive_threshold_jumps_and_decays_exponentially() {
     state.v_rel[0] = (theta + 0.5 * a) / prop.p22;
     step(&mut state, &mut spikes);
     assert_eq!(spikes.len(), 1, "V_th < V < V_th + a must not fire");
-    let a = a * prop.p_theta;
+    let a = a * prop.traces.p_theta;
     assert_relative_eq!(state.theta_adapt[0], a, max_relative = 1e-12);
-    state.v_rel[0] = (theta + a * prop.p_theta + 0.01) / prop.p22;
+    state.v_rel[0] = (theta + a * prop.traces.p_theta + 0.01) / prop.p22;
     step(&mut state, &mut spikes);
     assert_eq!(spikes.len(), 2, "V > V_th + a fires");
     assert_relative_eq!(
         state.theta_adapt[0],
-        a * prop.p_theta + 3.0,
+        a * prop.traces.p_theta + 3.0,
         max_relative = 1e-12
     );
 }
@@ -270,7 +270,7 @@ fn adaptation_gain_scales_the_felt_threshold_rise_not_the_rise_itself() {
     let theta = p.v_th_mv - p.e_l_mv;
     for (gain, fires) in [(1.0, false), (0.5, false), (0.25, true), (0.0, true)] {
         let mut state = LifState::new(1);
-        state.theta_adapt[0] = 4.0 / prop.p_theta;
+        state.theta_adapt[0] = 4.0 / prop.traces.p_theta;
         state.v_rel[0] = (theta + 1.5) / prop.p22;
         let m = Modulation::NEUTRAL.with(Target::AdaptationGain, gain);
         let mut spikes = Vec::new();
@@ -467,10 +467,10 @@ fn a_vetoed_crossing_leaves_only_the_reset() {
     step_alone(&prop, &mut state, m, &mut spikes);
     assert_eq!(spikes, vec![0], "the crossing happened");
     NeuronModel::veto(&prop, &mut state, 0, &m);
-    assert_relative_eq!(state.bap[0], 5.0 * prop.p_bap, max_relative = 1e-12);
+    assert_relative_eq!(state.bap[0], 5.0 * prop.traces.p_bap, max_relative = 1e-12);
     assert_relative_eq!(
         state.theta_adapt[0],
-        1.0 * prop.p_theta,
+        1.0 * prop.traces.p_theta,
         max_relative = 1e-12
     );
     assert_eq!(state.refractory[0], 0);
