@@ -543,9 +543,43 @@ fn print_recall(summary: &Value) {
             (Some(a), Some(b)) if a < b => "yes",
             _ => "no",
         };
+        let why = if summary["content_cue"].is_object() {
+            "a result: the content cue enters the sensory layer"
+        } else {
+            "sanity check: the cue enters it"
+        };
+        outln!("  flow below the pointer   {below}   (pointer first: {pointer_first}, {why})");
+    }
+    let c = &summary["content_cue"];
+    if c.is_object() {
         outln!(
-            "  flow below the pointer   {below}   (pointer first: {pointer_first}, sanity check: \
-             the cue enters it)"
+            "  content cue              {} of each pattern's active cells for {} ms; {} of the \
+             cued cells fired",
+            f(&c["content_fraction"]),
+            c["content_ms"].as_f64().unwrap_or(f64::NAN),
+            f(&c["cued_fired_mean"])
+        );
+        outln!(
+            "  completion, sensory      {:>7}   (min {}, memory {}) of the uncued pattern cells \
+             fire; false completion {} (max {}) of the other cells",
+            f(&c["completion_mean"]),
+            f(&c["completion_min"]),
+            count(&c["completion_min_memory"]),
+            f(&c["false_completion_mean"]),
+            f(&c["false_completion_max"])
+        );
+        outln!(
+            "    fires = at least {} spikes in the recall window (above spontaneous activity, \
+             p < {})",
+            count(&c["min_spikes"]),
+            rules["significance"].as_f64().unwrap_or(f64::NAN)
+        );
+        outln!(
+            "    with one spike or more: completion {}, false completion {} (spontaneous \
+             activity alone: {})",
+            f(&c["any_spike_completion_mean"]),
+            f(&c["any_spike_false_completion_mean"]),
+            f(&c["spontaneous_p"])
         );
     }
     outln!(
