@@ -471,6 +471,12 @@ fn print_recall(summary: &Value) {
         f(&r["min_recall_fraction"]),
         rules["significance"].as_f64().unwrap_or(f64::NAN)
     );
+    if summary["content_cue"].is_object() {
+        outln!(
+            "    content cue: the sensory recall includes the cued cells, which the stimulus \
+             drives; see completion below"
+        );
+    }
     outln!(
         "  best fidelity match      {:>7}   (the fidelity part alone, without the size rule)",
         f(&r["best_match_accuracy"])
