@@ -2,6 +2,8 @@
 """A markdown table of a recall sweep: one row per parameter point, each metric as the mean
 ± sd [min, max] over the point's repeats (seeds), with the spontaneous rate each layer
 reached (measured in the run, in its delay phase) and the latency from the cue per layer.
+For a sweep of content cues (points with `content_cue` in their summary) it adds the pointer
+layer's identification and the sensory completion metrics.
 
 Usage:
     python3 scripts/sweep_table.py results/sweep-background [--out results/x.md]
@@ -54,7 +56,13 @@ def main():
             "spontaneous Hz " + " / ".join(layers),
             "latency from cue (ms) " + " / ".join(reversed(layers)),
             "cortex-before-sensory |"]
-    lines = [" | ".join(head), "|" + "---|" * (len(fields) + 8)]
+    content = "content_cue" in groups[order[0]][0]
+    if content:
+        head[-1] = "cortex-before-sensory"
+        head += ["pointer identification", "completion", "false completion",
+                 "completion (>= 1 spike)", "false completion (>= 1 spike)",
+                 "spontaneous p", "cued cells firing |"]
+    lines = [" | ".join(head), "|" + "---|" * (len(fields) + 8 + 7 * content)]
     for key in order:
         runs = groups[key]
         r = [s["recall"] for s in runs]
@@ -78,6 +86,17 @@ def main():
             " / ".join(lat),
             f"{ordered}/{len(runs)}",
         ]
+        if content:
+            c = [s["content_cue"] for s in runs]
+            cells += [
+                stat([s["layers"][-1]["identification_accuracy"] for s in runs]),
+                stat([x["completion_mean"] for x in c]),
+                stat([x["false_completion_mean"] for x in c], 3),
+                stat([x["any_spike_completion_mean"] for x in c]),
+                stat([x["any_spike_false_completion_mean"] for x in c]),
+                mean([x["spontaneous_p"] for x in c], 2),
+                stat([x["cued_fired_mean"] for x in c]),
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     text = "\n".join(lines)
     if args.title:

@@ -490,6 +490,112 @@ mod tests {
         }
     }
 
+    /// The small recall experiment with `sets` (`--set` edits).
+    fn small_recall_with(sets: &[&str]) -> Result<crate::Model, crate::ConfigError> {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/configs/small_recall.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        crate::from_text(Path::new("small_recall.toml"), &text, &sets, None)
+    }
+
+    fn plan(model: &crate::Model) -> &engram_experiments::recall::Protocol {
+        match model.experiment.as_ref().unwrap() {
+            engram_experiments::Plan::Recall(p) => p,
+        }
+    }
+
+    #[test]
+    fn pointer_cues_are_the_default_and_add_no_inputs() {
+        let default = small_recall_with(&[]).unwrap();
+        let pointer = small_recall_with(&["experiment.cue.kind=\"pointer\""]).unwrap();
+        assert_eq!(default.spec.inputs, pointer.spec.inputs);
+        assert_eq!(default.steps, pointer.steps);
+        assert!(plan(&default).content_cue.is_none());
+        let names: Vec<&str> = default
+            .spec
+            .inputs
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with("content")), "{names:?}");
+        // One cue of spikes per memory, into its pointer group.
+        for m in 0..4 {
+            let cue = default
+                .spec
+                .inputs
+                .iter()
+                .find(|i| i.name == format!("cue {m}"));
+            let cue = cue.unwrap_or_else(|| panic!("no cue {m} in {names:?}"));
+            assert_eq!(cue.neurons, (m * 5..m * 5 + 5).collect::<Vec<u32>>());
+        }
+    }
+
+    #[test]
+    fn content_cues_present_part_of_each_pattern_instead_of_pointer_spikes() {
+        let model = small_recall_with(&[
+            "experiment.cue.kind=\"content\"",
+            "experiment.cue.content_fraction=0.4",
+            "experiment.cue.content_ms=10.0",
+        ])
+        .unwrap();
+        let p = plan(&model);
+        let c = p.content_cue.as_ref().expect("content cues");
+        let names: Vec<&str> = model.spec.inputs.iter().map(|i| i.name.as_str()).collect();
+        assert!(names.iter().all(|n| !n.starts_with("cue ")), "{names:?}");
+        for m in 0..4 {
+            let pattern = p.stimuli.patterns[m].active();
+            assert_eq!(c.cells[m].len(), 4, "0.4 of 10 active cells");
+            let input = model
+                .spec
+                .inputs
+                .iter()
+                .find(|i| i.name == format!("content cue {m} rate 0"))
+                .unwrap_or_else(|| panic!("no content cue {m} in {names:?}"));
+            let cells: Vec<usize> = input.neurons.iter().map(|&n| n as usize).collect();
+            assert_eq!(cells, c.cells[m]);
+            assert!(cells.iter().all(|i| pattern.contains(i)));
+            match input.kind {
+                InputKind::Poisson {
+                    start_ms, stop_ms, ..
+                } => {
+                    assert!((start_ms - p.cue_ms[m]).abs() < 1e-9, "{start_ms}");
+                    assert!((stop_ms - start_ms - 10.0).abs() < 1e-9, "{stop_ms}");
+                }
+                ref other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn content_cue_fields_are_checked_with_their_path() {
+        for (sets, path, words) in [
+            (
+                &["experiment.cue.content_fraction=1.5"][..],
+                "experiment.cue.content_fraction",
+                "must be in (0, 1]",
+            ),
+            (
+                &["experiment.cue.content_ms=0.0"][..],
+                "experiment.cue.content_ms",
+                "must be a number > 0",
+            ),
+            (
+                &["experiment.cue.content_ms=59.0"][..],
+                "experiment.cue.content_ms",
+                "recall_ms - lead_ms = 58 ms",
+            ),
+        ] {
+            let mut all = vec!["experiment.cue.kind=\"content\""];
+            all.extend_from_slice(sets);
+            let e = small_recall_with(&all).unwrap_err();
+            assert_eq!(e.path, path, "{e}");
+            assert!(e.to_string().contains(words), "{e}");
+        }
+        // Pointer cues leave the content fields alone.
+        small_recall_with(&["experiment.cue.content_fraction=1.5"]).unwrap();
+    }
+
     /// The small recall experiment with the sensory -> cortex gap table replaced by `gap`.
     fn small_recall_with_gap(gap: &str) -> Result<crate::Model, crate::ConfigError> {
         let base = std::fs::read_to_string(

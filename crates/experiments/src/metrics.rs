@@ -867,6 +867,154 @@ impl LayerRecall {
     }
 }
 
+/// Pattern completion from content cues, memory by memory: which cells of the sensory
+/// layer fire in each recall window, split into the cells the cue presented (driven by the
+/// stimulus), the pattern's other cells (completed, if they fire) and the cells outside
+/// the pattern (false completion, if they fire).
+///
+/// A cell **fires** when its count in the recall window reaches `min_spikes`: for firing
+/// significantly above its spontaneous expectation, the rule of [`ensemble`]
+/// (`poisson_threshold(expected, alpha)`) applied to the recall window; `1` for the rule
+/// of [`recall_size`] (one spike or more). The cued cells never count toward completion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// Spikes a cell must fire in a recall window to count as firing.
+    pub min_spikes: u64,
+    /// Cells the cue presented, per memory.
+    pub cued: Vec<usize>,
+    /// Of those, the ones that fired.
+    pub cued_fired: Vec<usize>,
+    /// The pattern's cells the cue did not present.
+    pub uncued: Vec<usize>,
+    /// Of those, the ones that fired (completed).
+    pub completed: Vec<usize>,
+    /// Cells outside the pattern.
+    pub outside: Vec<usize>,
+    /// Of those, the ones that fired (false completion).
+    pub false_fired: Vec<usize>,
+}
+
+impl Completion {
+    /// Judges `recalled[m]` (spike counts of the recall window of memory `m`) against the
+    /// memory's pattern (`patterns[m][cell]`: an active cell of its stimulus) and the cells
+    /// its cue presented (`cued[m][cell]`, a subset of the pattern); a cell fires with
+    /// `min_spikes` spikes or more. Errors for sets of different sizes or vector lengths, a
+    /// non-finite count, or a cued cell outside the pattern.
+    pub fn compute(
+        recalled: &[Vec<f64>],
+        patterns: &[Vec<bool>],
+        cued: &[Vec<bool>],
+        min_spikes: u64,
+    ) -> Result<Completion, MetricError> {
+        for (what, len) in [("patterns", patterns.len()), ("cued", cued.len())] {
+            if len != recalled.len() {
+                return Err(MetricError::LengthMismatch {
+                    what: what.into(),
+                    found: len,
+                    expected: recalled.len(),
+                    reason: "one per recall".into(),
+                });
+            }
+        }
+        let mut c = Completion {
+            min_spikes,
+            cued: Vec::new(),
+            cued_fired: Vec::new(),
+            uncued: Vec::new(),
+            completed: Vec::new(),
+            outside: Vec::new(),
+            false_fired: Vec::new(),
+        };
+        for (m, r) in recalled.iter().enumerate() {
+            for (what, v) in [("patterns", &patterns[m]), ("cued", &cued[m])] {
+                if v.len() != r.len() {
+                    return Err(MetricError::LengthMismatch {
+                        what: format!("{what}[{m}]"),
+                        found: v.len(),
+                        expected: r.len(),
+                        reason: format!("the length of recalled[{m}]"),
+                    });
+                }
+            }
+            check_finite(&format!("recalled[{m}]"), r)?;
+            let mut n = [0usize; 6];
+            for (i, &count) in r.iter().enumerate() {
+                let f = count >= min_spikes as f64;
+                let slot = match (patterns[m][i], cued[m][i]) {
+                    (true, true) => 0,
+                    (true, false) => 2,
+                    (false, false) => 4,
+                    (false, true) => {
+                        return Err(invalid(
+                            &format!("cued[{m}]"),
+                            format!("cell {i} is cued but not in the pattern"),
+                        ));
+                    }
+                };
+                n[slot] += 1;
+                n[slot + 1] += usize::from(f);
+            }
+            c.cued.push(n[0]);
+            c.cued_fired.push(n[1]);
+            c.uncued.push(n[2]);
+            c.completed.push(n[3]);
+            c.outside.push(n[4]);
+            c.false_fired.push(n[5]);
+        }
+        Ok(c)
+    }
+
+    /// Per memory: the fraction of the uncued pattern cells that fired; `None` when the
+    /// cue presented the whole pattern.
+    pub fn completion(&self) -> Vec<Option<f64>> {
+        ratios(&self.completed, &self.uncued)
+    }
+
+    /// Per memory: the fraction of the cells outside the pattern that fired; `None` when
+    /// the pattern covers the layer.
+    pub fn false_completion(&self) -> Vec<Option<f64>> {
+        ratios(&self.false_fired, &self.outside)
+    }
+
+    /// Per memory: the fraction of the cued cells that fired (the stimulus got through);
+    /// `None` for an empty cue.
+    pub fn cued_fired_fraction(&self) -> Vec<Option<f64>> {
+        ratios(&self.cued_fired, &self.cued)
+    }
+}
+
+/// `a[i] / b[i]`, `None` where `b[i]` is 0.
+fn ratios(a: &[usize], b: &[usize]) -> Vec<Option<f64>> {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &n)| (n > 0).then(|| x as f64 / n as f64))
+        .collect()
+}
+
+/// The mean of the values that are there; `None` if none is.
+pub fn mean_of_some(values: &[Option<f64>]) -> Option<f64> {
+    let got: Vec<f64> = values.iter().flatten().copied().collect();
+    (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64)
+}
+
+/// The smallest (`largest = false`) or largest of the values that are there, with its
+/// index (the first on ties); `None` if none is.
+pub fn extreme_of_some(values: &[Option<f64>], largest: bool) -> Option<(f64, usize)> {
+    let mut best: Option<(f64, usize)> = None;
+    for (i, v) in values.iter().enumerate() {
+        if let Some(v) = *v {
+            let better = match best {
+                None => true,
+                Some((b, _)) => (largest && v > b) || (!largest && v < b),
+            };
+            if better {
+                best = Some((v, i));
+            }
+        }
+    }
+    best
+}
+
 /// Recall latency of one population, from the cue, against its spontaneous baseline.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -895,11 +1043,10 @@ impl PopulationLatency {
         baseline_hz: f64,
         sanity_check: Option<String>,
     ) -> PopulationLatency {
-        let got: Vec<f64> = onsets_ms.iter().flatten().copied().collect();
         PopulationLatency {
             population: population.to_owned(),
-            mean_ms: (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64),
-            found: got.len(),
+            mean_ms: mean_of_some(onsets_ms),
+            found: onsets_ms.iter().flatten().count(),
             recalls: onsets_ms.len(),
             baseline_hz,
             sanity_check,

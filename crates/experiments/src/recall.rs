@@ -9,8 +9,13 @@
 //!    `pause_ms` follows every episode.
 //! 2. **Delay** (`delay_ms`, may be 0).
 //! 3. **Recall**: for each memory, no sensory input, an ACh pulse (`ach_pulse`), and
-//!    `lead_ms` later a cue (`cue.spikes` spikes at `cue.rate_hz`) into its pointer group;
-//!    every layer is counted for `recall_ms` from the pulse.
+//!    `lead_ms` later a cue; every layer is counted for `recall_ms` from the pulse. A
+//!    pointer cue (`cue.kind = "pointer"`, the default) is `cue.spikes` spikes at
+//!    `cue.rate_hz` into the memory's pointer group; a content cue (`cue.kind =
+//!    "content"`) presents `cue.content_fraction` of the memory's active sensory cells,
+//!    encoded as while encoding, for `cue.content_ms` (pattern completion from a degraded
+//!    stimulus: the forward path must find the pointer group, the backward path the rest
+//!    of the pattern).
 //! 4. **Naming** (optional): each stimulus again, as in encoding but without teacher or
 //!    learning; the pointer group that fires most names it.
 //!
@@ -163,11 +168,17 @@ pub enum ExperimentKind {
     Recall,
 }
 
-/// `[experiment.cue]`: spikes into the cued pointer group.
+/// `[experiment.cue]`: what starts each recall, `lead_ms` after the ACh pulse: spikes into
+/// the cued pointer group (`kind = "pointer"`) or part of the memory's stimulus
+/// (`kind = "content"`).
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CueConfig {
+    /// `"pointer"` (default: spikes into the pointer group) or `"content"` (a degraded
+    /// stimulus: part of the memory's active sensory cells, encoded as while encoding).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub kind: CueKind,
     /// Number of spikes. Default 4.
     #[cfg_attr(feature = "serde", serde(default = "default_cue_spikes"))]
     pub spikes: u32,
@@ -179,9 +190,32 @@ pub struct CueConfig {
     pub weight_pa: f64,
     /// Fraction of the pointer group that receives the cue, in (0, 1]: a partial cue
     /// reaches the group's first `ceil(fraction * pointer_size)` cells (pattern completion
-    /// within the pointer layer). Default 1.
+    /// within the pointer layer). Default 1. Pointer cues only.
     #[cfg_attr(feature = "serde", serde(default = "default_one"))]
     pub fraction: f64,
+    /// Fraction of the memory's active sensory cells a content cue presents, in (0, 1]:
+    /// the first `ceil(content_fraction * active)` in an order drawn from the seed
+    /// ([`stimuli::partial_cells`]). Default 0.5. Content cues only.
+    #[cfg_attr(feature = "serde", serde(default = "default_content_fraction"))]
+    pub content_fraction: f64,
+    /// How long a content cue presents its cells from the cue onset (ms); it must end
+    /// inside the recall window (`lead_ms + content_ms <= recall_ms`). Default 20. Content
+    /// cues only.
+    #[cfg_attr(feature = "serde", serde(default = "default_content_ms"))]
+    pub content_ms: f64,
+}
+
+/// What a recall cue presents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum CueKind {
+    /// Spikes into the memory's pointer group (recall by index).
+    #[default]
+    Pointer,
+    /// Part of the memory's stimulus in the sensory layer (recall by content: pattern
+    /// completion from a degraded stimulus).
+    Content,
 }
 
 impl Default for CueConfig {
@@ -191,6 +225,9 @@ impl Default for CueConfig {
             rate_hz: default_cue_rate(),
             weight_pa: default_cue_weight(),
             fraction: 1.0,
+            kind: CueKind::Pointer,
+            content_fraction: default_content_fraction(),
+            content_ms: default_content_ms(),
         }
     }
 }
@@ -342,6 +379,12 @@ fn default_cue_weight() -> f64 {
 fn default_one() -> f64 {
     1.0
 }
+fn default_content_fraction() -> f64 {
+    0.5
+}
+fn default_content_ms() -> f64 {
+    20.0
+}
 fn default_min_recall_fraction() -> f64 {
     0.25
 }
@@ -370,6 +413,9 @@ pub struct StimulusSet {
     pub shape: Option<(usize, usize)>,
     /// Image files, when loaded from a folder.
     pub files: Vec<PathBuf>,
+    /// The simulation seed (random patterns are drawn from it; content cues choose their
+    /// cells from it).
+    pub seed: u64,
 }
 
 /// What a phase does.
@@ -426,12 +472,26 @@ pub struct Protocol {
     pub gates: Vec<Option<Kwta>>,
     /// Cue onset of each recall (ms).
     pub cue_ms: Vec<f64>,
+    /// The content cues, when recalls are cued by content (`cue.kind = "content"`);
+    /// `None` for pointer cues.
+    pub content_cue: Option<ContentCue>,
     /// ACh pulses the protocol adds (time, amplitude, duration).
     pub ach_pulses: Vec<(f64, f64, f64)>,
     /// Total steps.
     pub steps: u64,
     /// The rules that judge the recalls.
     pub metrics: MetricsParams,
+}
+
+/// The degraded stimuli of content cues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContentCue {
+    /// Fraction of each memory's active sensory cells presented.
+    pub fraction: f64,
+    /// How long they are presented from the cue onset (ms).
+    pub duration_ms: f64,
+    /// `[memory]`: the sensory cells presented, increasing ([`stimuli::partial_cells`]).
+    pub cells: Vec<Vec<usize>>,
 }
 
 /// Loads or generates the stimuli and sizes the experiment's layers: the sensory layer
@@ -533,6 +593,7 @@ pub fn prepare(
                 patterns,
                 shape: Some((images.width, images.height)),
                 files: images.files,
+                seed,
             }
         }
         StimulusKind::Bars => {
@@ -544,6 +605,7 @@ pub fn prepare(
                 patterns,
                 shape: Some((s.width, s.height)),
                 files: Vec::new(),
+                seed,
             }
         }
         StimulusKind::Random => {
@@ -562,6 +624,7 @@ pub fn prepare(
                 patterns,
                 shape: None,
                 files: Vec::new(),
+                seed,
             }
         }
     };
@@ -644,7 +707,11 @@ fn inputs_fit(
 ) -> Result<(), FieldError> {
     let cells: f64 = set.patterns.iter().map(|p| p.len() as f64).sum();
     let n_mem = set.patterns.len() as f64;
-    let presentations = if e.naming { 2.0 } else { 1.0 };
+    // Encoding, naming, and a content cue (at most the whole pattern).
+    let presentations = [true, e.naming, e.cue.kind == CueKind::Content]
+        .iter()
+        .filter(|&&x| x)
+        .count() as f64;
     let group = f64::from(e.pointer_size) * 4.0;
     let mut need = MemoryEstimate::new();
     need.add("stimulus inputs", cells * presentations * 24.0);
@@ -785,6 +852,36 @@ pub fn build(
         ));
     }
     let cued = ((e.cue.fraction * f64::from(e.pointer_size)).ceil() as u32).max(1);
+    let stim_err = stimuli::StimulusError::into_field_error;
+    let content_cue = match e.cue.kind {
+        CueKind::Pointer => None,
+        CueKind::Content => {
+            positive("experiment.cue.content_ms", e.cue.content_ms)?;
+            if e.lead_ms + e.cue.content_ms > e.recall_ms {
+                return Err(FieldError::new(
+                    "experiment.cue.content_ms",
+                    format!(
+                        "{} ms from the cue ends after the recall window: it must be at most \
+                         recall_ms - lead_ms = {} ms",
+                        short(e.cue.content_ms),
+                        short(e.recall_ms - e.lead_ms)
+                    ),
+                ));
+            }
+            let cells = set
+                .patterns
+                .iter()
+                .enumerate()
+                .map(|(m, p)| stimuli::partial_cells(p, m, e.cue.content_fraction, set.seed))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(stim_err)?;
+            Some(ContentCue {
+                fraction: e.cue.content_fraction,
+                duration_ms: e.cue.content_ms,
+                cells,
+            })
+        }
+    };
     if let Some(p) = &e.ach_pulse {
         non_negative("experiment.ach_pulse.amplitude", p.amplitude)?;
         non_negative("experiment.ach_pulse.duration_ms", p.duration_ms)?;
@@ -859,6 +956,11 @@ pub fn build(
         ));
     }
     inputs_fit(e, &set, memory)?;
+    let content_steps = match content_cue {
+        Some(_) => time::checked_steps(e.cue.content_ms, dt)
+            .map_err(|m| ("experiment.cue.content_ms".to_string(), m))?,
+        None => 0,
+    };
     let mut phases = Vec::new();
     let mut t = 0u64;
     let sensory = layers[0];
@@ -866,10 +968,15 @@ pub fn build(
     let ps = e.pointer_size;
     let group = |m: usize| (m as u32 * ps..(m as u32 + 1) * ps).collect::<Vec<u32>>();
     let mut inputs: Vec<InputSpec> = Vec::new();
-    let present = |m: usize, from: u64, len: u64, tag: &str, inputs: &mut Vec<InputSpec>| {
+    let present = |pattern: &Pattern,
+                   m: usize,
+                   from: u64,
+                   len: u64,
+                   tag: &str,
+                   inputs: &mut Vec<InputSpec>| {
         let (a, b) = (from as f64 * dt, (from + len) as f64 * dt);
         add_stimulus(
-            &set.patterns[m],
+            pattern,
             StimulusInput {
                 name: format!("{tag} {m}"),
                 target: sensory,
@@ -887,7 +994,7 @@ pub fn build(
     for m in 0..n_mem {
         let start = t;
         let len = d.encode;
-        present(m, start, len, "encode", &mut inputs)?;
+        present(&set.patterns[m], m, start, len, "encode", &mut inputs)?;
         if e.teacher_pa != 0.0 {
             inputs.push(InputSpec {
                 name: format!("teacher {m}"),
@@ -916,25 +1023,37 @@ pub fn build(
                 ach_pulses.push((start as f64 * dt, p.amplitude, p.duration_ms));
             }
         }
-        let isi = 1000.0 / e.cue.rate_hz;
-        inputs.push(InputSpec {
-            name: format!("cue {m}"),
-            target: pointer,
-            neurons: group(m)[..cued as usize].to_vec(),
-            kind: InputKind::SpikeTimes {
-                times_ms: (0..e.cue.spikes)
-                    .map(|k| cue_t + f64::from(k) * isi)
-                    .collect(),
-                weight_pa: e.cue.weight_pa,
-            },
-        });
+        if let Some(c) = &content_cue {
+            let partial = set.patterns[m].restricted(&c.cells[m]);
+            present(
+                &partial,
+                m,
+                cue_step,
+                content_steps,
+                "content cue",
+                &mut inputs,
+            )?;
+        } else {
+            let isi = 1000.0 / e.cue.rate_hz;
+            inputs.push(InputSpec {
+                name: format!("cue {m}"),
+                target: pointer,
+                neurons: group(m)[..cued as usize].to_vec(),
+                kind: InputKind::SpikeTimes {
+                    times_ms: (0..e.cue.spikes)
+                        .map(|k| cue_t + f64::from(k) * isi)
+                        .collect(),
+                    weight_pa: e.cue.weight_pa,
+                },
+            });
+        }
         push(&mut phases, &mut t, PhaseKind::Recall(m), d.recall);
         push(&mut phases, &mut t, PhaseKind::Pause, d.pause);
     }
     if e.naming {
         for m in 0..n_mem {
             let len = d.naming;
-            present(m, t, len, "name", &mut inputs)?;
+            present(&set.patterns[m], m, t, len, "name", &mut inputs)?;
             push(&mut phases, &mut t, PhaseKind::Name(m), len);
             push(&mut phases, &mut t, PhaseKind::Pause, d.pause);
         }
@@ -947,6 +1066,7 @@ pub fn build(
         phases,
         gates,
         cue_ms,
+        content_cue,
         ach_pulses,
         steps: t,
         metrics: e.metrics.checked()?,
@@ -1191,6 +1311,8 @@ pub struct LayerMetrics {
 pub struct RecallResults {
     /// The summary metrics (sensory layer, latencies, naming).
     pub summary: RecallSummary,
+    /// Pattern completion in the sensory layer, when recalls were cued by content.
+    pub content_cue: Option<ContentCueResults>,
     /// Per layer, sensory first.
     pub per_layer: Vec<LayerMetrics>,
     /// Per layer, sensory first: each recall judged (fidelity matrix, sizes, flags).
@@ -1206,6 +1328,137 @@ pub struct RecallResults {
     pub bin_ms: f64,
     /// Significance level of the tests against spontaneous activity.
     pub significance: f64,
+}
+
+/// What content cues completed (see [`metrics::Completion`]).
+///
+/// With the `serde` feature it serializes as the summary numbers and `per_memory`:
+/// `{"content_fraction": 0.5, "content_ms": 20.0, "min_spikes": 4, "completion_mean":
+/// 0.6, "completion_min": 0.3, "completion_min_memory": 2, "false_completion_mean": 0.01,
+/// "false_completion_max": 0.02, "cued_fired_mean": 1.0, "spontaneous_p": 0.17,
+/// "any_spike_completion_mean": 0.8, "any_spike_false_completion_mean": 0.18,
+/// "per_memory": {...}}` (`null`
+/// where there is nothing to divide by, e.g. completion when the whole pattern is cued).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContentCueResults {
+    /// Fraction of each memory's active cells presented.
+    pub fraction: f64,
+    /// How long they were presented (ms).
+    pub duration_ms: f64,
+    /// Which cells fired significantly above spontaneous activity, memory by memory.
+    pub completion: metrics::Completion,
+    /// Which cells fired at least once (the rule of the recall size test), memory by
+    /// memory: to read beside `spontaneous_p`.
+    pub any_spike: metrics::Completion,
+    /// Probability that a sensory cell fires at least once spontaneously in a recall
+    /// window, `1 - exp(-rate * window)`: the false completion `any_spike` expects from
+    /// spontaneous activity alone.
+    pub spontaneous_p: f64,
+}
+
+impl ContentCueResults {
+    /// Mean completion over the memories with uncued pattern cells.
+    pub fn completion_mean(&self) -> Option<f64> {
+        metrics::mean_of_some(&self.completion.completion())
+    }
+
+    /// The lowest completion and its memory.
+    pub fn completion_min(&self) -> Option<(f64, usize)> {
+        metrics::extreme_of_some(&self.completion.completion(), false)
+    }
+
+    /// Mean false completion (cells outside the pattern that fired).
+    pub fn false_completion_mean(&self) -> Option<f64> {
+        metrics::mean_of_some(&self.completion.false_completion())
+    }
+
+    /// The highest false completion.
+    pub fn false_completion_max(&self) -> Option<f64> {
+        metrics::extreme_of_some(&self.completion.false_completion(), true).map(|x| x.0)
+    }
+
+    /// Mean fraction of the cued cells that fired.
+    pub fn cued_fired_mean(&self) -> Option<f64> {
+        metrics::mean_of_some(&self.completion.cued_fired_fraction())
+    }
+
+    /// Mean completion with the one-spike rule.
+    pub fn any_spike_completion_mean(&self) -> Option<f64> {
+        metrics::mean_of_some(&self.any_spike.completion())
+    }
+
+    /// Mean false completion with the one-spike rule.
+    pub fn any_spike_false_completion_mean(&self) -> Option<f64> {
+        metrics::mean_of_some(&self.any_spike.false_completion())
+    }
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+struct ContentPerMemory<'a> {
+    completion: Vec<Option<f64>>,
+    false_completion: Vec<Option<f64>>,
+    any_spike_completion: Vec<Option<f64>>,
+    any_spike_false_completion: Vec<Option<f64>>,
+    cued: &'a [usize],
+    cued_fired: &'a [usize],
+    uncued: &'a [usize],
+    completed: &'a [usize],
+    outside: &'a [usize],
+    false_fired: &'a [usize],
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+struct ContentSection<'a> {
+    content_fraction: f64,
+    content_ms: f64,
+    min_spikes: u64,
+    completion_mean: Option<f64>,
+    completion_min: Option<f64>,
+    completion_min_memory: Option<usize>,
+    false_completion_mean: Option<f64>,
+    false_completion_max: Option<f64>,
+    cued_fired_mean: Option<f64>,
+    spontaneous_p: f64,
+    any_spike_completion_mean: Option<f64>,
+    any_spike_false_completion_mean: Option<f64>,
+    per_memory: ContentPerMemory<'a>,
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for ContentCueResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let c = &self.completion;
+        let min = self.completion_min();
+        ContentSection {
+            content_fraction: self.fraction,
+            content_ms: self.duration_ms,
+            min_spikes: c.min_spikes,
+            completion_mean: self.completion_mean(),
+            completion_min: min.map(|x| x.0),
+            completion_min_memory: min.map(|x| x.1),
+            false_completion_mean: self.false_completion_mean(),
+            false_completion_max: self.false_completion_max(),
+            cued_fired_mean: self.cued_fired_mean(),
+            spontaneous_p: self.spontaneous_p,
+            any_spike_completion_mean: self.any_spike_completion_mean(),
+            any_spike_false_completion_mean: self.any_spike_false_completion_mean(),
+            per_memory: ContentPerMemory {
+                completion: c.completion(),
+                false_completion: c.false_completion(),
+                any_spike_completion: self.any_spike.completion(),
+                any_spike_false_completion: self.any_spike.false_completion(),
+                cued: &c.cued,
+                cued_fired: &c.cued_fired,
+                uncued: &c.uncued,
+                completed: &c.completed,
+                outside: &c.outside,
+                false_fired: &c.false_fired,
+            },
+        }
+        .serialize(serializer)
+    }
 }
 
 impl RecallResults {
@@ -1229,9 +1482,13 @@ impl serde::Serialize for RecallResults {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let sections = self.summary.sections();
-        let mut map = serializer.serialize_map(Some(4))?;
+        let mut map =
+            serializer.serialize_map(Some(4 + usize::from(self.content_cue.is_some())))?;
         map.serialize_entry("recall", &sections.recall)?;
         map.serialize_entry("naming", &sections.naming)?;
+        if let Some(c) = &self.content_cue {
+            map.serialize_entry("content_cue", c)?;
+        }
         map.serialize_entry("layers", &self.per_layer)?;
         map.serialize_entry(
             "recall_rules",
@@ -1244,6 +1501,59 @@ impl serde::Serialize for RecallResults {
         )?;
         map.end()
     }
+}
+
+/// `/analysis/content_cue`: the cued cells (0/1 per memory and cell), the completion counts
+/// and fractions per memory (NaN: nothing to divide by), and the summary numbers as
+/// attributes.
+fn content_group(c: &ContentCue, r: &ContentCueResults, cells: usize) -> Group {
+    let counts = |v: &[usize]| Data::Numbers(v.iter().map(|&x| x as f64).collect());
+    let fractions =
+        |v: Vec<Option<f64>>| Data::Numbers(v.iter().map(|x| x.unwrap_or(f64::NAN)).collect());
+    let number = |x: Option<f64>| Attr::Number(x.unwrap_or(f64::NAN));
+    let cued: Vec<Vec<f64>> = c
+        .cells
+        .iter()
+        .map(|on| {
+            let mut row = vec![0.0; cells];
+            on.iter().for_each(|&i| row[i] = 1.0);
+            row
+        })
+        .collect();
+    let k = &r.completion;
+    let mut g = Group::new("content_cue");
+    g.attr("content_fraction", Attr::Number(r.fraction))
+        .attr("content_ms", Attr::Number(r.duration_ms))
+        .attr("min_spikes", Attr::Count(k.min_spikes))
+        .attr("completion_mean", number(r.completion_mean()))
+        .attr("completion_min", number(r.completion_min().map(|x| x.0)))
+        .attr("false_completion_mean", number(r.false_completion_mean()))
+        .attr("false_completion_max", number(r.false_completion_max()))
+        .attr("cued_fired_mean", number(r.cued_fired_mean()))
+        .attr("spontaneous_p", Attr::Number(r.spontaneous_p))
+        .attr(
+            "any_spike_completion_mean",
+            number(r.any_spike_completion_mean()),
+        )
+        .attr(
+            "any_spike_false_completion_mean",
+            number(r.any_spike_false_completion_mean()),
+        )
+        .data("cued", Data::Matrix(cued))
+        .data("completion", fractions(k.completion()))
+        .data("false_completion", fractions(k.false_completion()))
+        .data("any_spike_completion", fractions(r.any_spike.completion()))
+        .data(
+            "any_spike_false_completion",
+            fractions(r.any_spike.false_completion()),
+        )
+        .data("cued_cells", counts(&k.cued))
+        .data("cued_fired", counts(&k.cued_fired))
+        .data("uncued", counts(&k.uncued))
+        .data("completed", counts(&k.completed))
+        .data("outside", counts(&k.outside))
+        .data("false_fired", counts(&k.false_fired));
+    g
 }
 
 /// Why the pointer layer's recall metrics hold by construction.
@@ -1424,10 +1734,19 @@ impl Experiment for Protocol {
     ///   background gives a latency in at most a fraction `alpha` of recall windows);
     ///   the latency is that bin's start after the cue, `None` when no bin reaches it
     ///   ([`metrics::onset_bin`]). A layer's latency is the mean over the recalls with one.
-    /// - **Sanity checks**: the pointer layer's fidelity and identification (the cue drives
-    ///   the group the teacher clamped) and its leading latency (the cue enters it) hold by
-    ///   construction and are labelled so; the flow test that can fail is the order of
-    ///   the layers below it.
+    /// - **Sanity checks**: with pointer cues, the pointer layer's fidelity and
+    ///   identification (the cue drives the group the teacher clamped) and its leading
+    ///   latency (the cue enters it) hold by construction and are labelled so; the flow
+    ///   test that can fail is the order of the layers below it. With content cues nothing
+    ///   is labelled: the cue enters the sensory layer, and the pointer layer's
+    ///   identification is a result of the forward path.
+    /// - **Completion** (content cues only, [`metrics::Completion`]): in the sensory layer,
+    ///   a cell fires when its count in the recall window reaches the Poisson `(1 - alpha)`
+    ///   threshold for `rate * recall window` (the ensemble rule); completion is the
+    ///   fraction of the pattern's cells the cue did not present that fire, false
+    ///   completion the fraction of the cells outside the pattern that fire. Beside them
+    ///   the same fractions with the one-spike rule of the size test (`any_spike_*`), to
+    ///   be read against `spontaneous_p`.
     fn analyse(
         &self,
         spec: &NetworkSpec,
@@ -1458,6 +1777,8 @@ impl Experiment for Protocol {
         let mut onset_ms = Vec::with_capacity(n_layers);
         let mut rates_hz = Vec::with_capacity(n_layers);
         let mut rules = Vec::with_capacity(n_layers);
+        // The pointer layer's results hold by construction only when the cue drives it.
+        let by_pointer = p.content_cue.is_none();
         for (i, name) in names.iter().enumerate() {
             let n_cells = f64::from(spec.populations[p.layers[i]].n);
             let rate_hz = if baseline_ms > 0.0 {
@@ -1501,7 +1822,7 @@ impl Experiment for Protocol {
                 silent: judged.count(RecallSize::Silent),
                 ensemble_size_mean: sizes.iter().sum::<usize>() as f64 / sizes.len() as f64,
                 spontaneous_hz: rate_hz,
-                sanity_check: (i == n_layers - 1).then(|| POINTER_SANITY.to_owned()),
+                sanity_check: (i == n_layers - 1 && by_pointer).then(|| POINTER_SANITY.to_owned()),
             });
             recalls.push(judged);
             ensembles.push(ens);
@@ -1517,7 +1838,7 @@ impl Experiment for Protocol {
                     &names[i],
                     &onset_ms[i],
                     rates_hz[i],
-                    (i == n_layers - 1).then(|| POINTER_FIRST.to_owned()),
+                    (i == n_layers - 1 && by_pointer).then(|| POINTER_FIRST.to_owned()),
                 )
             })
             .collect();
@@ -1529,8 +1850,39 @@ impl Experiment for Protocol {
             latency_ms,
             data.naming.as_deref(),
         )?;
+        let content_cue = p
+            .content_cue
+            .as_ref()
+            .map(|c| {
+                let cells = p.stimuli.patterns[0].len();
+                let mask = |on: &[usize]| {
+                    let mut m = vec![false; cells];
+                    on.iter().for_each(|&i| m[i] = true);
+                    m
+                };
+                let patterns: Vec<Vec<bool>> = p
+                    .stimuli
+                    .patterns
+                    .iter()
+                    .map(|q| mask(&q.active()))
+                    .collect();
+                let cued: Vec<Vec<bool>> = c.cells.iter().map(|x| mask(x)).collect();
+                let expected = rates_hz[0] * recall_ms / 1000.0;
+                let judge = |min_spikes| {
+                    metrics::Completion::compute(&data.recalled[0], &patterns, &cued, min_spikes)
+                };
+                Ok::<_, metrics::MetricError>(ContentCueResults {
+                    fraction: c.fraction,
+                    duration_ms: c.duration_ms,
+                    completion: judge(metrics::poisson_threshold(expected, alpha)?)?,
+                    any_spike: judge(1)?,
+                    spontaneous_p: rules[0].spontaneous_p,
+                })
+            })
+            .transpose()?;
         Ok(RecallResults {
             summary,
+            content_cue,
             per_layer,
             recalls,
             ensembles,
@@ -1548,7 +1900,7 @@ impl Experiment for Protocol {
     /// spike-count matrices, the encoded ensembles as 0/1 rows, per-memory fidelity, sizes
     /// and flags (`best_match`, `identified`, `weak`, `silent` as 0/1), the binned counts
     /// after each cue and the latency from each cue (NaN: none); `summary` in the attribute
-    /// `summary`).
+    /// `summary`; with content cues the group `content_cue`, see `content_group`).
     fn record(
         &self,
         spec: &NetworkSpec,
@@ -1694,6 +2046,9 @@ impl Experiment for Protocol {
         }
         if let Some(naming) = &data.naming {
             an.data("naming_counts", Data::Matrix(naming.clone()));
+        }
+        if let (Some(c), Some(r)) = (&p.content_cue, &results.content_cue) {
+            an.groups.push(content_group(c, r, cells));
         }
         vec![prot, st, an]
     }

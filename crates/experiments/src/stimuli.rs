@@ -177,6 +177,66 @@ impl Pattern {
             shape: self.shape,
         })
     }
+
+    /// The pattern restricted to `cells`: their intensities kept, every other cell 0 (a
+    /// degraded presentation of the stimulus; see [`partial_cells`]). Indices past the end
+    /// are ignored.
+    pub fn restricted(&self, cells: &[usize]) -> Pattern {
+        let mut intensities = vec![0.0; self.len()];
+        for &i in cells {
+            if let Some(v) = self.intensities.get(i) {
+                intensities[i] = *v;
+            }
+        }
+        Pattern {
+            intensities,
+            shape: self.shape,
+        }
+    }
+}
+
+/// The cells a content cue presents of memory `memory`'s `pattern`: the first
+/// `ceil(fraction * active)` of its active cells (none for a pattern without any) in the
+/// order of a random key per cell, increasing.
+///
+/// Each active cell `i` gets the first number of the random stream `experiment.cue.content`
+/// of `seed` (`engram_core::rng`) with id `memory * 2^32 + i`: the key depends only on the
+/// seed, the memory and the cell, never on the spikes, so the choice is the same in every
+/// run of a seed, and a smaller fraction presents a subset of a larger one's cells (ties
+/// of keys go to the lower index).
+///
+/// Errors (field `experiment.cue.content_fraction`) for a fraction outside `(0, 1]`.
+pub fn partial_cells(
+    pattern: &Pattern,
+    memory: usize,
+    fraction: f64,
+    seed: u64,
+) -> Result<Vec<usize>, StimulusError> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(invalid(
+            "experiment.cue.content_fraction",
+            format!(
+                "{}: the fraction of the pattern's active cells that is presented must be in \
+                 (0, 1]",
+                short(fraction)
+            ),
+        ));
+    }
+    let active = pattern.active();
+    // Less a rounding error, so that 0.6 of 40 cells is 24, not 25.
+    let keep = ((fraction * active.len() as f64 - 1e-9).ceil() as usize).min(active.len());
+    let mut keyed: Vec<(u64, usize)> = active
+        .into_iter()
+        .map(|i| {
+            let id = ((memory as u64) << 32) | i as u64;
+            let key = stream(seed, Purpose::Protocol("experiment.cue.content"), id).random();
+            (key, i)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut cells: Vec<usize> = keyed[..keep].iter().map(|&(_, i)| i).collect();
+    cells.sort_unstable();
+    Ok(cells)
 }
 
 /// Random sparse binary patterns: `n_memories` patterns of `active` cells each out of

@@ -500,6 +500,12 @@ fn print_recall(results: &RecallResults) {
         metric(r.min_recall_fraction),
         results.significance
     );
+    if results.content_cue.is_some() {
+        outln!(
+            "    content cue: the sensory recall includes the cued cells, which the stimulus \
+             drives; see completion below"
+        );
+    }
     outln!(
         "  best fidelity match      {:>7}   (the fidelity part alone, without the size rule)",
         metric(sensory.best_match_accuracy())
@@ -568,10 +574,44 @@ fn print_recall(results: &RecallResults) {
         (Some(a), Some(b)) if a < b => "yes",
         _ => "no",
     };
-    outln!(
-        "  flow below the pointer   {below}   (pointer first: {pointer_first}, sanity check: \
-         the cue enters it)"
-    );
+    let why = if results.content_cue.is_some() {
+        "a result: the content cue enters the sensory layer"
+    } else {
+        "sanity check: the cue enters it"
+    };
+    outln!("  flow below the pointer   {below}   (pointer first: {pointer_first}, {why})");
+    if let Some(c) = &results.content_cue {
+        outln!(
+            "  content cue              {} of each pattern's active cells for {} ms; {} of the \
+             cued cells fired",
+            metric(c.fraction),
+            c.duration_ms,
+            metric(c.cued_fired_mean())
+        );
+        let (min, min_memory) = c.completion_min().unzip();
+        outln!(
+            "  completion, sensory      {:>7}   (min {}, memory {}) of the uncued pattern cells \
+             fire; false completion {} (max {}) of the other cells",
+            metric(c.completion_mean()),
+            metric(min),
+            min_memory.map_or("-".to_string(), |m| m.to_string()),
+            metric(c.false_completion_mean()),
+            metric(c.false_completion_max())
+        );
+        outln!(
+            "    fires = at least {} spikes in the recall window (above spontaneous activity, \
+             p < {})",
+            c.completion.min_spikes,
+            results.significance
+        );
+        outln!(
+            "    with one spike or more: completion {}, false completion {} (spontaneous \
+             activity alone: {})",
+            metric(c.any_spike_completion_mean()),
+            metric(c.any_spike_false_completion_mean()),
+            metric(c.spontaneous_p)
+        );
+    }
     outln!(
         "  naming accuracy          {:>7}",
         metric(r.naming_accuracy)

@@ -243,3 +243,41 @@ fn image_recall_identifies_held_out_images() {
         assert_eq!(r["latency_ordered"], true, "{folder}, seed {seed}: {r}");
     }
 }
+
+#[test]
+fn content_cues_report_completion_and_no_pointer_sanity_label() {
+    let (v, _tmp) = run_json(&[
+        "experiment.cue.kind=\"content\"",
+        "experiment.cue.content_fraction=0.5",
+    ]);
+    let c = &v["content_cue"];
+    assert_eq!(c["content_fraction"], 0.5, "{c}");
+    let per = &c["per_memory"];
+    for m in 0..4 {
+        // 0.5 of 10 active cells of 100: 5 cued, 5 left to complete, 90 outside.
+        assert_eq!(per["cued"][m], 5, "{per}");
+        assert_eq!(per["uncued"][m], 5, "{per}");
+        assert_eq!(per["outside"][m], 90, "{per}");
+    }
+    for key in [
+        "completion_mean",
+        "false_completion_mean",
+        "cued_fired_mean",
+    ] {
+        let x = c[key].as_f64().unwrap_or_else(|| panic!("{key} in {c}"));
+        assert!((0.0..=1.0).contains(&x), "{key} = {x}");
+    }
+    // The cue no longer drives the pointer layer: nothing is labelled by construction.
+    assert!(v["layers"][2]["sanity_check"].is_null(), "{v}");
+    assert!(
+        v["recall"]["latency_ms"][0]["sanity_check"].is_null(),
+        "{v}"
+    );
+    let file = hdf5::File::open(v["output"].as_str().unwrap()).unwrap();
+    let cued = file.dataset("analysis/content_cue/cued").unwrap();
+    assert_eq!(cued.shape(), vec![4, 100]);
+    assert_eq!(cued.read_raw::<f64>().unwrap().iter().sum::<f64>(), 20.0);
+    // Pointer cues write no content section.
+    let (v, _tmp) = run_json(&[]);
+    assert!(v.get("content_cue").is_none(), "{v}");
+}

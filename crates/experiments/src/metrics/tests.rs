@@ -761,3 +761,56 @@ fn summary_prints_one_metric_per_line() {
     );
     assert!(text.ends_with("naming accuracy          1.000"), "{text}");
 }
+
+// ---------------------------------------------------------------- content cues
+
+#[test]
+fn completion_counts_uncued_pattern_cells_only() {
+    // Six cells; the pattern is cells 0-3, the cue presented cells 0 and 1.
+    let pattern = vec![true, true, true, true, false, false];
+    let cued = vec![true, true, false, false, false, false];
+    // Cued cells fire hard (driven by the stimulus), one uncued cell fires 3 spikes, the
+    // other 1; outside the pattern one cell fires 5 spikes.
+    let recalled = vec![vec![9.0, 9.0, 3.0, 1.0, 5.0, 0.0]];
+    let (patterns, cues) = (vec![pattern.clone()], vec![cued.clone()]);
+    let c = Completion::compute(&recalled, &patterns, &cues, 2).unwrap();
+    assert_eq!(c.cued, vec![2]);
+    assert_eq!(c.cued_fired, vec![2]);
+    assert_eq!(c.uncued, vec![2]);
+    assert_eq!(c.completed, vec![1]);
+    assert_eq!(c.outside, vec![2]);
+    assert_eq!(c.false_fired, vec![1]);
+    assert_eq!(c.completion(), vec![Some(0.5)]);
+    assert_eq!(c.false_completion(), vec![Some(0.5)]);
+    assert_eq!(c.cued_fired_fraction(), vec![Some(1.0)]);
+    // With the one-spike rule the weak uncued cell counts too.
+    let any = Completion::compute(&recalled, &patterns, &cues, 1).unwrap();
+    assert_eq!(any.completion(), vec![Some(1.0)]);
+    // The cued cells never count: silent uncued cells give 0 however hard the cue fires.
+    let driven_only = vec![vec![50.0, 50.0, 0.0, 0.0, 0.0, 0.0]];
+    let c = Completion::compute(&driven_only, &patterns, &cues, 1).unwrap();
+    assert_eq!(c.completion(), vec![Some(0.0)]);
+    // A cue of the whole pattern leaves nothing to complete.
+    let c = Completion::compute(&driven_only, &patterns, &patterns, 1).unwrap();
+    assert_eq!(c.completion(), vec![None]);
+    assert_eq!(mean_of_some(&c.completion()), None);
+    // Bad input is an error naming the argument.
+    let e = Completion::compute(&recalled, &patterns, &[vec![false; 5]], 1).unwrap_err();
+    assert!(e.to_string().starts_with("cued[0]: length 5"), "{e}");
+    let outside = vec![false, false, false, false, true, false];
+    let e = Completion::compute(&recalled, &[pattern], &[outside], 1).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cell 4 is cued but not in the pattern"),
+        "{e}"
+    );
+}
+
+#[test]
+fn means_and_extremes_skip_missing_values() {
+    let v = [Some(0.5), None, Some(0.25), Some(0.25)];
+    assert_eq!(mean_of_some(&v), Some(1.0 / 3.0));
+    assert_eq!(extreme_of_some(&v, false), Some((0.25, 2)));
+    assert_eq!(extreme_of_some(&v, true), Some((0.5, 0)));
+    assert_eq!(extreme_of_some(&[None], true), None);
+}

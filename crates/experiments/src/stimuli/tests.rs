@@ -321,3 +321,44 @@ fn latencies_of_an_image_lie_in_the_window_and_follow_brightness() {
         }
     }
 }
+
+#[test]
+fn partial_cells_are_a_seeded_subset_of_the_pattern_of_the_right_size() {
+    let patterns = random_patterns(200, 3, 20, 0.0, 7).unwrap();
+    for (m, p) in patterns.iter().enumerate() {
+        let active = p.active();
+        for (fraction, want) in [(0.2, 4), (0.5, 10), (0.6, 12), (0.51, 11), (1.0, 20)] {
+            let cells = partial_cells(p, m, fraction, 7).unwrap();
+            assert_eq!(cells.len(), want, "fraction {fraction}");
+            assert!(cells.iter().all(|c| active.contains(c)), "{cells:?}");
+            assert!(
+                cells.windows(2).all(|w| w[0] < w[1]),
+                "increasing: {cells:?}"
+            );
+            // Deterministic for a seed.
+            assert_eq!(cells, partial_cells(p, m, fraction, 7).unwrap());
+        }
+        // A smaller fraction presents a subset of a larger one's cells.
+        let small = partial_cells(p, m, 0.2, 7).unwrap();
+        let large = partial_cells(p, m, 0.6, 7).unwrap();
+        assert!(small.iter().all(|c| large.contains(c)));
+        // Another seed chooses other cells (of 20 choose 10, equal by chance ~5e-6).
+        assert_ne!(
+            partial_cells(p, m, 0.5, 7).unwrap(),
+            partial_cells(p, m, 0.5, 8).unwrap()
+        );
+        // The restricted pattern keeps exactly those cells.
+        assert_eq!(p.restricted(&small).active(), small);
+    }
+    // Different memories with the same active cells are keyed apart.
+    let p = &patterns[0];
+    assert_ne!(
+        partial_cells(p, 0, 0.5, 7).unwrap(),
+        partial_cells(p, 1, 0.5, 7).unwrap()
+    );
+    for bad in [0.0, -0.5, 1.5, f64::NAN] {
+        let e = partial_cells(p, 0, bad, 7).unwrap_err();
+        assert_eq!(e.field(), "experiment.cue.content_fraction");
+        assert!(e.to_string().contains("must be in (0, 1]"), "{e}");
+    }
+}
