@@ -132,8 +132,8 @@ pub fn plot_sweep(
         |n| n.to_string_lossy().into_owned(),
     );
     let title = format!(
-        "{sweep_name}: {metric} (mean over {} repeat(s))",
-        manifest.repeats
+        "{sweep_name}: {metric} ({})",
+        repeats_used(&cells, manifest.repeats as usize)
     );
     if varying.len() == 1 {
         draw_line(
@@ -542,4 +542,47 @@ fn draw_heatmap(
         let _ = by;
         Ok(())
     })
+}
+
+/// How many repeats the means are over: "mean over 5 repeats", or, where runs failed or
+/// gave an undefined value, the range actually used ("mean over 3-5 of 5 repeats").
+fn repeats_used(cells: &[Cell], repeats: usize) -> String {
+    let counts = cells.iter().map(|c| c.values.len()).filter(|&n| n > 0);
+    let (lo, hi) = counts.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match (lo, hi) {
+        (_, 0) => "no defined value".to_string(),
+        (lo, hi) if lo == repeats && hi == repeats => {
+            format!("mean over {repeats} repeat{}", plural(repeats))
+        }
+        (lo, hi) if lo == hi => format!("mean over {lo} of {repeats} repeat{}", plural(repeats)),
+        (lo, hi) => format!("mean over {lo}-{hi} of {repeats} repeat{}", plural(repeats)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(counts: &[usize]) -> Vec<Cell> {
+        counts
+            .iter()
+            .map(|&n| Cell {
+                values: vec![1.0; n],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_title_says_how_many_repeats_each_mean_is_over() {
+        assert_eq!(repeats_used(&cells(&[5, 5, 5]), 5), "mean over 5 repeats");
+        assert_eq!(repeats_used(&cells(&[1]), 1), "mean over 1 repeat");
+        assert_eq!(repeats_used(&cells(&[5, 0, 5]), 5), "mean over 5 repeats");
+        assert_eq!(repeats_used(&cells(&[3, 3]), 5), "mean over 3 of 5 repeats");
+        assert_eq!(
+            repeats_used(&cells(&[3, 5, 4]), 5),
+            "mean over 3-5 of 5 repeats"
+        );
+        assert_eq!(repeats_used(&cells(&[0, 0]), 5), "no defined value");
+    }
 }
