@@ -392,6 +392,32 @@ fn fixed_total_number_draws_n_synapses_whatever_the_threads() {
     }
 }
 
+#[test]
+fn fixed_total_number_rejects_impossible_totals() {
+    let rule = |n, allow_autapses, allow_multapses| FixedTotalNumber {
+        n,
+        allow_autapses,
+        allow_multapses,
+    };
+    let check = |r: FixedTotalNumber, n_src, n_tgt, same| {
+        r.validate(&Populations::new(&r, n_src, n_tgt, same))
+    };
+    // 10 x 5 pairs; 10 x 9 within one population of 10 without autapses.
+    assert!(check(rule(50, true, false), 10, 5, false).is_ok());
+    assert!(check(rule(90, false, false), 10, 10, true).is_ok());
+    for (r, n_src, n_tgt, same) in [
+        (rule(51, true, false), 10, 5, false),
+        (rule(91, false, false), 10, 10, true),
+        // One neuron without autapses has no pair at all, multapses or not.
+        (rule(1, false, true), 1, 1, true),
+        (rule(u64::from(u32::MAX) + 1, true, true), 10, 5, false),
+    ] {
+        let e = check(r, n_src, n_tgt, same).unwrap_err();
+        assert_eq!(e.path, "connectivity.n", "{r:?}");
+    }
+    assert!(check(rule(0, false, false), 1, 1, true).is_ok());
+}
+
 /// The split of `fixed_total_number` over 1000 targets, asked as a whole (seed 1,
 /// projection `split`): the shares sum to `n`, a share does not depend on the range it is
 /// asked in, and their variance over the targets is the multinomial one (with multapses)

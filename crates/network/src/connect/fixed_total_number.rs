@@ -10,9 +10,12 @@
 //! The split is drawn so that every chunk finds the same share for a target without
 //! drawing the whole split: a binary tree over the targets, each node splitting its count
 //! between its two halves with a binomial (or hypergeometric) draw from its own stream,
-//! numbered as in a heap (root 1, children `2i` and `2i + 1`); a node of at most
-//! 64 targets gives each of them its share in turn (conditional binomials)
-//! from its stream. A chunk only walks the nodes that overlap it.
+//! numbered as in a heap (root 1, children `2i` and `2i + 1`); a node of at most 64
+//! targets gives each of them its share in turn from its stream (conditional binomials,
+//! or hypergeometrics). A chunk only walks the nodes that overlap it.
+//!
+//! As in NEST, `n = 0` gives no synapses and a negative `n` is an error (configs: not a
+//! `u64`).
 
 use std::ops::Range;
 
