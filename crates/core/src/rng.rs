@@ -22,6 +22,10 @@ pub enum Purpose<'a> {
     /// Which sources or targets a projection connects (name: the projection; id: target
     /// or source index).
     Connect(&'a str),
+    /// How a projection's total number of synapses is split over its targets, when its
+    /// rule fixes only the total (name: the projection; id: a node of the split, see
+    /// `fixed_total_number` in engram-network).
+    Shares(&'a str),
     /// Synaptic weights of a projection (name: the projection; id: target or source index).
     Weight(&'a str),
     /// Synaptic delays of a projection (name: the projection; id: target or source index).
@@ -45,6 +49,7 @@ impl Purpose<'_> {
             Purpose::Delay(n) => (4, n),
             Purpose::Poisson(n) => (5, n),
             Purpose::Protocol(n) => (6, n),
+            Purpose::Shares(n) => (7, n),
         };
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in std::iter::once(tag).chain(name.bytes()) {

@@ -27,7 +27,7 @@ impl ConnectRule for AllToAll {
         pops.pairs()
     }
 
-    fn draw(&self, pops: &Populations, t: u32, _: &mut ChaCha8Rng, out: &mut Vec<u32>) {
+    fn draw(&self, pops: &Populations, t: u32, _: Option<u32>, _: &mut ChaCha8Rng, out: &mut Vec<u32>) {
         out.extend((0..pops.n_src).filter(|&s| !(pops.skip_self && s == t)));
     }
 }

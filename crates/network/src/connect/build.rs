@@ -220,7 +220,7 @@ impl ConnectJob<'_> {
                         stream(self.seed, Purpose::Connect(&self.proj.name), u64::from(s));
                     let (mut wrng, mut drng) = value_streams(s);
                     picks.clear();
-                    rule.draw(&pops, s, &mut rng, picks);
+                    rule.draw(&pops, s, None, &mut rng, picks);
                     for &t in picks.iter() {
                         // Draw the values for every synapse so that streams stay aligned.
                         let w = draw_weight(&mut wrng);
@@ -232,12 +232,17 @@ impl ConnectJob<'_> {
                 }
             }
             Keying::Target => {
-                for t in targets.clone() {
+                // A rule that fixes only the total splits it over the targets first.
+                let split_stream =
+                    |node: u64| stream(self.seed, Purpose::Shares(&self.proj.name), node);
+                let shares = rule.shares(&pops, targets.clone(), &split_stream);
+                for (i, t) in targets.clone().enumerate() {
                     let mut rng =
                         stream(self.seed, Purpose::Connect(&self.proj.name), u64::from(t));
                     let (mut wrng, mut drng) = value_streams(t);
                     picks.clear();
-                    rule.draw(&pops, t, &mut rng, picks);
+                    let share = shares.as_ref().map(|s| s[i]);
+                    rule.draw(&pops, t, share, &mut rng, picks);
                     let t_local = local(t);
                     for &s in picks.iter() {
                         let w = draw_weight(&mut wrng);
@@ -325,7 +330,7 @@ fn blocks_to_csr(
 mod tests {
     use super::*;
     use crate::connect::{AllToAll, ConnectRule, FixedInDegree, FixedOutDegree};
-    use crate::connect::{FixedProbability, OneToOne};
+    use crate::connect::{FixedProbability, FixedTotalNumber, OneToOne};
     use rand::{Rng, SeedableRng};
     use std::sync::Arc;
 
@@ -513,7 +518,14 @@ mod tests {
         let probability = |p, allow_autapses| -> Arc<dyn ConnectRule> {
             Arc::new(FixedProbability { p, allow_autapses })
         };
-        let cases: [(Arc<dyn ConnectRule>, u64, u64); 12] = [
+        let total = |allow_autapses, allow_multapses| -> Arc<dyn ConnectRule> {
+            Arc::new(FixedTotalNumber {
+                n: 12_000,
+                allow_autapses,
+                allow_multapses,
+            })
+        };
+        let cases: [(Arc<dyn ConnectRule>, u64, u64); 14] = [
             (
                 Arc::new(AllToAll {
                     allow_autapses: false,
@@ -538,6 +550,9 @@ mod tests {
             (out_degree(false, false), 9000, 0x9314_9c8b_4af9_cb18),
             (out_degree(true, true), 9000, 0x5eb2_c9a3_96e5_2c8d),
             (out_degree(false, true), 9000, 0xbde7_366c_ba22_7cc1),
+            // Recorded when fixed_total_number was added.
+            (total(false, false), 12_000, 0xb4bd_395e_de8f_1a3c),
+            (total(true, true), 12_000, 0x67d7_2825_bef6_07e1),
         ];
         let n = 600u32;
         for (rule, want_count, want_hash) in cases {

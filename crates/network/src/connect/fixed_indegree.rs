@@ -37,7 +37,7 @@ impl ConnectRule for FixedInDegree {
         f64::from(self.k) * f64::from(pops.n_tgt)
     }
 
-    fn draw(&self, pops: &Populations, t: u32, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
+    fn draw(&self, pops: &Populations, t: u32, _: Option<u32>, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
         let skip = pops.skip_self.then_some(t);
         let avail = pops.available_sources();
         draw_indices(rng, avail, self.k, self.allow_multapses, skip, out);

@@ -42,7 +42,7 @@ impl ConnectRule for FixedOutDegree {
         Keying::Source
     }
 
-    fn draw(&self, pops: &Populations, s: u32, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
+    fn draw(&self, pops: &Populations, s: u32, _: Option<u32>, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
         let skip = pops.skip_self.then_some(s);
         let avail = pops.available_targets();
         draw_indices(rng, avail, self.k, self.allow_multapses, skip, out);

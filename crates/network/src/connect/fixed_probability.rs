@@ -41,7 +41,7 @@ impl ConnectRule for FixedProbability {
         pops.pairs() * self.p
     }
 
-    fn draw(&self, pops: &Populations, t: u32, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
+    fn draw(&self, pops: &Populations, t: u32, _: Option<u32>, rng: &mut ChaCha8Rng, out: &mut Vec<u32>) {
         let (n, p, skip_self) = (pops.n_src, self.p, pops.skip_self);
         if p >= 1.0 {
             out.extend((0..n).filter(|&s| !(skip_self && s == t)));

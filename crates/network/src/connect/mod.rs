@@ -14,11 +14,14 @@
 //! target neuron (or, for a source-keyed rule such as [`FixedOutDegree`], by the source
 //! neuron), so the synapses a neuron gets do not depend on the chunking, and neither does
 //! the order in which the contributions to one neuron are summed: that is what makes runs
-//! bit-identical for any thread count.
+//! bit-identical for any thread count. A rule that fixes only the projection's total
+//! ([`FixedTotalNumber`]) first splits it over the targets from streams keyed by the
+//! projection ([`ConnectRule::shares`]), which every chunk draws alike.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Debug;
+use std::ops::Range;
 use std::sync::Arc;
 
 use engram_core::FieldError;
@@ -69,6 +72,7 @@ rules! {
     fixed_probability::FixedProbability = "fixed_probability",
     fixed_indegree::FixedInDegree = "fixed_indegree",
     fixed_outdegree::FixedOutDegree = "fixed_outdegree",
+    fixed_total_number::FixedTotalNumber = "fixed_total_number",
 }
 
 /// The two populations of a projection, as its rule sees them.
@@ -160,10 +164,34 @@ pub trait ConnectRule: Debug + Send + Sync {
         Keying::Target
     }
 
+    /// For a target-keyed rule that fixes the number of synapses of the whole projection
+    /// rather than of each target: the share of that total each target in `targets` gets,
+    /// in order. The split must be drawn only from `split_stream(node)` (the projection's
+    /// streams, numbered by the rule) and must give every target the same share whichever
+    /// range it is asked in, so that chunks agree. `None` (the default): each target's
+    /// [`ConnectRule::draw`] decides how many sources it draws.
+    fn shares(
+        &self,
+        pops: &Populations,
+        targets: Range<u32>,
+        split_stream: &dyn Fn(u64) -> ChaCha8Rng,
+    ) -> Option<Vec<u32>> {
+        let _ = (pops, targets, split_stream);
+        None
+    }
+
     /// Appends to `out` (empty on entry) the sources of target `id` (population indices,
     /// in the order drawn) for a target-keyed rule, or the targets of source `id` for a
-    /// source-keyed one, drawing from `rng`. Only the builder calls this.
-    fn draw(&self, pops: &Populations, id: u32, rng: &mut ChaCha8Rng, out: &mut Vec<u32>);
+    /// source-keyed one, drawing from `rng`. `share` is the target's share of the total
+    /// when the rule has [`ConnectRule::shares`], else `None`. Only the builder calls this.
+    fn draw(
+        &self,
+        pops: &Populations,
+        id: u32,
+        share: Option<u32>,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<u32>,
+    );
 
     /// Whether the synapses share the weights of one kernel instead of each having its
     /// own (convolutional rules; stored as the kernel and one index into it per synapse).

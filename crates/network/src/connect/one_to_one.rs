@@ -38,7 +38,7 @@ impl ConnectRule for OneToOne {
         f64::from(pops.n_src)
     }
 
-    fn draw(&self, _: &Populations, t: u32, _: &mut ChaCha8Rng, out: &mut Vec<u32>) {
+    fn draw(&self, _: &Populations, t: u32, _: Option<u32>, _: &mut ChaCha8Rng, out: &mut Vec<u32>) {
         out.push(t);
     }
 }
