@@ -214,10 +214,14 @@ pub trait NeuronModel: Sized + Copy + Send + Sync {
 
     /// The potential a gap junction sees at neuron `i`: its membrane potential relative to
     /// rest (mV).
-    fn junction_potential_mv(&self, state: &Self::State, i: usize) -> f64;
+    /// Needs no constants (a state keeps what it needs), so that the engine's gap code
+    /// reads it with one `match` on the state ([`ModelState::junction_potential_mv`]).
+    fn junction_potential_mv(state: &Self::State, i: usize) -> f64;
 
     /// Neuron `i`'s dendritic bAP trace (mV), which drives its junctions.
-    fn dendritic_trace_mv(&self, state: &Self::State, i: usize) -> f64;
+    /// Needs no constants, so that the engine's gap code can read it with one `match` on
+    /// the state ([`ModelState::dendritic_trace_mv`]).
+    fn dendritic_trace_mv(state: &Self::State, i: usize) -> f64;
 
     /// Neuron `i`'s threshold rise from adaptation (mV); 0 for models without one.
     fn threshold_rise_mv(&self, state: &Self::State, i: usize) -> f64;
@@ -399,13 +403,13 @@ macro_rules! models {
             /// See [`NeuronModel::junction_potential_mv`].
             #[inline]
             pub fn junction_potential_mv(&self, state: &ModelState, i: usize) -> f64 {
-                pair!(self, state, [$($variant),+], |c, s| c.junction_potential_mv(s, i))
+                state.junction_potential_mv(i)
             }
 
             /// See [`NeuronModel::dendritic_trace_mv`].
             #[inline]
             pub fn dendritic_trace_mv(&self, state: &ModelState, i: usize) -> f64 {
-                pair!(self, state, [$($variant),+], |c, s| c.dendritic_trace_mv(s, i))
+                state.dendritic_trace_mv(i)
             }
 
             /// See [`NeuronModel::threshold_rise_mv`].
@@ -448,6 +452,26 @@ macro_rules! models {
         }
 
         impl ModelState {
+            /// The potential a gap junction sees at neuron `i` (mV, relative to rest); see
+            /// [`NeuronModel::junction_potential_mv`].
+            #[inline]
+            pub fn junction_potential_mv(&self, i: usize) -> f64 {
+                match self {
+                    $(ModelState::$variant(s) => {
+                        <$model as NeuronModel>::junction_potential_mv(s, i)
+                    })+
+                }
+            }
+
+            /// Neuron `i`'s dendritic bAP trace (mV); see
+            /// [`NeuronModel::dendritic_trace_mv`].
+            #[inline]
+            pub fn dendritic_trace_mv(&self, i: usize) -> f64 {
+                match self {
+                    $(ModelState::$variant(s) => <$model as NeuronModel>::dendritic_trace_mv(s, i),)+
+                }
+            }
+
             /// Number of neurons.
             pub fn len(&self) -> usize {
                 match self {

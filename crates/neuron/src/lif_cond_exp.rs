@@ -256,6 +256,8 @@ pub struct CondConstants {
 /// State of a set of `lif_cond_exp` neurons, as a structure of arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CondState {
+    /// Resting potential `E_L` of the population (mV): junctions see `V - E_L`.
+    pub e_l: f64,
     /// Membrane potential (mV, absolute).
     pub v: Vec<f64>,
     /// Excitatory conductance (nS).
@@ -276,6 +278,7 @@ impl CondState {
     /// State for `n` neurons at rest (`V = E_L`, no conductance).
     pub fn at_rest(n: usize, e_l_mv: f64) -> Self {
         CondState {
+            e_l: e_l_mv,
             v: vec![e_l_mv; n],
             g_ex: vec![0.0; n],
             g_in: vec![0.0; n],
@@ -390,12 +393,12 @@ impl NeuronModel for CondConstants {
     }
 
     #[inline]
-    fn junction_potential_mv(&self, state: &CondState, i: usize) -> f64 {
-        state.v[i] - self.e_l
+    fn junction_potential_mv(state: &CondState, i: usize) -> f64 {
+        state.v[i] - state.e_l
     }
 
     #[inline]
-    fn dendritic_trace_mv(&self, state: &CondState, i: usize) -> f64 {
+    fn dendritic_trace_mv(state: &CondState, i: usize) -> f64 {
         state.bap[i]
     }
 

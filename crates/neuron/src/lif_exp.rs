@@ -492,12 +492,12 @@ impl NeuronModel for LifPropagators {
     }
 
     #[inline]
-    fn junction_potential_mv(&self, state: &LifState, i: usize) -> f64 {
+    fn junction_potential_mv(state: &LifState, i: usize) -> f64 {
         state.v_rel[i]
     }
 
     #[inline]
-    fn dendritic_trace_mv(&self, state: &LifState, i: usize) -> f64 {
+    fn dendritic_trace_mv(state: &LifState, i: usize) -> f64 {
         state.bap[i]
     }
 

@@ -1,6 +1,6 @@
 //! A chunk: the neurons of one thread, with everything that only they need.
 
-use engram_neuron::{Model, ModelState};
+use engram_neuron::ModelState;
 use std::ops::Range;
 
 use super::gain::{Clamp, Gate};
@@ -47,16 +47,16 @@ pub(super) fn locate_mut(segments: &mut [Segment], i: usize) -> (&mut Segment, u
 
 /// The dendritic bAP trace (mV) of chunk-local neuron `i`.
 #[inline]
-pub(super) fn dendritic_trace(segments: &[Segment], models: &[Model], i: usize) -> f64 {
+pub(super) fn dendritic_trace(segments: &[Segment], i: usize) -> f64 {
     let (seg, k) = locate(segments, i);
-    models[seg.pop].dendritic_trace_mv(&seg.state, k)
+    seg.state.dendritic_trace_mv(k)
 }
 
 /// The potential (mV, relative to rest) that a gap junction sees at chunk-local neuron `i`.
 #[inline]
-pub(super) fn junction_potential(segments: &[Segment], models: &[Model], i: usize) -> f64 {
+pub(super) fn junction_potential(segments: &[Segment], i: usize) -> f64 {
     let (seg, k) = locate(segments, i);
-    models[seg.pop].junction_potential_mv(&seg.state, k)
+    seg.state.junction_potential_mv(k)
 }
 
 /// The stimulation current of each neuron: current inputs, plus gap currents in the steps

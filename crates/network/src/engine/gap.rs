@@ -210,7 +210,7 @@ impl Chunk {
             let stim = &mut self.stim;
             stim.i_total.copy_from_slice(&stim.i_stim);
             for ev in &pending {
-                let v = junction_potential(&self.segments, &ctx.run.models, ev.local as usize);
+                let v = junction_potential(&self.segments, ev.local as usize);
                 let diff = ev.b_mv - v;
                 let drive = if ev.rectifying { diff.max(0.0) } else { diff };
                 stim.i_total[ev.local as usize] += ev.g_ns * drive;
@@ -227,8 +227,8 @@ impl Chunk {
         if !ctx.run.any_junction {
             return;
         }
-        let (segments, models) = (&self.segments, &ctx.run.models);
-        let bap = |i: u32| dendritic_trace(segments, models, i as usize);
+        let segments = &self.segments;
+        let bap = |i: u32| dendritic_trace(segments, i as usize);
         let active = &mut self.gaps.bap_active;
         active.retain(|&i| bap(i) > BAP_EPS_MV);
         let before = active.len();
@@ -362,7 +362,7 @@ impl Chunk {
                 if e0 == e1 {
                     continue;
                 }
-                let b = dendritic_trace(&self.segments, &ctx.run.models, p as usize);
+                let b = dendritic_trace(&self.segments, p as usize);
                 for j in e0..e1 {
                     let e = index.in_edges[j] as usize;
                     let c = tag_factor(index, &gp, e, ctx.step);
