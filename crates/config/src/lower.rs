@@ -356,6 +356,7 @@ fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid>
                 tag_window_ms: g.tag_window_ms,
                 tau_tag_ms: g.tau_tag_ms,
                 tau_g_ms: g.tau_g_ms,
+                dendrite_pf: g.dendrite_pf,
             });
         }
     }

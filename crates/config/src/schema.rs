@@ -239,6 +239,9 @@ pub struct GapConfig {
     /// Time constant with which the coupling follows the weight (ms). Default 0: locked.
     #[serde(default)]
     pub tau_g_ms: f64,
+    /// Loading: capacitance of the postsynaptic dendrite (pF) that the junctions drain.
+    /// Default: none (the dendrite is not drained). Not allowed for `"feedback"`.
+    pub dendrite_pf: Option<f64>,
 }
 
 fn default_one() -> f64 {

@@ -187,6 +187,16 @@ pub struct GapSpec {
     /// to the current weight. The junction's weight `w_g` obeys `dw_g/dt = (w - w_g) /
     /// tau_g`, starting at the built weight.
     pub tau_g_ms: f64,
+    /// Loading: the capacitance (pF) of the postsynaptic dendrite whose bAP trace drives the
+    /// junctions. `None` (the default) treats the dendrite as a source that the junctions
+    /// do not drain. With a capacitance `C_d`, the current that leaves through the
+    /// junctions also leaves the dendrite: every step in which a neuron drives its
+    /// junctions, its trace is multiplied by `exp(-dt G / C_d)`, `G` being the summed
+    /// conductance `m_gap * kappa * w * c` of all its junctions of this projection, those
+    /// onto silent partners included (they shunt). This is the exact discharge of the
+    /// dendrite into partners at rest; a partner above rest draws less in reality, so the
+    /// drain is an upper bound. Not allowed for feedback synapses.
+    pub dendrite_pf: Option<f64>,
 }
 
 /// What an input does to its target neurons.
@@ -535,6 +545,24 @@ impl NetworkSpec {
                             gap.tau_g_ms
                         ),
                     ));
+                }
+                if let Some(c_d) = gap.dendrite_pf {
+                    if matches!(gap.kind, JunctionKind::Feedback { .. }) {
+                        return Err(bad(
+                            owner,
+                            "gap.dendrite_pf",
+                            "meaningless for kind \"feedback\" (a feedback synapse draws no \
+                             current from the dendrite); remove it"
+                                .to_string(),
+                        ));
+                    }
+                    if !(c_d.is_finite() && c_d > 0.0) {
+                        return Err(bad(
+                            owner,
+                            "gap.dendrite_pf",
+                            format!("{} must be a number > 0 (pF)", short(c_d)),
+                        ));
+                    }
                 }
                 if !(0.0..=1.0).contains(&gap.c0) {
                     return Err(bad(

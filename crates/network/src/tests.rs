@@ -770,6 +770,7 @@ pub(super) fn gap(kappa_ns: f64, kind: JunctionKind) -> GapSpec {
         tag_window_ms: 20.0,
         tau_tag_ms: f64::INFINITY,
         tau_g_ms: 0.0,
+        dendrite_pf: None,
     }
 }
 
@@ -819,6 +820,58 @@ fn gap_current_of_two_coupled_neurons_matches_the_closed_form() {
         let b = 10.0 * (-0.1f64 / 5.0).exp();
         let expected = 6.0 * (b - v);
         assert!((sim.stimulation_currents_pa()[0] - expected).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn loading_drains_the_dendrite_by_its_junction_conductance() {
+    // As above (g = 6 nS, b = 10 mV sent in step 52), with a dendrite of C_d = 3 pF: after
+    // sending, the trace loses exp(-dt g / C_d) = exp(-0.2) besides its own decay, so the
+    // next step's current is g (10 e^{-dt/tau_bap} e^{-0.2} - v). Three silent partners
+    // instead of one drain it three times as fast.
+    for (kind, partners) in [
+        (JunctionKind::Ohmic, 1u32),
+        (JunctionKind::Rectifying, 1),
+        (JunctionKind::Ohmic, 3),
+    ] {
+        let mut g = gap(3.0, kind);
+        g.dendrite_pf = Some(3.0);
+        let spec = NetworkSpec {
+            dt_ms: 0.1,
+            populations: vec![lif("pre", partners, 0.0), lif("post", 1, 10.0)],
+            projections: vec![ProjectionSpec {
+                name: "pp".into(),
+                source: 0,
+                target: 1,
+                rule: Arc::new(AllToAll {
+                    allow_autapses: true,
+                }),
+                weight_pa: ValueDist::Constant(2.0),
+                delay_ms: ValueDist::Constant(1.0),
+                gap: Some(g),
+                plasticity: None,
+            }],
+            inputs: vec![kick("k", 1, 0, 5.0)],
+        };
+        let mut sim = Simulation::build(&spec, 1, 1).unwrap();
+        let mut sink = VecSink::default();
+        sim.run(54, &mut sink).unwrap();
+        assert_eq!(sink.spikes, vec![(51, partners)]);
+        let i = sim.stimulation_currents_pa()[0];
+        assert!(
+            (i - 60.0).abs() < 1e-12,
+            "{kind:?}: {i} pA, not drained yet"
+        );
+        let v = sim.membrane_potentials_mv()[0] + 70.0;
+        sim.run(1, &mut sink).unwrap();
+        let drain = (-0.1 * 6.0 * f64::from(partners) / 3.0).exp();
+        let b = 10.0 * (-0.1f64 / 5.0).exp() * drain;
+        let expected = 6.0 * (b - v);
+        let got = sim.stimulation_currents_pa()[0];
+        assert!(
+            (got - expected).abs() < 1e-9,
+            "{kind:?}, {partners} partners: {got} pA, expected {expected}"
+        );
     }
 }
 
@@ -1008,6 +1061,7 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                     tag_window_ms: 20.0,
                     tau_tag_ms: f64::INFINITY,
                     tau_g_ms: 0.0,
+                    dendrite_pf: None,
                 }),
             },
             ProjectionSpec {
@@ -1031,6 +1085,7 @@ fn gap_coupled_network_is_identical_for_any_thread_count() {
                     tag_window_ms: 20.0,
                     tau_tag_ms: f64::INFINITY,
                     tau_g_ms: 0.0,
+                    dendrite_pf: None,
                 }),
             },
         ],

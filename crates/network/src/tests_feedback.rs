@@ -288,6 +288,7 @@ fn feedback_network_is_identical_for_any_thread_count() {
                 gap: Some(GapSpec {
                     weight_unit_pa: 40.0,
                     tau_g_ms: 20.0,
+                    dendrite_pf: None,
                     ..feedback(30.0, 2.5)
                 }),
             },

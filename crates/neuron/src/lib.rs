@@ -223,6 +223,10 @@ pub trait NeuronModel: Sized + Copy + Send + Sync {
     /// the state ([`ModelState::dendritic_trace_mv`]).
     fn dendritic_trace_mv(state: &Self::State, i: usize) -> f64;
 
+    /// Scales neuron `i`'s dendritic bAP trace by `factor` (in `[0, 1]`): the charge that
+    /// its junctions draw out of the dendrite (loading, see the engine's gap code).
+    fn scale_dendritic_trace(state: &mut Self::State, i: usize, factor: f64);
+
     /// Neuron `i`'s threshold rise from adaptation (mV); 0 for models without one.
     fn threshold_rise_mv(&self, state: &Self::State, i: usize) -> f64;
 
@@ -469,6 +473,17 @@ macro_rules! models {
             pub fn dendritic_trace_mv(&self, i: usize) -> f64 {
                 match self {
                     $(ModelState::$variant(s) => <$model as NeuronModel>::dendritic_trace_mv(s, i),)+
+                }
+            }
+
+            /// Scales neuron `i`'s dendritic bAP trace; see
+            /// [`NeuronModel::scale_dendritic_trace`].
+            #[inline]
+            pub fn scale_dendritic_trace(&mut self, i: usize, factor: f64) {
+                match self {
+                    $(ModelState::$variant(s) => {
+                        <$model as NeuronModel>::scale_dendritic_trace(s, i, factor)
+                    })+
                 }
             }
 

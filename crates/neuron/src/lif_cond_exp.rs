@@ -402,6 +402,10 @@ impl NeuronModel for CondConstants {
         state.bap[i]
     }
 
+    fn scale_dendritic_trace(state: &mut CondState, i: usize, factor: f64) {
+        state.bap[i] *= factor;
+    }
+
     fn threshold_rise_mv(&self, state: &CondState, i: usize) -> f64 {
         state.theta_adapt[i]
     }

@@ -501,6 +501,10 @@ impl NeuronModel for LifPropagators {
         state.bap[i]
     }
 
+    fn scale_dendritic_trace(state: &mut LifState, i: usize, factor: f64) {
+        state.bap[i] *= factor;
+    }
+
     fn threshold_rise_mv(&self, state: &LifState, i: usize) -> f64 {
         state.theta_adapt[i]
     }

@@ -181,6 +181,8 @@ fn gap_projections(spec: &NetworkSpec) -> Vec<GapProj> {
                 } else {
                     0.0
                 },
+                // ms / pF = 1 / nS per step: G (nS) * dt / C_d is the decay exponent.
+                drain_per_ns: g.dendrite_pf.map_or(0.0, |c_d| spec.dt_ms / c_d),
             })
         })
         .collect()

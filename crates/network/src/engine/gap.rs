@@ -12,7 +12,7 @@
 //! delay, exactly where a chemical synapse post -> pre would have put it.
 
 use super::StepCtx;
-use super::chunk::{Chunk, dendritic_trace, junction_potential};
+use super::chunk::{Chunk, dendritic_trace, junction_potential, locate_mut};
 use crate::synapses::ChunkCsr;
 
 /// bAP traces below this (mV) are treated as zero: the neuron no longer drives its
@@ -70,6 +70,9 @@ pub(super) struct GapProj {
     pub(super) tag_decay_per_step: f64,
     /// `dt / tau_g` (0 when the coupling is locked to the weight).
     pub(super) g_decay_per_step: f64,
+    /// `dt / C_d` (1/nS): the dendrite's discharge through its junctions per step and nS
+    /// (0 without loading).
+    pub(super) drain_per_ns: f64,
 }
 
 /// The gap-junction traffic of one chunk.
@@ -363,6 +366,7 @@ impl Chunk {
                     continue;
                 }
                 let b = dendritic_trace(&self.segments, p as usize);
+                let mut g_total = 0.0;
                 for j in e0..e1 {
                     let e = index.in_edges[j] as usize;
                     let c = tag_factor(index, &gp, e, ctx.step);
@@ -372,12 +376,20 @@ impl Chunk {
                     let w = junction_weight(index, csr, &gp, e, ctx.step);
                     let g = m_gap * gp.kappa_ns * w.max(0.0) * c;
                     if g > 0.0 {
+                        g_total += g;
                         out.push(GapEvent {
                             pre: index.in_src[j],
                             g_ns: g,
                             b_mv: b,
                         });
                     }
+                }
+                if gp.drain_per_ns > 0.0 && g_total > 0.0 {
+                    // Loading: the current that left through the junctions leaves the
+                    // dendrite too (see `GapSpec::dendrite_pf`).
+                    let (seg, k) = locate_mut(&mut self.segments, p as usize);
+                    seg.state
+                        .scale_dendritic_trace(k, (-g_total * gp.drain_per_ns).exp());
                 }
             }
         }

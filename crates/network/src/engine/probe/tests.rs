@@ -179,6 +179,7 @@ fn bap_gap_current_and_threshold_are_sampled_at_the_step_end() {
                 tag_window_ms: 20.0,
                 tau_tag_ms: f64::INFINITY,
                 tau_g_ms: 0.0,
+                dendrite_pf: None,
             }),
             plasticity: None,
         }],
@@ -272,6 +273,7 @@ fn busy_network() -> NetworkSpec {
                 tag_window_ms: 20.0,
                 tau_tag_ms: f64::INFINITY,
                 tau_g_ms: 0.0,
+                dendrite_pf: None,
             }),
         }],
         inputs: vec![InputSpec {
