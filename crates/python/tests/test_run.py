@@ -210,3 +210,27 @@ def test_the_interpreter_lock_is_released_during_a_run():
     # Held for the whole run (0.3-1 s), the lock would let the thread tick only at the
     # interpreter's switch interval, which a Rust call without Python code never reaches.
     assert during >= 20, during
+
+
+def test_ctrl_c_stops_a_run_and_leaves_no_file(tmp_path, root):
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, engram\n"
+        "try:\n"
+        "    engram.run('configs/cuba-100k.toml', output=sys.argv[1], threads=1,\n"
+        "               progress=lambda *a: print('running', flush=True))\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "    sys.exit(3)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "x.h5")], cwd=root,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "running"  # the simulation has started
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 3, err
+    assert "interrupted" in out
+    assert list(tmp_path.iterdir()) == []
