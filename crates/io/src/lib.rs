@@ -6,6 +6,8 @@
 //! - [`inspect`] and [`RunReader`] read those files back (for `engram inspect` and
 //!   `engram plot`) and check every spike group as they stream through it.
 //! - [`write_summary_table`] writes the summary of a sweep.
+//! - [`export_nwb`] writes a run's file as NWB 2 (a Units table, the config and the
+//!   provenance; see [`nwb`]).
 //! - [`output`] decides where a file may be written (only regular files; symbolic links to
 //!   regular files are written through), publishes finished files without ever leaving a
 //!   partial one at the final name, and removes the temporary files of killed runs.
@@ -35,15 +37,17 @@
 //!                                        `engram_experiments::Group`s
 //! ```
 
+pub mod nwb;
 pub mod output;
 mod read;
 mod summary;
 mod writer;
 
+pub use nwb::export_nwb;
 pub use output::{OutputError, OutputPath, OutputProblem, Publish};
 pub use read::{
-    AchTrace, FileSummary, PhaseSpan, PopulationSummary, ReportTrace, RunReader, SpikeData,
-    SpikeGroup, StimulusImages, inspect,
+    AchTrace, AttrValue, FileSummary, PhaseSpan, PopulationSummary, ReportTrace, RunReader,
+    SpikeData, SpikeGroup, StimulusImages, WeightTable, inspect,
 };
 pub use summary::{Column, SummaryTable, write_summary_table};
 pub use writer::{Provenance, ReportOut, RunWriter, Sorting};

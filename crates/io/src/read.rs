@@ -7,7 +7,9 @@ use hdf5::{Dataset, File, Group};
 
 use crate::{Error, Sorting};
 
+mod arrays;
 mod report;
+pub use arrays::{AttrValue, WeightTable};
 pub use report::ReportTrace;
 
 fn format_error(msg: impl Into<String>) -> Error {

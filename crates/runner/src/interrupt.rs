@@ -75,6 +75,19 @@ pub fn received() -> Option<Signal> {
     }
 }
 
+/// Asks the running simulation to stop as if `signal` had arrived (without [`install`]'s
+/// second-signal exit): for front ends that see the signal themselves, as the Python
+/// package does through the interpreter's own handler. Undone by [`clear`].
+pub fn request(signal: Signal) {
+    RECEIVED.store(signal.0 as usize, Ordering::Relaxed);
+}
+
+/// Forgets a signal seen by [`request`] (or by the handlers of [`install`]), so that the
+/// next run in the same process runs to its end.
+pub fn clear() {
+    RECEIVED.store(0, Ordering::Relaxed);
+}
+
 /// A signal asked the process to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("interrupted by {0}")]

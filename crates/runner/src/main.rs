@@ -62,6 +62,18 @@ enum Command {
         #[arg(long)]
         metric: Option<String>,
     },
+    /// Convert an output file to another format: NWB 2 (a Units table with every recorded
+    /// neuron's spikes in seconds, the config and the provenance).
+    Export {
+        /// An HDF5 file written by `engram run`.
+        file: PathBuf,
+        /// The NWB file to write.
+        #[arg(long, value_name = "OUT.nwb")]
+        nwb: PathBuf,
+        /// Replace an existing NWB file (a regular file only).
+        #[arg(long)]
+        force: bool,
+    },
     /// Run a parameter sweep: every point of a sweep file, in parallel, resumable.
     Sweep(engram::sweep::cli::SweepArgs),
     /// Build the summary of a sweep folder from its point files (after sharded runs).
@@ -172,6 +184,7 @@ fn main() -> ExitCode {
             output,
             metric,
         } => plot(&file, output.as_deref(), metric.as_deref()),
+        Command::Export { file, nwb, force } => export(&file, &nwb, force),
         Command::Sweep(args) => engram::sweep::cli::sweep(&args).map_err(Failure::from),
         Command::Merge { dir, json, quiet } => {
             engram::sweep::cli::merge(&dir, json, quiet).map_err(Failure::from)
@@ -384,6 +397,31 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             engram::outln!("\n# config\n{c}");
         }
     }
+    Ok(())
+}
+
+fn export(file: &Path, nwb: &Path, force: bool) -> Result<(), Failure> {
+    let publish = if force {
+        Publish::Replace
+    } else {
+        Publish::Exclusive
+    };
+    // Unreadable input and a refused output path are bad input; the rest is a failure
+    // while writing.
+    engram_io::RunReader::open(file).map_err(|e| Failure::Input(e.into()))?;
+    let output = engram_io::OutputPath::check(nwb)
+        .map_err(|e| Failure::Input(anyhow::anyhow!("--nwb {e}")))?;
+    if output.exists && !force {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{} exists; pass --force to replace it",
+            nwb.display()
+        )));
+    }
+    let written = engram_io::export_nwb(file, nwb, publish).map_err(|e| match e {
+        engram_io::Error::Format(_) => Failure::Input(e.into()),
+        _ => Failure::Runtime(anyhow::anyhow!("cannot write {}: {e}", nwb.display())),
+    })?;
+    engram::outln!("{}", written.display());
     Ok(())
 }
 

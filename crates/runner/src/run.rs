@@ -174,9 +174,6 @@ impl Progress {
             total_ms: steps as f64 * dt_ms,
         }
     }
-
-    /// Clears the bar (as dropping it does).
-    pub(crate) fn finish(self) {}
 }
 
 impl Drop for Progress {
@@ -213,6 +210,18 @@ impl Observer for Progress {
 /// file itself appears only when complete, and every error or interruption (a signal, see
 /// [`crate::interrupt`]) removes the temporary file.
 pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError> {
+    let mut progress = Progress::new(opts.progress, model.steps, model.spec.dt_ms);
+    execute_observed(model, opts, &mut progress)
+}
+
+/// As [`execute`], telling `observer` how far the simulation has got instead of drawing a
+/// progress bar (`opts.progress` is not looked at): the Python package passes its callback
+/// here. The run itself is the same, bit for bit.
+pub fn execute_observed(
+    model: &Model,
+    opts: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<RunSummary, RunError> {
     let out = &opts.output;
     check_output(out, opts.publish)?;
     if opts.threads == 0 {
@@ -262,26 +271,18 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError>
     let temporary = writer.temporary_path().to_path_buf();
 
     let sim_start = Instant::now();
-    let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);
     // From here on the writer is dropped on every early return: the temporary file goes.
     let experiment = match &model.experiment {
         None => {
             let mut sink = Interruptible::new(&mut writer);
-            run_steps(
-                &mut sim,
-                model.steps,
-                model.steps,
-                &mut sink,
-                &mut progress,
-                "",
-            )
-            .map_err(|e| sink_error(e, out, &temporary))?;
+            run_steps(&mut sim, model.steps, model.steps, &mut sink, observer, "")
+                .map_err(|e| sink_error(e, out, &temporary))?;
             None
         }
         Some(plan) => {
             let mut sink = Interruptible::new(&mut writer);
             let measured = plan
-                .run(&mut sim, &mut sink, &mut progress)
+                .run(&mut sim, &mut sink, observer)
                 .map_err(|e| sink_error(e, out, &temporary))?;
             let outcome = plan
                 .analyse(spec, &measured)
@@ -291,7 +292,6 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError>
         }
     };
     let sim_s = sim_start.elapsed().as_secs_f64();
-    progress.finish();
     let results_json = experiment
         .as_ref()
         .map(|(_, _, outcome)| serde_json::to_value(outcome).expect("serialisable"));

@@ -104,6 +104,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["engram-core", "engram-experiments", "engram-network"],
     ),
     (
+        "engram-python",
+        &[
+            "engram",
+            "engram-config",
+            "engram-core",
+            "engram-experiments",
+            "engram-io",
+        ],
+    ),
+    (
         "engram-config",
         &[
             "engram-core",

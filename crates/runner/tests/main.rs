@@ -6,6 +6,7 @@ mod bad_configs;
 mod common;
 mod configs;
 mod determinism;
+mod export;
 mod golden;
 mod guards;
 mod output;
