@@ -279,6 +279,13 @@ pub struct StimulusParams {
     /// Rate of an inactive cell (Hz). Default 0.
     #[cfg_attr(feature = "serde", serde(default))]
     pub min_rate_hz: f64,
+    /// Drive normalised by size and ink (Poisson encoding): the summed rate of a pattern's
+    /// cells above `min_rate_hz` (Hz). Each cell fires at `min_rate_hz + total_rate_hz * v
+    /// / sum(v)` for its intensity `v`, capped at `max_rate_hz`, so that a small or faint
+    /// image drives the next layer as much as a large or inky one. Default: none (a cell
+    /// fires at `min_rate_hz + v * (max_rate_hz - min_rate_hz)`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub total_rate_hz: Option<f64>,
     /// Rank-order window (ms), within which every active cell fires once. Default 20.
     #[cfg_attr(feature = "serde", serde(default = "default_window"))]
     pub window_ms: f64,
@@ -304,6 +311,7 @@ impl Default for StimulusParams {
             encoding: Encoding::Poisson,
             max_rate_hz: default_max_rate(),
             min_rate_hz: 0.0,
+            total_rate_hz: None,
             window_ms: default_window(),
             weight_pa: default_cue_weight(),
             threshold: 0.0,
@@ -985,6 +993,7 @@ pub fn build(
                 encoding,
                 max_rate,
                 min_rate,
+                total_rate: s.total_rate_hz,
                 window,
                 weight,
             },
@@ -1093,6 +1102,7 @@ struct StimulusInput {
     encoding: Encoding,
     max_rate: f64,
     min_rate: f64,
+    total_rate: Option<f64>,
     window: f64,
     weight: f64,
 }
@@ -1107,7 +1117,13 @@ fn add_stimulus(
     let field = stimuli::StimulusError::into_field_error;
     match s.encoding {
         Encoding::Poisson => {
-            let rates = stimuli::poisson_rates(pattern, s.max_rate, s.min_rate).map_err(field)?;
+            let rates = match s.total_rate {
+                None => stimuli::poisson_rates(pattern, s.max_rate, s.min_rate),
+                Some(total) => {
+                    stimuli::normalized_rates(pattern, total, s.max_rate, s.min_rate)
+                }
+            }
+            .map_err(field)?;
             let mut by_rate: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
             for (i, &r) in rates.iter().enumerate() {
                 if r > 0.0 {

@@ -446,6 +446,39 @@ pub fn poisson_rates(
         .collect())
 }
 
+/// Firing rates normalised by a pattern's size and ink: `min_rate_hz + total_rate_hz * v /
+/// sum(v)` per neuron (Hz), capped at `max_rate_hz`, so the summed rate above the
+/// background is `total_rate_hz` whatever the number of cells and their intensities
+/// (less only where the cap cuts). An all-dark pattern gives the background everywhere.
+/// Errors as [`poisson_rates`], and `stimuli.total_rate_hz` (not finite and positive).
+pub fn normalized_rates(
+    pattern: &Pattern,
+    total_rate_hz: f64,
+    max_rate_hz: f64,
+    min_rate_hz: f64,
+) -> Result<Vec<f64>, StimulusError> {
+    poisson_rates(pattern, max_rate_hz, min_rate_hz)?;
+    if !(total_rate_hz.is_finite() && total_rate_hz > 0.0) {
+        return Err(invalid(
+            "stimuli.total_rate_hz",
+            format!("must be finite and > 0, got {}", short(total_rate_hz)),
+        ));
+    }
+    let ink: f64 = pattern.intensities.iter().sum();
+    Ok(pattern
+        .intensities
+        .iter()
+        .map(|&v| {
+            let r = if ink > 0.0 {
+                total_rate_hz * v / ink
+            } else {
+                0.0
+            };
+            (min_rate_hz + r).min(max_rate_hz.max(min_rate_hz))
+        })
+        .collect())
+}
+
 /// Spike latencies for a rank-order encoding: brighter cells fire earlier, each at most
 /// once, within `[0, window_ms)` of stimulus onset.
 ///

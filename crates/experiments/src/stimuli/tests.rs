@@ -257,6 +257,38 @@ fn bars_reject_bad_parameters() {
 // ---------------------------------------------------------------- encodings
 
 #[test]
+fn normalized_rates_sum_to_the_total_whatever_the_size_and_ink() {
+    // A 4-cell pattern with ink 0.5 + 1.5 = 2 and a 16-cell one with ink 4: both sum to
+    // the total above the background.
+    let small = Pattern::new(vec![0.0, 0.5, 1.0, 0.5], None).unwrap();
+    assert_eq!(
+        normalized_rates(&small, 400.0, 1000.0, 0.0).unwrap(),
+        vec![0.0, 100.0, 200.0, 100.0]
+    );
+    let large = Pattern::new([vec![1.0; 4], vec![0.0; 12]].concat(), None).unwrap();
+    let r = normalized_rates(&large, 400.0, 1000.0, 2.0).unwrap();
+    assert_eq!(&r[..5], &[102.0, 102.0, 102.0, 102.0, 2.0]);
+    assert_eq!(r.iter().map(|x| x - 2.0).sum::<f64>(), 400.0);
+    // The cap cuts a lone bright cell; a dark pattern gives the background.
+    let lone = Pattern::new(vec![0.0, 1.0], None).unwrap();
+    assert_eq!(
+        normalized_rates(&lone, 400.0, 150.0, 0.0).unwrap(),
+        vec![0.0, 150.0]
+    );
+    let dark = Pattern::new(vec![0.0; 3], None).unwrap();
+    assert_eq!(
+        normalized_rates(&dark, 400.0, 150.0, 1.0).unwrap(),
+        vec![1.0; 3]
+    );
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let e = normalized_rates(&small, bad, 100.0, 0.0).unwrap_err();
+        assert_eq!(e.field(), "stimuli.total_rate_hz");
+    }
+    let e = normalized_rates(&small, 400.0, 10.0, 20.0).unwrap_err();
+    assert_eq!(e.field(), "stimuli.max_rate_hz");
+}
+
+#[test]
 fn poisson_rates_are_linear_in_intensity() {
     let p = Pattern::new(vec![0.0, 0.25, 1.0], None).unwrap();
     assert_eq!(
