@@ -53,7 +53,8 @@ pub struct RecallParams {
     pub kind: ExperimentKind,
     /// The feed-forward path, sensory layer first, pointer (MTL) layer last.
     pub layers: Vec<String>,
-    /// Number of memories. Default: the number of images with `stimuli.path`, else 10.
+    /// Number of memories. Default 10; with `stimuli.path`, the number of images (a
+    /// smaller number takes the first images in file-name order).
     pub memories: Option<usize>,
     /// Pointer cells per memory. Default 10.
     #[cfg_attr(feature = "serde", serde(default = "default_pointer_size"))]
@@ -584,23 +585,28 @@ pub fn prepare(
                     p
                 });
             }
+            // `memories` takes the first images in file-name order; absent, all of them.
+            let mut files = images.files;
             if let Some(m) = e.memories {
-                if m != patterns.len() {
+                if m == 0 || m > patterns.len() {
                     return Err(FieldError::new(
                         "experiment.memories",
                         format!(
-                            "{m}, but {} holds {} images (one memory per image); leave \
-                             memories out",
+                            "{m}, but {} holds {} images (one memory per image): give 1 to \
+                             {}, or leave memories out to use them all",
                             images.folder.display(),
+                            patterns.len(),
                             patterns.len()
                         ),
                     ));
                 }
+                patterns.truncate(m);
+                files.truncate(m);
             }
             StimulusSet {
                 patterns,
                 shape: Some((images.width, images.height)),
-                files: images.files,
+                files,
                 seed,
             }
         }
@@ -1119,9 +1125,7 @@ fn add_stimulus(
         Encoding::Poisson => {
             let rates = match s.total_rate {
                 None => stimuli::poisson_rates(pattern, s.max_rate, s.min_rate),
-                Some(total) => {
-                    stimuli::normalized_rates(pattern, total, s.max_rate, s.min_rate)
-                }
+                Some(total) => stimuli::normalized_rates(pattern, total, s.max_rate, s.min_rate),
             }
             .map_err(field)?;
             let mut by_rate: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();

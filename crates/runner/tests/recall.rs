@@ -281,3 +281,38 @@ fn content_cues_report_completion_and_no_pointer_sanity_label() {
     let (v, _tmp) = run_json(&[]);
     assert!(v.get("content_cue").is_none(), "{v}");
 }
+
+#[test]
+fn memories_take_the_first_images_of_a_folder() {
+    // 50 images in the folder: 3 memories take the first 3 (the pointer layer has 3 groups),
+    // 0 or more than the folder holds are refused with the count.
+    let config = repo_file("configs/recall-images.toml");
+    let config = config.to_str().unwrap();
+    let folder = repo_file("tests/images/sets/dev/blobs8");
+    let path = format!("stimuli.path={}", folder.display());
+    let out = engram([
+        "check",
+        config,
+        "--set",
+        &path,
+        "--set",
+        "experiment.memories=3",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = common::stdout(&out);
+    let mtl = text
+        .lines()
+        .find(|l| l.starts_with("mtl"))
+        .expect("the mtl line");
+    assert_eq!(mtl.split_whitespace().nth(1), Some("30"), "{text}");
+    for m in ["0", "51"] {
+        let set = format!("experiment.memories={m}");
+        let out = engram(["check", config, "--set", &path, "--set", &set]);
+        assert_eq!(code(&out), 2);
+        assert!(
+            stderr(&out).contains("holds 50 images") && stderr(&out).contains("give 1 to 50"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
