@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use engram_core::time::StepClock;
 use engram_network::{NetworkSpec, Simulation, SpikeSink};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, File, H5Type};
@@ -175,12 +176,12 @@ impl RunWriter {
         Ok(())
     }
 
-    /// Writes the ACh concentration of `steps` steps of `dt_ms`: `/ach/time_ms` (the end of
-    /// each step) and `/ach/concentration`, the values `next()` returns in order. Streamed
-    /// in chunks, so a long run never holds its whole trace.
+    /// Writes the ACh concentration of `steps` steps: `/ach/time_ms` (the end of each
+    /// step, its decimal time from `clock`) and `/ach/concentration`, the values `next()`
+    /// returns in order. Streamed in chunks, so a long run never holds its whole trace.
     pub fn write_ach(
         &mut self,
-        dt_ms: f64,
+        clock: StepClock,
         steps: u64,
         mut next: impl FnMut() -> f64,
     ) -> crate::Result<()> {
@@ -200,7 +201,7 @@ impl RunWriter {
         let (mut t, mut c) = (Vec::with_capacity(chunk), Vec::with_capacity(chunk));
         let mut written = 0usize;
         for k in 1..=steps {
-            t.push(k as f64 * dt_ms);
+            t.push(clock.time_ms(k));
             c.push(next());
             if t.len() == chunk || k == steps {
                 let end = written + t.len();

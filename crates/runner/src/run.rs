@@ -309,7 +309,7 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError>
         config_text: model.text.clone(),
         seed,
         dt_ms: spec.dt_ms,
-        duration_ms: model.steps as f64 * spec.dt_ms,
+        duration_ms: sim.clock().time_ms(model.steps),
         threads: opts.threads,
         build_s,
         sim_s,
@@ -319,7 +319,7 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError>
     };
     if let Some(mut kinetics) = ach_trace {
         writer
-            .write_ach(spec.dt_ms, model.steps, || kinetics.step())
+            .write_ach(sim.clock(), model.steps, || kinetics.step())
             .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
@@ -331,7 +331,7 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError>
                 population: &names[r.spec.population],
                 population_index: r.spec.population,
                 report: r,
-                dt_ms: spec.dt_ms,
+                clock: sim.clock(),
             })
             .collect();
         writer

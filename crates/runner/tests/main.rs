@@ -16,3 +16,4 @@ mod recall;
 mod reports;
 mod set;
 mod sweep;
+mod times;

@@ -2,6 +2,7 @@
 //! `/report/<population>/<variable>`, laid out as libsonata's `SomaReportReader` reads
 //! them (open it as population `"<population>/<variable>"`).
 
+use engram_core::time::StepClock;
 use engram_network::ReportData;
 use hdf5::Group;
 
@@ -16,8 +17,8 @@ pub struct ReportOut<'a> {
     pub population_index: usize,
     /// The samples, as the simulation took them.
     pub report: &'a ReportData,
-    /// Time step (ms).
-    pub dt_ms: f64,
+    /// The times of the steps.
+    pub clock: StepClock,
 }
 
 impl RunWriter {
@@ -63,9 +64,11 @@ fn write_one(g: &Group, r: &ReportOut<'_>) -> hdf5::Result<()> {
     str_attr(g, "description", variable.description())?;
     let n = spec.neurons.len();
     let rows = r.report.rows();
-    let step_ms = spec.interval_steps as f64 * r.dt_ms;
-    let start_ms = r.report.first_end_step.map_or(0.0, |e| e as f64 * r.dt_ms);
-    let stop_ms = start_ms + rows as f64 * step_ms;
+    // Decimal step times, as the spikes' (see `StepClock`).
+    let step_ms = r.clock.time_ms(spec.interval_steps);
+    let first = r.report.first_end_step.unwrap_or(0);
+    let start_ms = r.clock.time_ms(first);
+    let stop_ms = r.clock.time_ms(first + rows as u64 * spec.interval_steps);
     let m = g.create_group("mapping")?;
     let ids: Vec<u64> = spec.neurons.iter().map(|&i| u64::from(i)).collect();
     m.new_dataset_builder().with_data(&ids).create("node_ids")?;
