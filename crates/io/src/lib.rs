@@ -6,6 +6,8 @@
 //! - [`inspect`] and [`RunReader`] read those files back (for `engram inspect` and
 //!   `engram plot`) and check every spike group as they stream through it.
 //! - [`write_summary_table`] writes the summary of a sweep.
+//! - [`storage`] fits each dataset's chunks to its data and compresses them (shuffle and
+//!   deflate, readable without plugins; [`Compression`]).
 //! - [`output`] decides where a file may be written (only regular files; symbolic links to
 //!   regular files are written through), publishes finished files without ever leaving a
 //!   partial one at the final name, and removes the temporary files of killed runs.
@@ -19,7 +21,7 @@
 //! /spikes/<population>/timestamps   f64, ms, attr units = "ms"
 //! /spikes/<population>/node_ids     u64, index in the population
 //! /engram                      attrs: version, seed, dt_ms, duration_ms, threads, wall
-//!                              times, synapse and event counts, config path
+//!                              times, synapse and event counts, config path, compression
 //! /engram/config               the full config text (after --set edits)
 //! /engram/parameters           attrs: a sweep point's parameters (strings)
 //! /ach/{time_ms, concentration}          the ACh trace, when ACh is configured
@@ -37,6 +39,7 @@
 
 pub mod output;
 mod read;
+pub mod storage;
 mod summary;
 mod writer;
 
@@ -45,6 +48,7 @@ pub use read::{
     AchTrace, FileSummary, PhaseSpan, PopulationSummary, ReportTrace, RunReader, SpikeData,
     SpikeGroup, StimulusImages, inspect,
 };
+pub use storage::Compression;
 pub use summary::{Column, SummaryTable, write_summary_table};
 pub use writer::{Provenance, ReportOut, RunWriter, Sorting};
 

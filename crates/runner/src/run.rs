@@ -260,6 +260,10 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError>
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(RunError::Runtime)?;
     let temporary = writer.temporary_path().to_path_buf();
+    let level = model.config.output.compression_level();
+    writer.set_compression(
+        engram_io::Compression::from_level(level).expect("checked by engram-config"),
+    );
 
     let sim_start = Instant::now();
     let mut progress = Progress::new(opts.progress, model.steps, spec.dt_ms);

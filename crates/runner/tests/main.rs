@@ -15,5 +15,6 @@ mod rates;
 mod recall;
 mod reports;
 mod set;
+mod storage;
 mod sweep;
 mod times;

@@ -7,6 +7,7 @@ use engram_network::ReportData;
 use hdf5::Group;
 
 use super::{RunWriter, scalar_attr, str_attr};
+use crate::storage::{self, Compression};
 
 /// A report to write: its samples and where they belong.
 #[derive(Debug, Clone, Copy)]
@@ -51,13 +52,13 @@ impl RunWriter {
             let g = pop.create_group(r.report.spec.variable.name())?;
             // HDF5 lists groups by name; readers restore the config's order from this.
             scalar_attr(&g, "report_index", index as u64)?;
-            write_one(&g, r)?;
+            write_one(&g, r, self.compression)?;
         }
         Ok(())
     }
 }
 
-fn write_one(g: &Group, r: &ReportOut<'_>) -> hdf5::Result<()> {
+fn write_one(g: &Group, r: &ReportOut<'_>, c: Compression) -> hdf5::Result<()> {
     let spec = &r.report.spec;
     let variable = spec.variable;
     str_attr(g, "variable", variable.name())?;
@@ -71,12 +72,14 @@ fn write_one(g: &Group, r: &ReportOut<'_>) -> hdf5::Result<()> {
     let stop_ms = r.clock.time_ms(first + rows as u64 * spec.interval_steps);
     let m = g.create_group("mapping")?;
     let ids: Vec<u64> = spec.neurons.iter().map(|&i| u64::from(i)).collect();
-    m.new_dataset_builder().with_data(&ids).create("node_ids")?;
+    storage::fitted_1d(&m, n, 8, c)
+        .with_data(&ids)
+        .create("node_ids")?;
     let pointers: Vec<u64> = (0..=n as u64).collect();
-    m.new_dataset_builder()
+    storage::fitted_1d(&m, n + 1, 8, c)
         .with_data(&pointers)
         .create("index_pointers")?;
-    m.new_dataset_builder()
+    storage::fitted_1d(&m, n, 4, c)
         .with_data(&vec![0u32; n])
         .create("element_ids")?;
     let time = m
@@ -86,7 +89,10 @@ fn write_one(g: &Group, r: &ReportOut<'_>) -> hdf5::Result<()> {
     str_attr(&time, "units", "ms")?;
     // SONATA reports store f32 (libsonata refuses anything else): about 7 digits, 1e-5 mV
     // at -70 mV. The simulation's own samples are f64.
-    let data = g.new_dataset::<f32>().shape((rows, n)).create("data")?;
+    let data = storage::fitted_2d(g, rows, n, 4, c)
+        .empty::<f32>()
+        .shape((rows, n))
+        .create("data")?;
     if rows > 0 && n > 0 {
         let values: Vec<f32> = r.report.data.iter().map(|&x| x as f32).collect();
         data.write_raw(&values)?;
