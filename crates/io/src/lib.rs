@@ -20,8 +20,12 @@
 //!                              population_index (u64, its place in the config)
 //! /spikes/<population>/timestamps   f64, ms, attr units = "ms"
 //! /spikes/<population>/node_ids     u64, index in the population
-//! /engram                      attrs: version, seed, dt_ms, duration_ms, threads, wall
-//!                              times, synapse and event counts, config path, compression
+//! /engram                      attrs: version, git_commit, git_dirty, build_profile,
+//!                              target, target_features, rustc, created_utc (RFC 3339),
+//!                              host, command_line, seed, dt_ms, duration_ms, threads,
+//!                              wall times, synapse and event counts, config_path
+//!                              (absolute), config_sha256, compression
+//! /engram/inputs/{path, sha256}  every file the config read (absolute paths, SHA-256)
 //! /engram/config               the full config text (after --set edits)
 //! /engram/parameters           attrs: a sweep point's parameters (strings)
 //! /ach/{time_ms, concentration}          the ACh trace, when ACh is configured
@@ -37,6 +41,7 @@
 //!                                        `engram_experiments::Group`s
 //! ```
 
+pub mod build_info;
 pub mod output;
 mod read;
 pub mod storage;

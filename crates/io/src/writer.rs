@@ -94,13 +94,21 @@ impl PopWriter {
     }
 }
 
-/// Provenance written beside the spikes.
+/// Provenance written beside the spikes. What the program was built from, the date and
+/// the host are added by the writer ([`crate::build_info`]).
 #[derive(Debug, Clone)]
 pub struct Provenance {
-    /// Path of the config file.
+    /// Path of the config file (absolute, so that it names the file from anywhere).
     pub config_path: String,
-    /// Config text after `--set` edits.
+    /// Config text after `--set` edits, with the paths of external inputs made absolute.
     pub config_text: String,
+    /// SHA-256 of the config file as read (hex), before any edit.
+    pub config_sha256: String,
+    /// Every external file the config read (image files of stimuli, ...): its absolute
+    /// path and the SHA-256 of its content (hex), in the order read.
+    pub inputs: Vec<(String, String)>,
+    /// The command line that started the run (program and arguments), or empty.
+    pub command_line: Vec<String>,
     /// Seed.
     pub seed: u64,
     /// Time step (ms).
@@ -303,10 +311,21 @@ impl RunWriter {
 
 /// Writes `/engram`: the provenance of the run.
 fn write_provenance(file: &File, prov: &Provenance, compression: Compression) -> crate::Result<()> {
+    use crate::build_info as b;
     let meta = file.create_group("engram")?;
-    str_attr(&meta, "version", env!("CARGO_PKG_VERSION"))?;
+    str_attr(&meta, "version", b::VERSION)?;
+    str_attr(&meta, "git_commit", b::GIT_COMMIT)?;
+    str_attr(&meta, "git_dirty", b::GIT_DIRTY)?;
+    str_attr(&meta, "build_profile", b::PROFILE)?;
+    str_attr(&meta, "target", b::TARGET)?;
+    str_attr(&meta, "target_features", b::TARGET_FEATURES)?;
+    str_attr(&meta, "rustc", b::RUSTC)?;
+    str_attr(&meta, "created_utc", &b::now_utc())?;
+    str_attr(&meta, "host", &b::host_name())?;
+    str_attr(&meta, "command_line", &b::shell_words(&prov.command_line))?;
     str_attr(&meta, "compression", &compression.describe())?;
     str_attr(&meta, "config_path", &prov.config_path)?;
+    str_attr(&meta, "config_sha256", &prov.config_sha256)?;
     scalar_attr(&meta, "seed", prov.seed)?;
     scalar_attr(&meta, "dt_ms", prov.dt_ms)?;
     scalar_attr(&meta, "duration_ms", prov.duration_ms)?;
@@ -319,6 +338,12 @@ fn write_provenance(file: &File, prov: &Provenance, compression: Compression) ->
     meta.new_dataset::<VarLenUnicode>()
         .create("config")?
         .write_scalar(&text)?;
+    // Always there (empty when the config reads no file), so readers need no special case.
+    let inputs = meta.create_group("inputs")?;
+    let paths: Vec<String> = prov.inputs.iter().map(|(p, _)| p.clone()).collect();
+    let hashes: Vec<String> = prov.inputs.iter().map(|(_, h)| h.clone()).collect();
+    write_strings(&inputs, "path", &paths)?;
+    write_strings(&inputs, "sha256", &hashes)?;
     if !prov.parameters.is_empty() {
         let g = meta.create_group("parameters")?;
         for (k, v) in &prov.parameters {
@@ -431,6 +456,9 @@ mod tests {
         Provenance {
             config_path: "c.toml".into(),
             config_text: String::new(),
+            config_sha256: String::new(),
+            inputs: Vec::new(),
+            command_line: Vec::new(),
             seed: 1,
             dt_ms: 0.1,
             duration_ms: 1.0,

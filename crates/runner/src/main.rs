@@ -250,6 +250,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
         progress: !args.quiet && !args.json,
         started,
         publish,
+        command_line: std::env::args().collect(),
         ..RunOptions::new(out, threads)
     };
     let summary = engram::run::execute(&model, &opts)?;

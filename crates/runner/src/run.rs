@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub started: Instant,
     /// Extra attributes written on the output's `/engram` group (name, value).
     pub attributes: Vec<(String, String)>,
+    /// The command line that started the run, for the provenance (empty: none).
+    pub command_line: Vec<String>,
 }
 
 impl RunOptions {
@@ -51,6 +53,7 @@ impl RunOptions {
             progress: false,
             started: Instant::now(),
             attributes: Vec::new(),
+            command_line: Vec::new(),
         }
     }
 }
@@ -308,9 +311,21 @@ pub fn execute(model: &Model, opts: &RunOptions) -> Result<RunSummary, RunError>
             .map_err(RunError::Runtime)?;
     }
 
+    let config_path = model
+        .file
+        .canonicalize()
+        .or_else(|_| std::path::absolute(&model.file))
+        .unwrap_or_else(|_| model.file.clone());
     let prov = Provenance {
-        config_path: model.file.display().to_string(),
+        config_path: config_path.display().to_string(),
         config_text: model.text.clone(),
+        config_sha256: model.text_sha256.clone(),
+        inputs: model
+            .inputs
+            .iter()
+            .map(|i| (i.path.display().to_string(), i.sha256.clone()))
+            .collect(),
+        command_line: opts.command_line.clone(),
         seed,
         dt_ms: spec.dt_ms,
         duration_ms: sim.clock().time_ms(model.steps),

@@ -11,6 +11,7 @@ mod guards;
 mod output;
 mod output_safety;
 mod plot;
+mod provenance;
 mod rates;
 mod recall;
 mod reports;
