@@ -50,8 +50,8 @@ mod writer;
 
 pub use output::{OutputError, OutputPath, OutputProblem, Publish};
 pub use read::{
-    AchTrace, FileSummary, PhaseSpan, PopulationSummary, ReportTrace, RunReader, SpikeData,
-    SpikeGroup, StimulusImages, inspect,
+    AchTrace, AttrValue, FileSummary, PhaseSpan, PopulationSummary, ReportSummary, ReportTrace,
+    RunReader, SpikeData, SpikeGroup, StimulusImages, inspect,
 };
 pub use storage::Compression;
 pub use summary::{Column, SummaryTable, write_summary_table};

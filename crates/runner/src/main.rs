@@ -324,16 +324,27 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             path.display()
         )));
     }
+    use engram_io::AttrValue;
     let engram_io::FileSummary {
         populations: pops,
         provenance: prov,
         config,
+        inputs,
+        analysis,
+        reports,
     } = engram_io::inspect(path).map_err(|e| Failure::Input(e.into()))?;
     let duration_s = prov
         .iter()
         .find(|(k, _)| k == "duration_ms")
-        .and_then(|(_, v)| v.parse::<f64>().ok())
+        .and_then(|(_, v)| match v {
+            AttrValue::Number(x) => Some(*x),
+            AttrValue::Count(n) => Some(*n as f64),
+            _ => None,
+        })
         .map(|ms| ms / 1000.0);
+    // The experiment's results, as `engram run --json` gives them (`recall`, `naming`, ...).
+    let analysis: Option<serde_json::Map<String, serde_json::Value>> =
+        analysis.and_then(|text| serde_json::from_str(&text).ok());
     let rate = |p: &engram_io::PopulationSummary| match duration_s {
         Some(d) if p.n > 0 && d > 0.0 => Some(p.spikes as f64 / p.n as f64 / d),
         _ => None,
@@ -343,9 +354,47 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             .iter()
             .map(|p| (p.name.clone(), json!({ "n": p.n, "spikes": p.spikes, "rate_hz": rate(p), "t_range_ms": p.t_range_ms })))
             .collect();
-        let provenance: serde_json::Map<String, serde_json::Value> =
-            prov.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-        let out = json!({ "file": path.display().to_string(), "populations": populations, "provenance": provenance, "config": if show_config { config } else { None } });
+        let provenance: serde_json::Map<String, serde_json::Value> = prov
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    AttrValue::Text(s) => json!(s),
+                    AttrValue::Number(x) => json!(x),
+                    AttrValue::Count(n) => json!(n),
+                    AttrValue::Other => serde_json::Value::Null,
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        let inputs: Vec<serde_json::Value> = inputs
+            .iter()
+            .map(|(p, h)| json!({ "path": p, "sha256": h }))
+            .collect();
+        let reports: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                json!({
+                    "population": r.population,
+                    "variable": r.variable,
+                    "units": r.units,
+                    "neurons": r.neurons,
+                    "samples": r.samples,
+                    "t_range_ms": r.t_range_ms,
+                    "value_range": r.value_range,
+                })
+            })
+            .collect();
+        let mut out = json!({
+            "file": path.display().to_string(),
+            "populations": populations,
+            "provenance": provenance,
+            "inputs": inputs,
+            "reports": reports,
+            "config": if show_config { config } else { None },
+        });
+        if let (Some(extra), serde_json::Value::Object(all)) = (analysis, &mut out) {
+            all.extend(extra);
+        }
         engram::outln!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
@@ -373,6 +422,64 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             r,
             t
         );
+    }
+    if !reports.is_empty() {
+        engram::outln!();
+        engram::outln!(
+            "{:<16} {:<8} {:>8} {:>9}  {:<18} range",
+            "report",
+            "variable",
+            "neurons",
+            "samples",
+            "times (ms)"
+        );
+        for r in &reports {
+            let t = r
+                .t_range_ms
+                .map_or("-".to_string(), |(a, b)| format!("{a}..{b}"));
+            let v = r.value_range.map_or("-".to_string(), |(a, b)| {
+                format!("{a:.3}..{b:.3} {}", r.units)
+            });
+            engram::outln!(
+                "{:<16} {:<8} {:>8} {:>9}  {:<18} {v}",
+                r.population,
+                r.variable,
+                r.neurons,
+                r.samples,
+                t
+            );
+        }
+    }
+    if let Some(recall) = analysis.as_ref().and_then(|a| a.get("recall")) {
+        let number = |v: Option<&serde_json::Value>| {
+            v.and_then(serde_json::Value::as_f64)
+                .map_or("-".to_string(), |x| format!("{x:.3}"))
+        };
+        engram::outln!();
+        engram::outln!(
+            "recall of {} memories",
+            recall["n_memories"].as_u64().unwrap_or(0)
+        );
+        for (label, key) in [
+            ("identification accuracy", "identification_accuracy"),
+            ("best fidelity match", "best_match_accuracy"),
+            ("fidelity, sensory", "fidelity_mean"),
+            ("specificity", "specificity_mean"),
+            ("Jaccard, recalled-own", "jaccard_mean"),
+        ] {
+            engram::outln!("  {label:<24} {:>7}", number(recall.get(key)));
+        }
+        let naming = analysis
+            .as_ref()
+            .and_then(|a| a.get("naming"))
+            .and_then(|n| n.get("accuracy"));
+        engram::outln!("  {:<24} {:>7}", "naming accuracy", number(naming));
+    }
+    if !inputs.is_empty() {
+        engram::outln!();
+        for (p, h) in &inputs {
+            engram::outln!("input  {h}  {p}");
+        }
     }
     if !prov.is_empty() {
         engram::outln!();
