@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use engram::interrupt::Signal;
 use engram::run::{RunError, RunOptions};
 use engram_config::{ConfigError, LoadOptions};
@@ -146,9 +146,65 @@ impl From<engram::sweep::SweepError> for Failure {
     }
 }
 
+/// `error: ` in bold red when stderr is a terminal and `NO_COLOR` is not set, else plain:
+/// every error of the command starts with it.
+fn error_prefix() -> &'static str {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if !no_color && std::io::stderr().is_terminal() {
+        "\x1b[1;31merror:\x1b[0m "
+    } else {
+        "error: "
+    }
+}
+
+/// Prints a failure on stderr and, for a command given `--json`, as one JSON object on
+/// stdout (`{"error": {kind, message, file, line, path, exit_code}}`), where a program
+/// reading the JSON looks; returns the exit code.
+fn report_failure(failure: Failure, as_json: bool) -> ExitCode {
+    let (kind, code, message, config) = match &failure {
+        Failure::Input(e) => (
+            "input",
+            2,
+            format!("{e:#}"),
+            e.downcast_ref::<ConfigError>(),
+        ),
+        Failure::Runtime(e) => ("runtime", 1, format!("{e:#}"), None),
+        Failure::Interrupted(signal, m) => ("interrupted", signal.exit_code(), m.clone(), None),
+    };
+    match failure {
+        Failure::Interrupted(..) => eprintln!("{message}"),
+        _ => eprintln!("{}{message}", error_prefix()),
+    }
+    if as_json {
+        let out = json!({ "error": {
+            "kind": kind,
+            "message": message,
+            "file": config.map(|c| c.file.display().to_string()),
+            "line": config.and_then(|c| c.line),
+            "path": config.map(|c| c.path.clone()).filter(|p| !p.is_empty()),
+            "exit_code": code,
+        }});
+        engram::outln!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("serialisable")
+        );
+    }
+    ExitCode::from(code)
+}
+
 fn main() -> ExitCode {
     let started = Instant::now();
-    let cli = Cli::parse();
+    // `--version` names the commit the program was built from.
+    let version: &'static str = engram_io::build_info::version_line().leak();
+    let matches = Cli::command().version(version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let as_json = match &cli.command {
+        Command::Run(a) => a.json,
+        Command::Inspect { json, .. } | Command::Merge { json, .. } => *json,
+        Command::Sweep(a) => a.json,
+        _ => false,
+    };
     if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
         // Ctrl-C and SIGTERM stop a run cleanly (see engram::interrupt); the other commands
         // keep the default (they write no long-lived files).
@@ -179,18 +235,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Runtime(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Interrupted(signal, message)) => {
-            eprintln!("{message}");
-            ExitCode::from(signal.exit_code())
-        }
+        Err(failure) => report_failure(failure, as_json),
     }
 }
 
@@ -216,13 +261,14 @@ fn load_options(seed: Option<u64>, threads: usize, no_memory_check: bool) -> Loa
     }
 }
 
-/// A config error, with the way out of the memory check when that is what failed.
-fn config_failure(e: ConfigError) -> Failure {
-    let hint = match e.kind {
-        ErrorKind::Memory => " (or pass --no-memory-check to run it anyway)",
-        ErrorKind::Invalid => "",
-    };
-    Failure::Input(anyhow::anyhow!("{e}{hint}"))
+/// A config error, with the way out of the memory check when that is what failed (kept
+/// as a [`ConfigError`], so that `--json` can name its file, line and field).
+fn config_failure(mut e: ConfigError) -> Failure {
+    if e.kind == ErrorKind::Memory {
+        e.message
+            .push_str(" (or pass --no-memory-check to run it anyway)");
+    }
+    Failure::Input(anyhow::Error::new(e))
 }
 
 fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {

@@ -5,6 +5,7 @@ mod architecture;
 mod bad_configs;
 mod common;
 mod configs;
+mod conventions;
 mod determinism;
 mod golden;
 mod guards;
