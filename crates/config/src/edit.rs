@@ -39,26 +39,6 @@ pub(crate) fn parse_value(raw: &str) -> toml::Value {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::replace_value;
-
-    #[test]
-    fn a_value_is_replaced_in_place() {
-        let text = "# images\n[stimuli]\npath = \"../x\"   # relative\nkind = 1\n";
-        let out = replace_value(text, "stimuli.path", "\"/abs/x\"").expect("there");
-        assert_eq!(
-            out,
-            "# images\n[stimuli]\npath = \"/abs/x\"   # relative\nkind = 1\n"
-        );
-        let dotted = "stimuli.path = '../x'\n";
-        let out = replace_value(dotted, "stimuli.path", "\"/abs\"").expect("there");
-        assert_eq!(out, "stimuli.path = \"/abs\"\n");
-        assert_eq!(replace_value(text, "stimuli.folder", "1"), None);
-        assert_eq!(replace_value(text, "nothing.path", "1"), None);
-    }
-}
-
 pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -122,4 +102,24 @@ pub(crate) fn line_of_path(text: &str, path: &str) -> Option<usize> {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_value;
+
+    #[test]
+    fn a_value_is_replaced_in_place() {
+        let text = "# images\n[stimuli]\npath = \"../x\"   # relative\nkind = 1\n";
+        let out = replace_value(text, "stimuli.path", "\"/abs/x\"").expect("there");
+        assert_eq!(
+            out,
+            "# images\n[stimuli]\npath = \"/abs/x\"   # relative\nkind = 1\n"
+        );
+        let dotted = "stimuli.path = '../x'\n";
+        let out = replace_value(dotted, "stimuli.path", "\"/abs\"").expect("there");
+        assert_eq!(out, "stimuli.path = \"/abs\"\n");
+        assert_eq!(replace_value(text, "stimuli.folder", "1"), None);
+        assert_eq!(replace_value(text, "nothing.path", "1"), None);
+    }
 }
