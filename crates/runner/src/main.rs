@@ -160,7 +160,8 @@ fn error_prefix() -> &'static str {
 
 /// Prints a failure on stderr and, for a command given `--json`, as one JSON object on
 /// stdout (`{"error": {kind, message, file, line, path, exit_code}}`), where a program
-/// reading the JSON looks; returns the exit code.
+/// reading the JSON looks, unless the command printed its own JSON object already;
+/// returns the exit code.
 fn report_failure(failure: Failure, as_json: bool) -> ExitCode {
     let (kind, code, message, config) = match &failure {
         Failure::Input(e) => (
@@ -176,7 +177,9 @@ fn report_failure(failure: Failure, as_json: bool) -> ExitCode {
         Failure::Interrupted(..) => eprintln!("{message}"),
         _ => eprintln!("{}{message}", error_prefix()),
     }
-    if as_json {
+    // A sweep's summary, printed before, already lists its failed points.
+    let printed = engram::JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed);
+    if as_json && !printed {
         let out = json!({ "error": {
             "kind": kind,
             "message": message,
