@@ -43,6 +43,35 @@ pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// `text` with the value at the dotted `path` replaced by `value` (TOML, e.g. a quoted
+/// string), the rest of the text (comments, layout) untouched; `None` if `path` holds no
+/// value in `text`.
+pub(crate) fn replace_value(text: &str, path: &str, value: &str) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let found = table.get(*part)?;
+        if i + 1 == parts.len() {
+            let span = found.span();
+            if span.end > text.len() || span.start >= span.end {
+                return None;
+            }
+            return Some(format!(
+                "{}{value}{}",
+                &text[..span.start],
+                &text[span.end..]
+            ));
+        }
+        match found.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// Line of the value at `path` in the original text, if it is there; else the line of the
 /// nearest table on the path that is.
 pub(crate) fn line_of_path(text: &str, path: &str) -> Option<usize> {
@@ -73,4 +102,24 @@ pub(crate) fn line_of_path(text: &str, path: &str) -> Option<usize> {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_value;
+
+    #[test]
+    fn a_value_is_replaced_in_place() {
+        let text = "# images\n[stimuli]\npath = \"../x\"   # relative\nkind = 1\n";
+        let out = replace_value(text, "stimuli.path", "\"/abs/x\"").expect("there");
+        assert_eq!(
+            out,
+            "# images\n[stimuli]\npath = \"/abs/x\"   # relative\nkind = 1\n"
+        );
+        let dotted = "stimuli.path = '../x'\n";
+        let out = replace_value(dotted, "stimuli.path", "\"/abs\"").expect("there");
+        assert_eq!(out, "stimuli.path = \"/abs\"\n");
+        assert_eq!(replace_value(text, "stimuli.folder", "1"), None);
+        assert_eq!(replace_value(text, "nothing.path", "1"), None);
+    }
 }

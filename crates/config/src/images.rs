@@ -109,6 +109,15 @@ impl From<ImageError> for StimulusError {
 /// be read or decoded (the message names the file); an image differs in size from the
 /// first one (the message names both files and both sizes).
 pub fn load_images(dir: &Path, memory: Option<&MemoryLimit>) -> Result<ImageSet, ImageError> {
+    load_images_hashed(dir, memory).map(|(set, _)| set)
+}
+
+/// As [`load_images`], with the SHA-256 (hex) of each file's content as it was read and
+/// decoded, in the order of `ImageSet::files`.
+pub fn load_images_hashed(
+    dir: &Path,
+    memory: Option<&MemoryLimit>,
+) -> Result<(ImageSet, Vec<String>), ImageError> {
     let meta = match std::fs::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -152,9 +161,11 @@ pub fn load_images(dir: &Path, memory: Option<&MemoryLimit>) -> Result<ImageSet,
     fits(dir, &files, memory)?;
 
     let mut patterns: Vec<Pattern> = Vec::with_capacity(files.len());
+    let mut digests = Vec::with_capacity(files.len());
     let mut size = (0, 0);
     for (i, path) in files.iter().enumerate() {
-        let (w, h, intensities) = read_gray(path)?;
+        let (w, h, intensities, digest) = read_gray(path)?;
+        digests.push(digest);
         if i == 0 {
             size = (w, h);
         } else if (w, h) != size {
@@ -174,13 +185,14 @@ pub fn load_images(dir: &Path, memory: Option<&MemoryLimit>) -> Result<ImageSet,
             })?;
         patterns.push(pattern);
     }
-    Ok(ImageSet {
+    let set = ImageSet {
         folder: dir.to_path_buf(),
         width: size.0,
         height: size.1,
         files,
         patterns,
-    })
+    };
+    Ok((set, digests))
 }
 
 /// Refuses a folder whose images, once decoded (8 bytes a pixel, plus one decoding buffer
@@ -211,14 +223,20 @@ fn fits(dir: &Path, files: &[PathBuf], memory: Option<&MemoryLimit>) -> Result<(
     })
 }
 
-/// Decodes one image into `(width, height, row-major gray in [0, 1])`.
-fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), ImageError> {
+/// Decodes one image into `(width, height, row-major gray in [0, 1], SHA-256 of the
+/// file)`: the file is read once, and the bytes hashed are the bytes decoded.
+fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>, String), ImageError> {
     let unreadable = |reason: String| ImageError::Unreadable {
         path: path.to_path_buf(),
         reason,
     };
-    let image = image::ImageReader::open(path)
-        .map_err(|e| unreadable(e.to_string()))?
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let digest = crate::sha256_hex(&bytes);
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes));
+    if let Ok(format) = image::ImageFormat::from_path(path) {
+        reader.set_format(format);
+    }
+    let image = reader
         .with_guessed_format()
         .map_err(|e| unreadable(e.to_string()))?
         .decode()
@@ -247,7 +265,7 @@ fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), ImageError> {
             "decoded pixels are not a valid gray image".into(),
         ));
     }
-    Ok((w, h, gray))
+    Ok((w, h, gray, digest))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ mod schema;
 pub mod sweep;
 mod value;
 
-use edit::{apply_set, line_of_offset, line_of_path};
+use edit::{apply_set, line_of_offset, line_of_path, replace_value};
 pub(crate) use edit::{clean_path, parse_value};
 use lower::{ach_of, protocol_pulse_path, to_spec};
 pub use schema::*;
@@ -80,13 +80,42 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A file outside the config that the config reads (an image of `stimuli.path`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// The field that names it (`stimuli.path`).
+    pub field: String,
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// SHA-256 of its content as read (hex).
+    pub sha256: String,
+}
+
+/// SHA-256 of `bytes`, as 64 lowercase hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        write!(s, "{b:02x}").expect("writing to a String");
+    }
+    s
+}
+
 /// A checked config, ready to build.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The file it came from.
     pub file: PathBuf,
-    /// The config text after `--set` edits, as written to the output.
+    /// The config text after `--set` edits, as written to the output, with the paths of
+    /// external inputs made absolute: it runs the same from any working directory.
     pub text: String,
+    /// SHA-256 (hex) of the config text as read, before any edit.
+    pub text_sha256: String,
+    /// Every file outside the config that it read, with its content hash, in the order
+    /// read.
+    pub inputs: Vec<InputFile>,
     /// The typed config.
     pub config: ConfigFile,
     /// The network.
@@ -252,6 +281,9 @@ pub fn from_text_with(
                 .into(),
         ));
     }
+    let mut inputs: Vec<InputFile> = Vec::new();
+    // (as written, absolute) of the image folder, once read.
+    let mut image_dir: Option<(PathBuf, PathBuf)> = None;
     let prepared = match &config.experiment {
         Some(e) => {
             let by_cli = set_paths
@@ -263,14 +295,26 @@ pub fn from_text_with(
                 .map(|(name, p)| (name.clone(), p.n))
                 .collect();
             // A relative image folder is relative to the config file, unless it was given on
-            // the command line.
+            // the command line (then to the working directory). It is stored absolute.
             let mut images = |raw: &Path| -> Result<ImageSet, StimulusError> {
                 let dir = if raw.is_absolute() || by_cli {
                     raw.to_path_buf()
                 } else {
                     file.parent().unwrap_or(Path::new("")).join(raw)
                 };
-                Ok(images::load_images(&dir, memory)?)
+                let dir = dir
+                    .canonicalize()
+                    .or_else(|_| std::path::absolute(&dir))
+                    .unwrap_or(dir);
+                let (set, digests) = images::load_images_hashed(&dir, memory)?;
+                inputs.clear();
+                inputs.extend(set.files.iter().zip(digests).map(|(f, sha256)| InputFile {
+                    field: "stimuli.path".into(),
+                    path: f.clone(),
+                    sha256,
+                }));
+                image_dir = Some((raw.to_path_buf(), dir));
+                Ok(set)
             };
             let prepared = e
                 .prepare(
@@ -327,9 +371,15 @@ pub fn from_text_with(
             )
         }
     };
+    let mut edited = edited;
+    if let Some((_, dir)) = image_dir.filter(|(raw, dir)| raw != dir) {
+        edited = with_value(&edited, "stimuli.path", dir.to_string_lossy().into_owned());
+    }
     let model = Model {
         file: file.to_path_buf(),
         text: edited,
+        text_sha256: sha256_hex(text.as_bytes()),
+        inputs,
         config,
         spec,
         steps,
@@ -346,6 +396,18 @@ pub fn from_text_with(
             ..err(None, "", format!("the run {e}; make the model smaller"))
         })?;
     Ok(model)
+}
+
+/// `text` with the string at `path` set to `value`: in place where the text has it (its
+/// comments kept), else through a parse and a rewrite.
+fn with_value(text: &str, path: &str, value: String) -> String {
+    let literal = toml::Value::String(value.clone()).to_string();
+    if let Some(t) = replace_value(text, path, &literal) {
+        return t;
+    }
+    let mut table: toml::Table = toml::from_str(text).unwrap_or_default();
+    let _ = sweep::points::set_in(&mut table, path, toml::Value::String(value));
+    toml::to_string(&table).unwrap_or_else(|_| text.to_string())
 }
 
 impl Model {

@@ -435,6 +435,16 @@ fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid>
             kind,
         });
     }
+    if c.output.compression_level() > 9 {
+        return Err((
+            "output.compression_level".into(),
+            format!(
+                "{} is not a compression level; give 0 (none) or a deflate level from 1 \
+                 (fastest) to 9 (smallest)",
+                c.output.compression_level()
+            ),
+        ));
+    }
     let record = match &c.output.record {
         None => (0..populations.len()).collect(),
         Some(list) => list

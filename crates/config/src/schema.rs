@@ -605,6 +605,22 @@ pub struct OutputConfig {
     /// reports under `/report/<population>/<variable>`. Default: none.
     #[serde(default)]
     pub reports: Vec<ReportConfig>,
+    /// How the file's datasets are compressed: 0 = not at all, 1 to 9 = the deflate
+    /// (gzip) level, after the shuffle filter; both are built into every HDF5 library, so
+    /// any reader opens the file without plugins. The values read back are the same.
+    /// Default 1 (see [`OutputConfig::compression_level`]).
+    pub compression_level: Option<u32>,
+}
+
+impl OutputConfig {
+    /// The default of `compression_level`: deflate level 1, fast and most of the gain.
+    pub const DEFAULT_COMPRESSION_LEVEL: u32 = 1;
+
+    /// `compression_level`, or its default.
+    pub fn compression_level(&self) -> u32 {
+        self.compression_level
+            .unwrap_or(Self::DEFAULT_COMPRESSION_LEVEL)
+    }
 }
 
 /// `[[output.reports]]`: some state variables of some neurons of one population, sampled

@@ -4,7 +4,10 @@
 pub trait SpikeSink {
     /// What can go wrong while recording (I/O).
     type Error;
-    /// The spikes emitted in step `step`, at time `time_ms` (the end of the step).
+    /// The spikes emitted in step `step`, at time `time_ms`: the end of the step, the
+    /// decimal time `(step + 1) dt` ([`crate::time::StepClock`]). Step `k` covers
+    /// `(k dt, (k + 1) dt]`, so a run of `T` ms has its spikes in `(0, T]`: a spike of the
+    /// last step is at `T` itself.
     fn record(&mut self, step: u64, time_ms: f64, spikes: &[u32]) -> Result<(), Self::Error>;
 }
 

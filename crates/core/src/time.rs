@@ -3,6 +3,11 @@
 //! Times given by a user go through [`checked_steps`] (or [`checked_phase_steps`]): a
 //! time that is not finite, negative, or more than [`MAX_STEPS`] steps long is refused
 //! instead of wrapping the step arithmetic.
+//!
+//! Times computed from steps (spike times, sample times, phase boundaries) go through a
+//! [`StepClock`]: step `k` is at the *decimal* time `k dt`, the f64 nearest to it (at
+//! `dt = 0.1 ms`, step 3 is at `3 / 10 = 0.3`, not `3 * 0.1 = 0.30000000000000004`), so
+//! the times print as the grid's decimals and compare equal to them.
 
 use crate::number::short;
 
@@ -11,6 +16,88 @@ use crate::number::short;
 /// computed in f64, exact for integers up to 2^53), and step counts can be added
 /// without overflow.
 pub const MAX_STEPS: u64 = 1 << 40;
+
+/// The times of the steps of a grid of `dt`: [`StepClock::time_ms`] of step `k` is the
+/// f64 nearest to the decimal number `k dt`, where `dt` is read as the shortest decimal
+/// that gives back its f64 (`0.1`, `0.025`).
+///
+/// It is computed as `(k n) / q`, with `dt = n / q` the decimal as a reduced fraction: one
+/// division of two integers that f64 holds exactly, rounded once. For `dt = 1 / m` ms
+/// (0.1, 0.05, 0.025) this is `k / m`, i.e. `step / steps_per_ms`. Where `k n` exceeds
+/// 2^53 (a step beyond about 9e15 / n) or `dt` has more than 15 decimals, it falls back
+/// to `k * dt`.
+///
+/// ```
+/// use engram_core::time::StepClock;
+///
+/// let clock = StepClock::new(0.1);
+/// assert_eq!(clock.time_ms(3), 0.3);
+/// assert_ne!(3.0 * 0.1, 0.3);
+/// assert_eq!(StepClock::new(0.025).time_ms(7), 0.175);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepClock {
+    dt_ms: f64,
+    /// `dt = numerator / denominator`, reduced; `None` where `dt` has no short decimal.
+    fraction: Option<(u64, u64)>,
+}
+
+/// Integers up to this are exact in f64.
+const EXACT: u64 = 1 << 53;
+
+impl StepClock {
+    /// The clock of a grid of `dt_ms` (any f64; a `dt` that is not a finite number > 0
+    /// gives `k * dt`).
+    pub fn new(dt_ms: f64) -> StepClock {
+        StepClock {
+            dt_ms,
+            fraction: decimal_fraction(dt_ms),
+        }
+    }
+
+    /// The time step (ms).
+    pub fn dt_ms(&self) -> f64 {
+        self.dt_ms
+    }
+
+    /// The time of step `step` (ms): the decimal `step * dt` (see the type's docs).
+    #[inline]
+    pub fn time_ms(&self, step: u64) -> f64 {
+        match self.fraction {
+            Some((n, q)) => match step.checked_mul(n) {
+                Some(kn) if kn <= EXACT => kn as f64 / q as f64,
+                _ => step as f64 * self.dt_ms,
+            },
+            None => step as f64 * self.dt_ms,
+        }
+    }
+}
+
+/// `dt` as a reduced fraction `n / q` of its shortest decimal (`0.1` -> `(1, 10)`), if it
+/// is a finite number > 0 with at most 15 decimals and `n`, `q` below 2^53.
+fn decimal_fraction(dt: f64) -> Option<(u64, u64)> {
+    if !(dt.is_finite() && dt > 0.0) {
+        return None;
+    }
+    // Display gives the shortest decimal that reads back as `dt`, never an exponent.
+    let text = dt.to_string();
+    let (whole, decimals) = text.split_once('.').unwrap_or((&text, ""));
+    if decimals.len() > 15 {
+        return None;
+    }
+    let n: u64 = format!("{whole}{decimals}").parse().ok()?;
+    let q = 10u64.pow(decimals.len() as u32);
+    let g = gcd(n, q);
+    let (n, q) = (n / g, q / g);
+    (n > 0 && n <= EXACT && q <= EXACT).then_some((n, q))
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
 
 /// Step index of a time on the grid (the nearest step; negative times map to step 0).
 pub fn step_of(t_ms: f64, dt_ms: f64) -> u64 {
@@ -86,6 +173,34 @@ mod tests {
         assert_eq!(step_of(0.34, 0.1), 3);
         assert_eq!(step_of(0.36, 0.1), 4);
         assert_eq!(step_of(-5.0, 0.1), 0);
+    }
+
+    #[test]
+    fn step_times_are_the_grid_decimals() {
+        let clock = StepClock::new(0.1);
+        for k in 0..100_000u64 {
+            let t = clock.time_ms(k);
+            // The nearest f64 to k / 10: its shortest decimal is k / 10 written out.
+            let want = format!("{}.{}", k / 10, k % 10);
+            let want = want.strip_suffix(".0").unwrap_or(&want);
+            assert_eq!(t.to_string(), want, "step {k}");
+        }
+        assert_eq!(clock.time_ms(3), 0.3);
+        assert_eq!(StepClock::new(0.025).time_ms(7), 0.175);
+        assert_eq!(StepClock::new(0.25).time_ms(3), 0.75);
+        assert_eq!(StepClock::new(2.0).time_ms(3), 6.0);
+        assert_eq!(StepClock::new(0.3).time_ms(3).to_string(), "0.9");
+        // 1 / 3 has no short decimal: k * dt.
+        let third = 1.0 / 3.0;
+        assert_eq!(StepClock::new(third).time_ms(3), 3.0 * third);
+        // Beyond 2^53: k * dt.
+        let big = 1u64 << 60;
+        assert_eq!(clock.time_ms(big), big as f64 * 0.1);
+        assert_eq!(StepClock::new(0.1).dt_ms(), 0.1);
+        assert_eq!(decimal_fraction(0.1), Some((1, 10)));
+        assert_eq!(decimal_fraction(0.025), Some((1, 40)));
+        assert_eq!(decimal_fraction(f64::NAN), None);
+        assert_eq!(decimal_fraction(0.0), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ use indexmap::IndexMap;
 
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_core::number::short;
-use engram_core::time;
+use engram_core::time::{self, StepClock};
 use engram_core::{FieldError, check};
 
 use crate::metrics::{self, LayerRecall, PopulationLatency, RecallSize, RecallSummary, SizeRule};
@@ -954,6 +954,8 @@ pub fn build(
         .collect();
 
     let dt = spec.dt_ms;
+    // Times of steps are their decimal times, as the spikes' (see `StepClock`).
+    let clock = StepClock::new(dt);
     let d = PhaseSteps::of(e, dt, n_mem)?;
     let cue_span_ms = f64::from(e.cue.spikes - 1) * 1000.0 / e.cue.rate_hz;
     if cue_span_ms >= e.recall_ms - e.lead_ms {
@@ -988,7 +990,7 @@ pub fn build(
                    len: u64,
                    tag: &str,
                    inputs: &mut Vec<InputSpec>| {
-        let (a, b) = (from as f64 * dt, (from + len) as f64 * dt);
+        let (a, b) = (clock.time_ms(from), clock.time_ms(from + len));
         add_stimulus(
             pattern,
             StimulusInput {
@@ -1017,8 +1019,8 @@ pub fn build(
                 neurons: group(m),
                 kind: InputKind::Dc {
                     amplitude_pa: e.teacher_pa,
-                    start_ms: start as f64 * dt,
-                    stop_ms: (start + len) as f64 * dt,
+                    start_ms: clock.time_ms(start),
+                    stop_ms: clock.time_ms(start + len),
                 },
             });
         }
@@ -1031,11 +1033,11 @@ pub fn build(
     for m in 0..n_mem {
         let start = t;
         let cue_step = start + d.lead;
-        let cue_t = cue_step as f64 * dt;
+        let cue_t = clock.time_ms(cue_step);
         cue_ms.push(cue_t);
         if let Some(p) = &e.ach_pulse {
             if p.amplitude > 0.0 {
-                ach_pulses.push((start as f64 * dt, p.amplitude, p.duration_ms));
+                ach_pulses.push((clock.time_ms(start), p.amplitude, p.duration_ms));
             }
         }
         if let Some(c) = &content_cue {
@@ -1773,7 +1775,7 @@ impl Experiment for Protocol {
         data: &RecallData,
     ) -> Result<RecallResults, ExperimentError> {
         let p = self;
-        let dt = spec.dt_ms;
+        let clock = StepClock::new(spec.dt_ms);
         let names: Vec<String> = p
             .layers
             .iter()
@@ -1781,13 +1783,13 @@ impl Experiment for Protocol {
             .collect();
         let n_layers = p.layers.len();
         let alpha = p.metrics.significance;
-        let baseline_ms = data.baseline_steps as f64 * dt;
-        let bin_ms = data.bin_steps as f64 * dt;
+        let baseline_ms = clock.time_ms(data.baseline_steps);
+        let bin_ms = clock.time_ms(data.bin_steps);
         let phase_ms = |is: fn(&PhaseKind) -> bool| {
             p.phases
                 .iter()
                 .find(|ph| is(&ph.kind))
-                .map_or(0.0, |ph| (ph.stop - ph.start) as f64 * dt)
+                .map_or(0.0, |ph| clock.time_ms(ph.stop - ph.start))
         };
         let encode_ms = phase_ms(|k| matches!(k, PhaseKind::Encode(_)));
         let recall_ms = phase_ms(|k| matches!(k, PhaseKind::Recall(_)));
@@ -1929,7 +1931,7 @@ impl Experiment for Protocol {
         summary: &str,
     ) -> Vec<Group> {
         let p = self;
-        let dt = spec.dt_ms;
+        let clock = StepClock::new(spec.dt_ms);
         let mut prot = Group::new("protocol");
         prot.data(
             "names",
@@ -1937,11 +1939,11 @@ impl Experiment for Protocol {
         )
         .data(
             "start_ms",
-            Data::Numbers(p.phases.iter().map(|ph| ph.start as f64 * dt).collect()),
+            Data::Numbers(p.phases.iter().map(|ph| clock.time_ms(ph.start)).collect()),
         )
         .data(
             "stop_ms",
-            Data::Numbers(p.phases.iter().map(|ph| ph.stop as f64 * dt).collect()),
+            Data::Numbers(p.phases.iter().map(|ph| clock.time_ms(ph.stop)).collect()),
         )
         .data("cue_ms", Data::Numbers(p.cue_ms.clone()));
 

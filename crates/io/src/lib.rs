@@ -8,6 +8,8 @@
 //! - [`write_summary_table`] writes the summary of a sweep.
 //! - [`export_nwb`] writes a run's file as NWB 2 (a Units table, the config and the
 //!   provenance; see [`nwb`]).
+//! - [`storage`] fits each dataset's chunks to its data and compresses them (shuffle and
+//!   deflate, readable without plugins; [`Compression`]).
 //! - [`output`] decides where a file may be written (only regular files; symbolic links to
 //!   regular files are written through), publishes finished files without ever leaving a
 //!   partial one at the final name, and removes the temporary files of killed runs.
@@ -20,8 +22,12 @@
 //!                              population_index (u64, its place in the config)
 //! /spikes/<population>/timestamps   f64, ms, attr units = "ms"
 //! /spikes/<population>/node_ids     u64, index in the population
-//! /engram                      attrs: version, seed, dt_ms, duration_ms, threads, wall
-//!                              times, synapse and event counts, config path
+//! /engram                      attrs: version, git_commit, git_dirty, build_profile,
+//!                              target, target_features, rustc, created_utc (RFC 3339),
+//!                              host, command_line, seed, dt_ms, duration_ms, threads,
+//!                              wall times, synapse and event counts, config_path
+//!                              (absolute), config_sha256, compression
+//! /engram/inputs/{path, sha256}  every file the config read (absolute paths, SHA-256)
 //! /engram/config               the full config text (after --set edits)
 //! /engram/parameters           attrs: a sweep point's parameters (strings)
 //! /ach/{time_ms, concentration}          the ACh trace, when ACh is configured
@@ -37,18 +43,21 @@
 //!                                        `engram_experiments::Group`s
 //! ```
 
+pub mod build_info;
 pub mod nwb;
 pub mod output;
 mod read;
+pub mod storage;
 mod summary;
 mod writer;
 
 pub use nwb::export_nwb;
 pub use output::{OutputError, OutputPath, OutputProblem, Publish};
 pub use read::{
-    AchTrace, AttrValue, FileSummary, PhaseSpan, PopulationSummary, ReportTrace, RunReader,
-    SpikeData, SpikeGroup, StimulusImages, WeightTable, inspect,
+    AchTrace, AttrValue, FileSummary, PhaseSpan, PopulationSummary, ReportSummary, ReportTrace,
+    RunReader, SpikeData, SpikeGroup, StimulusImages, WeightTable, inspect,
 };
+pub use storage::Compression;
 pub use summary::{Column, SummaryTable, write_summary_table};
 pub use writer::{Provenance, ReportOut, RunWriter, Sorting};
 

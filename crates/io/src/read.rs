@@ -9,7 +9,7 @@ use crate::{Error, Sorting};
 
 mod arrays;
 mod report;
-pub use arrays::{AttrValue, WeightTable};
+pub use arrays::WeightTable;
 pub use report::ReportTrace;
 
 fn format_error(msg: impl Into<String>) -> Error {
@@ -29,15 +29,68 @@ pub struct PopulationSummary {
     pub t_range_ms: Option<(f64, f64)>,
 }
 
-/// What a file holds: populations, provenance attributes, config text.
+/// The value of an attribute, as its type stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    /// Text.
+    Text(String),
+    /// A floating-point number.
+    Number(f64),
+    /// An unsigned integer.
+    Count(u64),
+    /// A signed integer.
+    Integer(i64),
+    /// A type `inspect` does not read.
+    Other,
+}
+
+impl std::fmt::Display for AttrValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttrValue::Text(s) => f.write_str(s),
+            AttrValue::Number(x) => write!(f, "{x}"),
+            AttrValue::Count(n) => write!(f, "{n}"),
+            AttrValue::Integer(n) => write!(f, "{n}"),
+            AttrValue::Other => f.write_str("?"),
+        }
+    }
+}
+
+/// One state report of `/report`, without its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSummary {
+    /// The population.
+    pub population: String,
+    /// The variable (`v`, `i_syn`, ...).
+    pub variable: String,
+    /// Units of the values.
+    pub units: String,
+    /// Neurons recorded.
+    pub neurons: usize,
+    /// Samples per neuron.
+    pub samples: usize,
+    /// Time of the first and the last sample (ms), if there is one.
+    pub t_range_ms: Option<(f64, f64)>,
+    /// Smallest and largest value, if there is one.
+    pub value_range: Option<(f64, f64)>,
+}
+
+/// What a file holds: populations, provenance attributes, config text, the experiment's
+/// summary and the state reports.
 #[derive(Debug, Clone)]
 pub struct FileSummary {
     /// Spike groups.
     pub populations: Vec<PopulationSummary>,
-    /// `/engram` attributes as text.
-    pub provenance: Vec<(String, String)>,
+    /// `/engram` attributes, by name.
+    pub provenance: Vec<(String, AttrValue)>,
     /// The config text, if present.
     pub config: Option<String>,
+    /// `/engram/inputs`: the files the config read (path, SHA-256).
+    pub inputs: Vec<(String, String)>,
+    /// The experiment's results as JSON text (`/analysis@summary`), if the run had one.
+    pub analysis: Option<String>,
+    /// The state reports of `/report`, in the config's order.
+    pub reports: Vec<ReportSummary>,
 }
 
 /// The population groups under `/spikes` in the order of the config that wrote them
@@ -108,8 +161,40 @@ pub fn inspect(path: &Path) -> crate::Result<FileSummary> {
     let summary = reader
         .provenance()
         .map_err(|e| format_error(format!("{}: cannot read /engram ({e})", path.display())))?;
+    let analysis = reader
+        .file
+        .group("analysis")
+        .ok()
+        .and_then(|g| report::text_attr(&g, "summary"));
+    let reports = reader
+        .reports()?
+        .into_iter()
+        .map(|r| {
+            let rows = r.time_ms.len();
+            let range = |v: &[f64]| {
+                v.iter().fold(None, |acc: Option<(f64, f64)>, &x| {
+                    Some(acc.map_or((x, x), |(a, b)| (a.min(x), b.max(x))))
+                })
+            };
+            ReportSummary {
+                neurons: r.node_ids.len(),
+                samples: rows,
+                t_range_ms: r
+                    .time_ms
+                    .first()
+                    .zip(r.time_ms.last())
+                    .map(|(a, b)| (*a, *b)),
+                value_range: range(&r.data),
+                population: r.population,
+                variable: r.variable,
+                units: r.units,
+            }
+        })
+        .collect();
     Ok(FileSummary {
         populations: pops,
+        analysis,
+        reports,
         ..summary
     })
 }
@@ -253,39 +338,54 @@ impl RunReader {
     /// A summary without populations: the attributes of `/engram` as text and the config
     /// text of `/engram/config` (none of either without `/engram`).
     fn provenance(&self) -> hdf5::Result<FileSummary> {
-        let mut prov = Vec::new();
-        let mut config = None;
+        let mut summary = FileSummary {
+            populations: Vec::new(),
+            provenance: Vec::new(),
+            config: None,
+            inputs: Vec::new(),
+            analysis: None,
+            reports: Vec::new(),
+        };
         let Ok(meta) = self.file.group("engram") else {
-            return Ok(FileSummary {
-                populations: Vec::new(),
-                provenance: prov,
-                config,
-            });
+            return Ok(summary);
         };
         for attr in meta.attr_names()? {
             let a = meta.attr(&attr)?;
-            let text = if let Ok(v) = a.read_scalar::<VarLenUnicode>() {
-                v.to_string()
-            } else if let Ok(v) = a.read_scalar::<f64>() {
-                format!("{v}")
-            } else if let Ok(v) = a.read_scalar::<u64>() {
-                format!("{v}")
-            } else {
-                "?".into()
+            let desc = a.dtype().and_then(|t| t.to_descriptor());
+            use hdf5::types::TypeDescriptor as T;
+            let value = match desc {
+                Ok(T::VarLenUnicode) => a
+                    .read_scalar::<VarLenUnicode>()
+                    .map_or(AttrValue::Other, |v| AttrValue::Text(v.to_string())),
+                Ok(T::VarLenAscii) => a
+                    .read_scalar::<VarLenAscii>()
+                    .map_or(AttrValue::Other, |v| AttrValue::Text(v.to_string())),
+                Ok(T::Float(_)) => a
+                    .read_scalar::<f64>()
+                    .map_or(AttrValue::Other, AttrValue::Number),
+                Ok(T::Unsigned(_) | T::Integer(_)) => a
+                    .read_scalar::<u64>()
+                    .map_or(AttrValue::Other, AttrValue::Count),
+                _ => AttrValue::Other,
             };
-            prov.push((attr, text));
+            summary.provenance.push((attr, value));
         }
         if let Ok(ds) = meta.dataset("config") {
-            config = ds
+            summary.config = ds
                 .read_scalar::<VarLenUnicode>()
                 .ok()
                 .map(|v| v.to_string());
         }
-        Ok(FileSummary {
-            populations: Vec::new(),
-            provenance: prov,
-            config,
-        })
+        if let Ok(g) = meta.group("inputs") {
+            let read = |name: &str| -> Vec<String> {
+                g.dataset(name)
+                    .and_then(|d| d.read_raw::<VarLenUnicode>())
+                    .map(|v| v.iter().map(|s| s.to_string()).collect())
+                    .unwrap_or_default()
+            };
+            summary.inputs = read("path").into_iter().zip(read("sha256")).collect();
+        }
+        Ok(summary)
     }
 
     /// `/engram`'s `duration_ms`, when it is there and a number > 0.

@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use engram_core::time::StepClock;
 use engram_network::{NetworkSpec, Simulation, SpikeSink};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, File, H5Type};
@@ -17,6 +18,7 @@ use hdf5::{Dataset, File, H5Type};
 use engram_experiments::{Attr, Data, Group};
 
 use crate::output::{OutputError, OutputPath, OutputProblem, Publish, TemporaryFile};
+use crate::storage::{self, Compression};
 use crate::{Error, unicode, write_strings};
 
 mod report;
@@ -35,29 +37,56 @@ pub enum Sorting {
     by_time = 2,
 }
 
-/// Spikes buffered before they are appended to the file.
+/// Spikes buffered before they are appended to the file (a multiple of
+/// [`SPIKE_CHUNK`], so that appends fill whole chunks).
 const FLUSH_AT: usize = 1 << 16;
 
+/// Spikes per chunk of a group that outgrows its buffer: 128 KiB of times.
+const SPIKE_CHUNK: usize = storage::CHUNK_BYTES / 8;
+
+/// The spikes of one population: buffered, and appended to its datasets when the buffer
+/// is full and at the end.
 struct PopWriter {
-    timestamps: Dataset,
-    node_ids: Dataset,
+    group: hdf5::Group,
+    /// `timestamps` and `node_ids`, created at the first append: a group whose spikes all
+    /// fit in the buffer gets one chunk of exactly their number.
+    datasets: Option<(Dataset, Dataset)>,
     buf_t: Vec<f64>,
     buf_id: Vec<u64>,
     written: usize,
 }
 
 impl PopWriter {
-    fn flush(&mut self) -> hdf5::Result<()> {
+    /// Appends the buffered spikes; `last` says that no more will come.
+    fn flush(&mut self, compression: Compression, last: bool) -> hdf5::Result<()> {
+        let (timestamps, node_ids) = match &self.datasets {
+            Some(d) => d,
+            None => {
+                let chunk = if last {
+                    storage::chunk_len(self.buf_t.len(), 8)
+                } else {
+                    SPIKE_CHUNK
+                };
+                let timestamps = storage::chunked(&self.group, &[chunk], compression)
+                    .empty::<f64>()
+                    .shape(0..)
+                    .create("timestamps")?;
+                str_attr(&timestamps, "units", "ms")?;
+                let node_ids = storage::chunked(&self.group, &[chunk], compression)
+                    .empty::<u64>()
+                    .shape(0..)
+                    .create("node_ids")?;
+                self.datasets.insert((timestamps, node_ids))
+            }
+        };
         if self.buf_t.is_empty() {
             return Ok(());
         }
         let new_len = self.written + self.buf_t.len();
-        self.timestamps.resize(new_len)?;
-        self.node_ids.resize(new_len)?;
-        self.timestamps
-            .write_slice(&self.buf_t, self.written..new_len)?;
-        self.node_ids
-            .write_slice(&self.buf_id, self.written..new_len)?;
+        timestamps.resize(new_len)?;
+        node_ids.resize(new_len)?;
+        timestamps.write_slice(&self.buf_t, self.written..new_len)?;
+        node_ids.write_slice(&self.buf_id, self.written..new_len)?;
         self.written = new_len;
         self.buf_t.clear();
         self.buf_id.clear();
@@ -65,13 +94,21 @@ impl PopWriter {
     }
 }
 
-/// Provenance written beside the spikes.
+/// Provenance written beside the spikes. What the program was built from, the date and
+/// the host are added by the writer ([`crate::build_info`]).
 #[derive(Debug, Clone)]
 pub struct Provenance {
-    /// Path of the config file.
+    /// Path of the config file (absolute, so that it names the file from anywhere).
     pub config_path: String,
-    /// Config text after `--set` edits.
+    /// Config text after `--set` edits, with the paths of external inputs made absolute.
     pub config_text: String,
+    /// SHA-256 of the config file as read (hex), before any edit.
+    pub config_sha256: String,
+    /// Every external file the config read (image files of stimuli, ...): its absolute
+    /// path and the SHA-256 of its content (hex), in the order read.
+    pub inputs: Vec<(String, String)>,
+    /// The command line that started the run (program and arguments), or empty.
+    pub command_line: Vec<String>,
     /// Seed.
     pub seed: u64,
     /// Time step (ms).
@@ -102,6 +139,7 @@ pub struct RunWriter {
     file: Option<File>,
     pop_ranges: Vec<Range<u32>>,
     writers: Vec<Option<PopWriter>>,
+    compression: Compression,
     /// The path as given (what `finish` returns).
     given: PathBuf,
     /// Where the file goes: `given`, or the file a symbolic link leads to.
@@ -152,11 +190,18 @@ impl RunWriter {
             file: Some(file),
             pop_ranges: pop_ranges.to_vec(),
             writers,
+            compression: Compression::DEFAULT,
             given: output.given,
             target: output.target,
             publish,
             temporary,
         })
+    }
+
+    /// Sets how the datasets written from now on are stored (see [`crate::storage`];
+    /// [`Compression::DEFAULT`] until then). The values read back do not depend on it.
+    pub fn set_compression(&mut self, compression: Compression) {
+        self.compression = compression;
     }
 
     /// The temporary file being written (removed when the writer is dropped unfinished).
@@ -170,37 +215,35 @@ impl RunWriter {
     pub fn write_groups(&mut self, groups: &[Group]) -> crate::Result<()> {
         let file = self.file.as_ref().expect("not finished");
         for g in groups {
-            write_group(file, g)?;
+            write_group(file, g, self.compression)?;
         }
         Ok(())
     }
 
-    /// Writes the ACh concentration of `steps` steps of `dt_ms`: `/ach/time_ms` (the end of
-    /// each step) and `/ach/concentration`, the values `next()` returns in order. Streamed
-    /// in chunks, so a long run never holds its whole trace.
+    /// Writes the ACh concentration of `steps` steps: `/ach/time_ms` (the end of each
+    /// step, its decimal time from `clock`) and `/ach/concentration`, the values `next()`
+    /// returns in order. Streamed in chunks, so a long run never holds its whole trace.
     pub fn write_ach(
         &mut self,
-        dt_ms: f64,
+        clock: StepClock,
         steps: u64,
         mut next: impl FnMut() -> f64,
     ) -> crate::Result<()> {
         let file = self.file.as_ref().expect("not finished");
         let g = file.create_group("ach")?;
-        let chunk = (steps as usize).clamp(1, FLUSH_AT);
-        let time = g
-            .new_dataset::<f64>()
-            .chunk(chunk)
+        let chunk = storage::chunk_len(usize::try_from(steps).unwrap_or(usize::MAX), 8);
+        let time = storage::chunked(&g, &[chunk], self.compression)
+            .empty::<f64>()
             .shape(0..)
             .create("time_ms")?;
-        let conc = g
-            .new_dataset::<f64>()
-            .chunk(chunk)
+        let conc = storage::chunked(&g, &[chunk], self.compression)
+            .empty::<f64>()
             .shape(0..)
             .create("concentration")?;
         let (mut t, mut c) = (Vec::with_capacity(chunk), Vec::with_capacity(chunk));
         let mut written = 0usize;
         for k in 1..=steps {
-            t.push(k as f64 * dt_ms);
+            t.push(clock.time_ms(k));
             c.push(next());
             if t.len() == chunk || k == steps {
                 let end = written + t.len();
@@ -228,14 +271,22 @@ impl RunWriter {
             let src: Vec<u32> = w.iter().map(|x| x.0).collect();
             let tgt: Vec<u32> = w.iter().map(|x| x.1).collect();
             let val: Vec<f32> = w.iter().map(|x| x.2).collect();
-            pg.new_dataset_builder().with_data(&src).create("source")?;
-            pg.new_dataset_builder().with_data(&tgt).create("target")?;
-            pg.new_dataset_builder()
+            let c = self.compression;
+            let n = w.len();
+            storage::fitted_1d(&pg, n, 4, c)
+                .with_data(&src)
+                .create("source")?;
+            storage::fitted_1d(&pg, n, 4, c)
+                .with_data(&tgt)
+                .create("target")?;
+            storage::fitted_1d(&pg, n, 4, c)
                 .with_data(&val)
                 .create("weight_pa")?;
             if let Some(tags) = sim.tags(i) {
                 let tag: Vec<f32> = tags.iter().map(|x| x.2).collect();
-                pg.new_dataset_builder().with_data(&tag).create("tag")?;
+                storage::fitted_1d(&pg, tag.len(), 4, c)
+                    .with_data(&tag)
+                    .create("tag")?;
             }
         }
         Ok(())
@@ -247,10 +298,10 @@ impl RunWriter {
     /// the temporary file is removed and nothing appears at the final name.
     pub fn finish(mut self, prov: &Provenance) -> crate::Result<PathBuf> {
         for w in self.writers.iter_mut().flatten() {
-            w.flush()?;
+            w.flush(self.compression, true)?;
         }
         let file = self.file.take().expect("finish is called once");
-        write_provenance(&file, prov)?;
+        write_provenance(&file, prov, self.compression)?;
         file.flush()?;
         file.close()?;
         self.temporary.publish(&self.target, self.publish)?;
@@ -259,10 +310,22 @@ impl RunWriter {
 }
 
 /// Writes `/engram`: the provenance of the run.
-fn write_provenance(file: &File, prov: &Provenance) -> crate::Result<()> {
+fn write_provenance(file: &File, prov: &Provenance, compression: Compression) -> crate::Result<()> {
+    use crate::build_info as b;
     let meta = file.create_group("engram")?;
-    str_attr(&meta, "version", env!("CARGO_PKG_VERSION"))?;
+    str_attr(&meta, "version", b::VERSION)?;
+    str_attr(&meta, "git_commit", b::GIT_COMMIT)?;
+    str_attr(&meta, "git_dirty", b::GIT_DIRTY)?;
+    str_attr(&meta, "build_profile", b::PROFILE)?;
+    str_attr(&meta, "target", b::TARGET)?;
+    str_attr(&meta, "target_features", b::TARGET_FEATURES)?;
+    str_attr(&meta, "rustc", b::RUSTC)?;
+    str_attr(&meta, "created_utc", &b::now_utc())?;
+    str_attr(&meta, "host", &b::host_name())?;
+    str_attr(&meta, "command_line", &b::shell_words(&prov.command_line))?;
+    str_attr(&meta, "compression", &compression.describe())?;
     str_attr(&meta, "config_path", &prov.config_path)?;
+    str_attr(&meta, "config_sha256", &prov.config_sha256)?;
     scalar_attr(&meta, "seed", prov.seed)?;
     scalar_attr(&meta, "dt_ms", prov.dt_ms)?;
     scalar_attr(&meta, "duration_ms", prov.duration_ms)?;
@@ -275,6 +338,12 @@ fn write_provenance(file: &File, prov: &Provenance) -> crate::Result<()> {
     meta.new_dataset::<VarLenUnicode>()
         .create("config")?
         .write_scalar(&text)?;
+    // Always there (empty when the config reads no file), so readers need no special case.
+    let inputs = meta.create_group("inputs")?;
+    let paths: Vec<String> = prov.inputs.iter().map(|(p, _)| p.clone()).collect();
+    let hashes: Vec<String> = prov.inputs.iter().map(|(_, h)| h.clone()).collect();
+    write_strings(&inputs, "path", &paths)?;
+    write_strings(&inputs, "sha256", &hashes)?;
     if !prov.parameters.is_empty() {
         let g = meta.create_group("parameters")?;
         for (k, v) in &prov.parameters {
@@ -313,20 +382,9 @@ fn layout(
             "n_nodes",
             u64::from(pop_ranges[i].end - pop_ranges[i].start),
         )?;
-        let timestamps = g
-            .new_dataset::<f64>()
-            .chunk(FLUSH_AT)
-            .shape(0..)
-            .create("timestamps")?;
-        str_attr(&timestamps, "units", "ms")?;
-        let node_ids = g
-            .new_dataset::<u64>()
-            .chunk(FLUSH_AT)
-            .shape(0..)
-            .create("node_ids")?;
         writers.push(Some(PopWriter {
-            timestamps,
-            node_ids,
+            group: g,
+            datasets: None,
             buf_t: Vec::with_capacity(FLUSH_AT),
             buf_id: Vec::with_capacity(FLUSH_AT),
             written: 0,
@@ -335,7 +393,7 @@ fn layout(
     Ok(writers)
 }
 
-fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
+fn write_group(parent: &hdf5::Group, g: &Group, c: Compression) -> hdf5::Result<()> {
     let loc = parent.create_group(&g.name)?;
     for (name, value) in &g.attrs {
         match value {
@@ -347,14 +405,15 @@ fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
     for (name, value) in &g.datasets {
         match value {
             Data::Numbers(v) => {
-                loc.new_dataset_builder()
+                storage::fitted_1d(&loc, v.len(), 8, c)
                     .with_data(v)
                     .create(name.as_str())?;
             }
             Data::Matrix(rows) => {
                 let cols = rows.first().map_or(0, Vec::len);
                 let flat: Vec<f64> = rows.iter().flatten().copied().collect();
-                loc.new_dataset::<f64>()
+                storage::fitted_2d(&loc, rows.len(), cols, 8, c)
+                    .empty::<f64>()
                     .shape((rows.len(), cols))
                     .create(name.as_str())?
                     .write_raw(&flat)?;
@@ -363,7 +422,7 @@ fn write_group(parent: &hdf5::Group, g: &Group) -> hdf5::Result<()> {
         }
     }
     for sub in &g.groups {
-        write_group(&loc, sub)?;
+        write_group(&loc, sub, c)?;
     }
     Ok(())
 }
@@ -381,7 +440,7 @@ impl SpikeSink for RunWriter {
                 w.buf_t.push(time_ms);
                 w.buf_id.push(u64::from(g - self.pop_ranges[p].start));
                 if w.buf_t.len() >= FLUSH_AT {
-                    w.flush()?;
+                    w.flush(self.compression, false)?;
                 }
             }
         }
@@ -397,6 +456,9 @@ mod tests {
         Provenance {
             config_path: "c.toml".into(),
             config_text: String::new(),
+            config_sha256: String::new(),
+            inputs: Vec::new(),
+            command_line: Vec::new(),
             seed: 1,
             dt_ms: 0.1,
             duration_ms: 1.0,

@@ -277,6 +277,7 @@ fn read(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyDict>> {
             AttrValue::Count(x) => prov.set_item(k, x)?,
             AttrValue::Integer(x) => prov.set_item(k, x)?,
             AttrValue::Number(x) => prov.set_item(k, x)?,
+            AttrValue::Other => prov.set_item(k, py.None())?,
         }
     }
     out.set_item("provenance", prov)?;

@@ -17,6 +17,19 @@ macro_rules! outln {
     };
 }
 
+/// Set once a command printed its JSON object on stdout (a sweep's summary, which lists
+/// its failed points): a failure after it is not printed as a second JSON object.
+pub static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints `value` as the command's one JSON object on stdout (see [`JSON_PRINTED`]).
+pub fn print_json(value: &serde_json::Value) {
+    print_line(format_args!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serialisable")
+    ));
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Writes one line to stdout; see [`outln!`].
 pub fn print_line(args: std::fmt::Arguments<'_>) {
     use std::io::Write;

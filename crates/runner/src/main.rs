@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use engram::interrupt::Signal;
 use engram::run::{RunError, RunOptions};
 use engram_config::{ConfigError, LoadOptions};
@@ -158,9 +158,68 @@ impl From<engram::sweep::SweepError> for Failure {
     }
 }
 
+/// `error: ` in bold red when stderr is a terminal and `NO_COLOR` is not set, else plain:
+/// every error of the command starts with it.
+fn error_prefix() -> &'static str {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if !no_color && std::io::stderr().is_terminal() {
+        "\x1b[1;31merror:\x1b[0m "
+    } else {
+        "error: "
+    }
+}
+
+/// Prints a failure on stderr and, for a command given `--json`, as one JSON object on
+/// stdout (`{"error": {kind, message, file, line, path, exit_code}}`), where a program
+/// reading the JSON looks, unless the command printed its own JSON object already;
+/// returns the exit code.
+fn report_failure(failure: Failure, as_json: bool) -> ExitCode {
+    let (kind, code, message, config) = match &failure {
+        Failure::Input(e) => (
+            "input",
+            2,
+            format!("{e:#}"),
+            e.downcast_ref::<ConfigError>(),
+        ),
+        Failure::Runtime(e) => ("runtime", 1, format!("{e:#}"), None),
+        Failure::Interrupted(signal, m) => ("interrupted", signal.exit_code(), m.clone(), None),
+    };
+    match failure {
+        Failure::Interrupted(..) => eprintln!("{message}"),
+        _ => eprintln!("{}{message}", error_prefix()),
+    }
+    // A sweep's summary, printed before, already lists its failed points.
+    let printed = engram::JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed);
+    if as_json && !printed {
+        let out = json!({ "error": {
+            "kind": kind,
+            "message": message,
+            "file": config.map(|c| c.file.display().to_string()),
+            "line": config.and_then(|c| c.line),
+            "path": config.map(|c| c.path.clone()).filter(|p| !p.is_empty()),
+            "exit_code": code,
+        }});
+        engram::outln!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("serialisable")
+        );
+    }
+    ExitCode::from(code)
+}
+
 fn main() -> ExitCode {
     let started = Instant::now();
-    let cli = Cli::parse();
+    // `--version` names the commit the program was built from.
+    let version: &'static str = engram_io::build_info::version_line().leak();
+    let matches = Cli::command().version(version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let as_json = match &cli.command {
+        Command::Run(a) => a.json,
+        Command::Inspect { json, .. } | Command::Merge { json, .. } => *json,
+        Command::Sweep(a) => a.json,
+        _ => false,
+    };
     if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
         // Ctrl-C and SIGTERM stop a run cleanly (see engram::interrupt); the other commands
         // keep the default (they write no long-lived files).
@@ -192,18 +251,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Runtime(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Interrupted(signal, message)) => {
-            eprintln!("{message}");
-            ExitCode::from(signal.exit_code())
-        }
+        Err(failure) => report_failure(failure, as_json),
     }
 }
 
@@ -229,13 +277,14 @@ fn load_options(seed: Option<u64>, threads: usize, no_memory_check: bool) -> Loa
     }
 }
 
-/// A config error, with the way out of the memory check when that is what failed.
-fn config_failure(e: ConfigError) -> Failure {
-    let hint = match e.kind {
-        ErrorKind::Memory => " (or pass --no-memory-check to run it anyway)",
-        ErrorKind::Invalid => "",
-    };
-    Failure::Input(anyhow::anyhow!("{e}{hint}"))
+/// A config error, with the way out of the memory check when that is what failed (kept
+/// as a [`ConfigError`], so that `--json` can name its file, line and field).
+fn config_failure(mut e: ConfigError) -> Failure {
+    if e.kind == ErrorKind::Memory {
+        e.message
+            .push_str(" (or pass --no-memory-check to run it anyway)");
+    }
+    Failure::Input(anyhow::Error::new(e))
 }
 
 fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
@@ -263,6 +312,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
         progress: !args.quiet && !args.json,
         started,
         publish,
+        command_line: std::env::args().collect(),
         ..RunOptions::new(out, threads)
     };
     let summary = engram::run::execute(&model, &opts)?;
@@ -336,16 +386,28 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             path.display()
         )));
     }
+    use engram_io::AttrValue;
     let engram_io::FileSummary {
         populations: pops,
         provenance: prov,
         config,
+        inputs,
+        analysis,
+        reports,
     } = engram_io::inspect(path).map_err(|e| Failure::Input(e.into()))?;
     let duration_s = prov
         .iter()
         .find(|(k, _)| k == "duration_ms")
-        .and_then(|(_, v)| v.parse::<f64>().ok())
+        .and_then(|(_, v)| match v {
+            AttrValue::Number(x) => Some(*x),
+            AttrValue::Count(n) => Some(*n as f64),
+            AttrValue::Integer(n) => Some(*n as f64),
+            _ => None,
+        })
         .map(|ms| ms / 1000.0);
+    // The experiment's results, as `engram run --json` gives them (`recall`, `naming`, ...).
+    let analysis: Option<serde_json::Map<String, serde_json::Value>> =
+        analysis.and_then(|text| serde_json::from_str(&text).ok());
     let rate = |p: &engram_io::PopulationSummary| match duration_s {
         Some(d) if p.n > 0 && d > 0.0 => Some(p.spikes as f64 / p.n as f64 / d),
         _ => None,
@@ -355,9 +417,48 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             .iter()
             .map(|p| (p.name.clone(), json!({ "n": p.n, "spikes": p.spikes, "rate_hz": rate(p), "t_range_ms": p.t_range_ms })))
             .collect();
-        let provenance: serde_json::Map<String, serde_json::Value> =
-            prov.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-        let out = json!({ "file": path.display().to_string(), "populations": populations, "provenance": provenance, "config": if show_config { config } else { None } });
+        let provenance: serde_json::Map<String, serde_json::Value> = prov
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    AttrValue::Text(s) => json!(s),
+                    AttrValue::Number(x) => json!(x),
+                    AttrValue::Count(n) => json!(n),
+                    AttrValue::Integer(n) => json!(n),
+                    AttrValue::Other => serde_json::Value::Null,
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        let inputs: Vec<serde_json::Value> = inputs
+            .iter()
+            .map(|(p, h)| json!({ "path": p, "sha256": h }))
+            .collect();
+        let reports: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                json!({
+                    "population": r.population,
+                    "variable": r.variable,
+                    "units": r.units,
+                    "neurons": r.neurons,
+                    "samples": r.samples,
+                    "t_range_ms": r.t_range_ms,
+                    "value_range": r.value_range,
+                })
+            })
+            .collect();
+        let mut out = json!({
+            "file": path.display().to_string(),
+            "populations": populations,
+            "provenance": provenance,
+            "inputs": inputs,
+            "reports": reports,
+            "config": if show_config { config } else { None },
+        });
+        if let (Some(extra), serde_json::Value::Object(all)) = (analysis, &mut out) {
+            all.extend(extra);
+        }
         engram::outln!(
             "{}",
             serde_json::to_string_pretty(&out).expect("serialisable")
@@ -385,6 +486,64 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
             r,
             t
         );
+    }
+    if !reports.is_empty() {
+        engram::outln!();
+        engram::outln!(
+            "{:<16} {:<8} {:>8} {:>9}  {:<18} range",
+            "report",
+            "variable",
+            "neurons",
+            "samples",
+            "times (ms)"
+        );
+        for r in &reports {
+            let t = r
+                .t_range_ms
+                .map_or("-".to_string(), |(a, b)| format!("{a}..{b}"));
+            let v = r.value_range.map_or("-".to_string(), |(a, b)| {
+                format!("{a:.3}..{b:.3} {}", r.units)
+            });
+            engram::outln!(
+                "{:<16} {:<8} {:>8} {:>9}  {:<18} {v}",
+                r.population,
+                r.variable,
+                r.neurons,
+                r.samples,
+                t
+            );
+        }
+    }
+    if let Some(recall) = analysis.as_ref().and_then(|a| a.get("recall")) {
+        let number = |v: Option<&serde_json::Value>| {
+            v.and_then(serde_json::Value::as_f64)
+                .map_or("-".to_string(), |x| format!("{x:.3}"))
+        };
+        engram::outln!();
+        engram::outln!(
+            "recall of {} memories",
+            recall["n_memories"].as_u64().unwrap_or(0)
+        );
+        for (label, key) in [
+            ("identification accuracy", "identification_accuracy"),
+            ("best fidelity match", "best_match_accuracy"),
+            ("fidelity, sensory", "fidelity_mean"),
+            ("specificity", "specificity_mean"),
+            ("Jaccard, recalled-own", "jaccard_mean"),
+        ] {
+            engram::outln!("  {label:<24} {:>7}", number(recall.get(key)));
+        }
+        let naming = analysis
+            .as_ref()
+            .and_then(|a| a.get("naming"))
+            .and_then(|n| n.get("accuracy"));
+        engram::outln!("  {:<24} {:>7}", "naming accuracy", number(naming));
+    }
+    if !inputs.is_empty() {
+        engram::outln!();
+        for (p, h) in &inputs {
+            engram::outln!("input  {h}  {p}");
+        }
     }
     if !prov.is_empty() {
         engram::outln!();

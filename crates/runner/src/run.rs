@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub started: Instant,
     /// Extra attributes written on the output's `/engram` group (name, value).
     pub attributes: Vec<(String, String)>,
+    /// The command line that started the run, for the provenance (empty: none).
+    pub command_line: Vec<String>,
 }
 
 impl RunOptions {
@@ -51,6 +53,7 @@ impl RunOptions {
             progress: false,
             started: Instant::now(),
             attributes: Vec::new(),
+            command_line: Vec::new(),
         }
     }
 }
@@ -269,6 +272,10 @@ pub fn execute_observed(
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(RunError::Runtime)?;
     let temporary = writer.temporary_path().to_path_buf();
+    let level = model.config.output.compression_level();
+    writer.set_compression(
+        engram_io::Compression::from_level(level).expect("checked by engram-config"),
+    );
 
     let sim_start = Instant::now();
     // From here on the writer is dropped on every early return: the temporary file goes.
@@ -304,12 +311,24 @@ pub fn execute_observed(
             .map_err(RunError::Runtime)?;
     }
 
+    let config_path = model
+        .file
+        .canonicalize()
+        .or_else(|_| std::path::absolute(&model.file))
+        .unwrap_or_else(|_| model.file.clone());
     let prov = Provenance {
-        config_path: model.file.display().to_string(),
+        config_path: config_path.display().to_string(),
         config_text: model.text.clone(),
+        config_sha256: model.text_sha256.clone(),
+        inputs: model
+            .inputs
+            .iter()
+            .map(|i| (i.path.display().to_string(), i.sha256.clone()))
+            .collect(),
+        command_line: opts.command_line.clone(),
         seed,
         dt_ms: spec.dt_ms,
-        duration_ms: model.steps as f64 * spec.dt_ms,
+        duration_ms: sim.clock().time_ms(model.steps),
         threads: opts.threads,
         build_s,
         sim_s,
@@ -319,7 +338,7 @@ pub fn execute_observed(
     };
     if let Some(mut kinetics) = ach_trace {
         writer
-            .write_ach(spec.dt_ms, model.steps, || kinetics.step())
+            .write_ach(sim.clock(), model.steps, || kinetics.step())
             .with_context(|| format!("cannot write the ACh trace to {}", out.display()))
             .map_err(RunError::Runtime)?;
     }
@@ -331,7 +350,7 @@ pub fn execute_observed(
                 population: &names[r.spec.population],
                 population_index: r.spec.population,
                 report: r,
-                dt_ms: spec.dt_ms,
+                clock: sim.clock(),
             })
             .collect();
         writer

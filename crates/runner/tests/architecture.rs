@@ -150,6 +150,7 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("hdf5-metno", &["engram-io"]),
     ("toml", &["engram-config"]),
     ("serde_path_to_error", &["engram-config"]),
+    ("sha2", &["engram-config"]),
     ("image", &["engram", "engram-config"]),
     ("clap", &["engram"]),
     ("indicatif", &["engram"]),

@@ -210,7 +210,58 @@ fn inspect_shows_populations_and_counts() {
             "{pop}"
         );
     }
-    assert_eq!(j["provenance"]["seed"].as_str(), Some("7"));
+    // Numbers are JSON numbers, text is text.
+    assert_eq!(j["provenance"]["seed"].as_u64(), Some(7));
+    assert_eq!(j["provenance"]["dt_ms"].as_f64(), Some(0.1));
+    assert!(j["provenance"]["sim_s"].is_f64(), "{}", j["provenance"]);
+    assert!(j["provenance"]["version"].is_string());
+    assert!(j["inputs"].as_array().is_some_and(Vec::is_empty));
+    assert!(j["reports"].as_array().is_some_and(Vec::is_empty));
+    assert!(j.get("recall").is_none());
+}
+
+#[test]
+fn inspect_shows_the_recall_metrics_and_the_reports() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let out = tmp.path().join("recall.h5");
+    let summary = crate::common::run_json(
+        &crate::common::repo_file("tests/configs/small_recall.toml"),
+        &out,
+        &[
+            "--set",
+            r#"output.reports=[{ population = "cortex", variables = ["v"], neurons = [0, 3, 5], start_ms = 10.0, stop_ms = 20.0 }]"#,
+        ],
+    );
+    let o = engram(["inspect".as_ref(), out.as_os_str(), "--json".as_ref()]);
+    assert_ok(&o, "inspect --json");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    // The recall results as `engram run --json` gives them.
+    for key in ["recall", "naming", "layers", "recall_rules"] {
+        assert_eq!(j[key], summary[key], "{key}");
+    }
+    assert!(j["recall"]["identification_accuracy"].is_f64());
+    let r = &j["reports"][0];
+    assert_eq!(r["population"], "cortex");
+    assert_eq!(r["variable"], "v");
+    assert_eq!(r["units"], "mV");
+    assert_eq!(r["neurons"].as_u64(), Some(3));
+    // Samples at 10.1, 10.2, ..., 20.0.
+    assert_eq!(r["samples"].as_u64(), Some(100));
+    assert_eq!(r["t_range_ms"], serde_json::json!([10.1, 20.0]));
+    let low = r["value_range"][0].as_f64().expect("a number");
+    assert!((-90.0..-40.0).contains(&low), "{r}");
+
+    let o = engram(["inspect".as_ref(), out.as_os_str()]);
+    assert_ok(&o, "inspect");
+    let text = stdout(&o);
+    assert!(text.contains("recall of 4 memories"), "{text}");
+    assert!(text.contains("identification accuracy"), "{text}");
+    assert!(
+        text.lines().any(
+            |l| l.split_whitespace().take(4).collect::<Vec<_>>() == ["cortex", "v", "3", "100"]
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -234,7 +234,7 @@ fn of_two_runs_to_one_new_path_one_wins_and_the_other_says_so() {
     ]);
     assert_ok(&o, "inspect the surviving file");
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    assert_eq!(j["provenance"]["duration_ms"], "20000");
+    assert_eq!(j["provenance"]["duration_ms"].as_f64(), Some(20000.0));
     assert!(
         j["populations"]["E"]["spikes"].as_u64().unwrap_or(0) > 0,
         "{j}"

@@ -4,34 +4,10 @@
 
 use hdf5::types::{VarLenAscii, VarLenUnicode};
 
-use super::{RunReader, SpikeData, format_error};
+use super::{AttrValue, RunReader, SpikeData, format_error};
 
 /// Spikes read at a time by [`SpikeData::read_all`].
 const CHUNK: usize = 1 << 16;
-
-/// The value of an attribute of `/engram`, as it is stored.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AttrValue {
-    /// A string.
-    Text(String),
-    /// An unsigned integer (seed, counts).
-    Count(u64),
-    /// A signed integer.
-    Integer(i64),
-    /// A floating-point number (times, durations).
-    Number(f64),
-}
-
-impl std::fmt::Display for AttrValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AttrValue::Text(s) => f.write_str(s),
-            AttrValue::Count(v) => write!(f, "{v}"),
-            AttrValue::Integer(v) => write!(f, "{v}"),
-            AttrValue::Number(v) => write!(f, "{v}"),
-        }
-    }
-}
 
 /// The final weights of one projection, from `/weights/<projection>`.
 #[derive(Debug, Clone, PartialEq)]

@@ -31,7 +31,7 @@ impl ReportTrace {
     }
 }
 
-fn text_attr(loc: &hdf5::Location, name: &str) -> Option<String> {
+pub(super) fn text_attr(loc: &hdf5::Location, name: &str) -> Option<String> {
     let a = loc.attr(name).ok()?;
     if let Ok(s) = a.read_scalar::<VarLenUnicode>() {
         return Some(s.as_str().to_owned());

@@ -2,10 +2,12 @@
 //! `/report/<population>/<variable>`, laid out as libsonata's `SomaReportReader` reads
 //! them (open it as population `"<population>/<variable>"`).
 
+use engram_core::time::StepClock;
 use engram_network::ReportData;
 use hdf5::Group;
 
 use super::{RunWriter, scalar_attr, str_attr};
+use crate::storage::{self, Compression};
 
 /// A report to write: its samples and where they belong.
 #[derive(Debug, Clone, Copy)]
@@ -16,8 +18,8 @@ pub struct ReportOut<'a> {
     pub population_index: usize,
     /// The samples, as the simulation took them.
     pub report: &'a ReportData,
-    /// Time step (ms).
-    pub dt_ms: f64,
+    /// The times of the steps.
+    pub clock: StepClock,
 }
 
 impl RunWriter {
@@ -50,30 +52,34 @@ impl RunWriter {
             let g = pop.create_group(r.report.spec.variable.name())?;
             // HDF5 lists groups by name; readers restore the config's order from this.
             scalar_attr(&g, "report_index", index as u64)?;
-            write_one(&g, r)?;
+            write_one(&g, r, self.compression)?;
         }
         Ok(())
     }
 }
 
-fn write_one(g: &Group, r: &ReportOut<'_>) -> hdf5::Result<()> {
+fn write_one(g: &Group, r: &ReportOut<'_>, c: Compression) -> hdf5::Result<()> {
     let spec = &r.report.spec;
     let variable = spec.variable;
     str_attr(g, "variable", variable.name())?;
     str_attr(g, "description", variable.description())?;
     let n = spec.neurons.len();
     let rows = r.report.rows();
-    let step_ms = spec.interval_steps as f64 * r.dt_ms;
-    let start_ms = r.report.first_end_step.map_or(0.0, |e| e as f64 * r.dt_ms);
-    let stop_ms = start_ms + rows as f64 * step_ms;
+    // Decimal step times, as the spikes' (see `StepClock`).
+    let step_ms = r.clock.time_ms(spec.interval_steps);
+    let first = r.report.first_end_step.unwrap_or(0);
+    let start_ms = r.clock.time_ms(first);
+    let stop_ms = r.clock.time_ms(first + rows as u64 * spec.interval_steps);
     let m = g.create_group("mapping")?;
     let ids: Vec<u64> = spec.neurons.iter().map(|&i| u64::from(i)).collect();
-    m.new_dataset_builder().with_data(&ids).create("node_ids")?;
+    storage::fitted_1d(&m, n, 8, c)
+        .with_data(&ids)
+        .create("node_ids")?;
     let pointers: Vec<u64> = (0..=n as u64).collect();
-    m.new_dataset_builder()
+    storage::fitted_1d(&m, n + 1, 8, c)
         .with_data(&pointers)
         .create("index_pointers")?;
-    m.new_dataset_builder()
+    storage::fitted_1d(&m, n, 4, c)
         .with_data(&vec![0u32; n])
         .create("element_ids")?;
     let time = m
@@ -83,7 +89,10 @@ fn write_one(g: &Group, r: &ReportOut<'_>) -> hdf5::Result<()> {
     str_attr(&time, "units", "ms")?;
     // SONATA reports store f32 (libsonata refuses anything else): about 7 digits, 1e-5 mV
     // at -70 mV. The simulation's own samples are f64.
-    let data = g.new_dataset::<f32>().shape((rows, n)).create("data")?;
+    let data = storage::fitted_2d(g, rows, n, 4, c)
+        .empty::<f32>()
+        .shape((rows, n))
+        .create("data")?;
     if rows > 0 && n > 0 {
         let values: Vec<f32> = r.report.data.iter().map(|&x| x as f32).collect();
         data.write_raw(&values)?;

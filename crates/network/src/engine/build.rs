@@ -70,6 +70,7 @@ impl Simulation {
         let any_feedback = gap_projs.iter().any(|g| g.feedback);
         let run = RunCtx {
             dt_ms: spec.dt_ms,
+            clock: engram_core::time::StepClock::new(spec.dt_ms),
             models,
             proj_info: projection_info(spec, &gap_projs),
             gap_projs,

@@ -37,6 +37,7 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::synapses::ChunkCsr;
 use chunk::Chunk;
+use engram_core::time::StepClock;
 use engram_core::{Modulation, SpikeSink};
 use exchange::{Exchange, Received};
 pub use gain::Kwta;
@@ -67,6 +68,8 @@ struct ProjInfo {
 struct RunCtx {
     /// Time step (ms).
     dt_ms: f64,
+    /// The times of the steps (decimal multiples of `dt_ms`).
+    clock: StepClock,
     /// Global id range of each population.
     pop_ranges: Vec<Range<u32>>,
     /// Neuron model constants of each population.
@@ -345,9 +348,16 @@ impl Simulation {
         self.step
     }
 
-    /// Simulated time so far (ms).
+    /// Simulated time so far (ms): the decimal time of the steps done (see
+    /// [`StepClock`]).
     pub fn time_ms(&self) -> f64 {
-        self.step as f64 * self.run.dt_ms
+        self.run.clock.time_ms(self.step)
+    }
+
+    /// The times of the steps: step `k` ends at `clock().time_ms(k + 1)`, the time of its
+    /// spikes.
+    pub fn clock(&self) -> StepClock {
+        self.run.clock
     }
 
     /// Time step (ms).

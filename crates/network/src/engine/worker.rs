@@ -104,7 +104,8 @@ impl<S: SpikeSink> Recorder<'_, S> {
         if self.error.is_some() {
             return;
         }
-        let time_ms = (step + 1) as f64 * region.run.dt_ms;
+        // The end of the step: the decimal time (step + 1) dt, so spikes fall in (0, T].
+        let time_ms = region.run.clock.time_ms(step + 1);
         // The chunks' lists, in chunk order, are the network's list in id order: read
         // each once, count per population, hand it to the sink.
         all.clear();

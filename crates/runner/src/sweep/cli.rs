@@ -290,10 +290,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
             "jobs": jobs,
             "wall_s": started.elapsed().as_secs_f64(),
         });
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&out).expect("serialisable")
-        );
+        crate::print_json(&out);
     } else if !args.quiet {
         outln!(
             "{}: {} point(s), {} done ({} already), {} failed, in {:.1} s with {jobs} job(s)",
@@ -549,10 +546,7 @@ pub fn merge(dir: &Path, as_json: bool, quiet: bool) -> Result<(), SweepError> {
             "missing": missing,
             "summary": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         });
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&out).expect("serialisable")
-        );
+        crate::print_json(&out);
     } else if !quiet {
         outln!(
             "{}: {} points, {} done, {} failed, {} missing",

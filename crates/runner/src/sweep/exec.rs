@@ -171,6 +171,8 @@ fn try_point(
     let opts = RunOptions {
         attributes: attributes(p),
         started,
+        // The sweep's command line: the point is one part of it.
+        command_line: std::env::args().collect(),
         ..RunOptions::new(layout.h5(p.index), sweep.spec.threads)
     };
     let summary = execute(&model, &opts)
