@@ -605,10 +605,11 @@ pub struct OutputConfig {
     /// reports under `/report/<population>/<variable>`. Default: none.
     #[serde(default)]
     pub reports: Vec<ReportConfig>,
-    /// How the file's datasets are compressed: 0 = not at all, 1 to 9 = the deflate
-    /// (gzip) level, after the shuffle filter; both are built into every HDF5 library, so
-    /// any reader opens the file without plugins. The values read back are the same.
-    /// Default 1 (see [`OutputConfig::compression_level`]).
+    /// How engram's own datasets (ACh trace, weights, experiment results) are compressed:
+    /// 0 = not at all, 1 to 9 = the deflate (gzip) level, after the shuffle filter. The
+    /// SONATA datasets (`/spikes`, `/report`) are never compressed: the libsonata wheels
+    /// cannot read deflate. The values read back are the same. Default 1 (see
+    /// [`OutputConfig::compression_level`]).
     pub compression_level: Option<u32>,
 }
 

@@ -1,13 +1,18 @@
 //! How datasets are stored: chunks fitted to the data, and the filters of the chunks.
 //!
-//! Every numeric dataset of more than [`SMALL_BYTES`] is chunked and, unless
-//! [`Compression::None`] is asked for, compressed with the byte shuffle filter followed by
-//! deflate (gzip). Both are built into every HDF5 library, so h5py, libsonata and any other
-//! reader open the files without plugins. Chunks hold about [`CHUNK_BYTES`] (fewer when
-//! the data is smaller), so a small dataset takes about its own size and a large one is
-//! read in pieces that fit HDF5's default chunk cache. Smaller datasets are stored
-//! contiguously: a chunk index would cost more than the filter saves. Filters change how
-//! the bytes are stored, never the values a reader gets back.
+//! Every numeric dataset of more than [`SMALL_BYTES`] is chunked. Chunks hold about
+//! [`CHUNK_BYTES`] (fewer when the data is smaller, split into equal parts), so a dataset
+//! takes about its own size and a large one is read in pieces that fit HDF5's default
+//! chunk cache. Smaller datasets are stored contiguously: a chunk index would cost more
+//! than a filter saves.
+//!
+//! engram's own datasets (ACh trace, weights, experiment results) are compressed, unless
+//! [`Compression::None`] is asked for, with the byte shuffle filter followed by deflate
+//! (gzip), which h5py and any HDF5 library built with zlib read without plugins. The
+//! datasets that SONATA readers read (`/spikes`, `/report`) are never filtered
+//! ([`SONATA`]): the libsonata wheels on PyPI are built on an HDF5 without zlib and
+//! cannot read deflated datasets ("required filter 'deflate' is not registered").
+//! Filters change how the bytes are stored, never the values a reader gets back.
 
 use hdf5::Group;
 use hdf5::dataset::DatasetBuilder;
@@ -39,7 +44,8 @@ impl Compression {
         }
     }
 
-    /// A short description for the file's provenance (`"none"`, `"shuffle+deflate(1)"`).
+    /// A short description for the file's provenance (`"none"`, `"shuffle+deflate(1)"`);
+    /// it applies to engram's own datasets, not to `/spikes` and `/report` ([`SONATA`]).
     pub fn describe(self) -> String {
         match self {
             Compression::None => "none".to_string(),
@@ -47,6 +53,10 @@ impl Compression {
         }
     }
 }
+
+/// The storage of the datasets SONATA readers read: fitted chunks, no filter (see the
+/// module docs).
+pub const SONATA: Compression = Compression::None;
 
 /// The bytes a chunk is aimed at: large enough for deflate to work well and for few chunk
 /// index entries, small enough for HDF5's default chunk cache (1 MiB).

@@ -198,8 +198,10 @@ impl RunWriter {
         })
     }
 
-    /// Sets how the datasets written from now on are stored (see [`crate::storage`];
-    /// [`Compression::DEFAULT`] until then). The values read back do not depend on it.
+    /// Sets how engram's own datasets written from now on are stored (see
+    /// [`crate::storage`]; [`Compression::DEFAULT`] until then); `/spikes` and `/report`
+    /// are never filtered, so that every SONATA reader opens them. The values read back
+    /// do not depend on it.
     pub fn set_compression(&mut self, compression: Compression) {
         self.compression = compression;
     }
@@ -298,7 +300,7 @@ impl RunWriter {
     /// the temporary file is removed and nothing appears at the final name.
     pub fn finish(mut self, prov: &Provenance) -> crate::Result<PathBuf> {
         for w in self.writers.iter_mut().flatten() {
-            w.flush(self.compression, true)?;
+            w.flush(storage::SONATA, true)?;
         }
         let file = self.file.take().expect("finish is called once");
         write_provenance(&file, prov, self.compression)?;
@@ -440,7 +442,7 @@ impl SpikeSink for RunWriter {
                 w.buf_t.push(time_ms);
                 w.buf_id.push(u64::from(g - self.pop_ranges[p].start));
                 if w.buf_t.len() >= FLUSH_AT {
-                    w.flush(self.compression, false)?;
+                    w.flush(storage::SONATA, false)?;
                 }
             }
         }

@@ -1,6 +1,7 @@
-//! How files are stored: compressed by default (shuffle + deflate, readable without
-//! plugins), chunks fitted to the data, `output.compression_level = 0` for none; the
-//! values read back are the same either way.
+//! How files are stored: chunks fitted to the data; engram's own datasets compressed by
+//! default (shuffle + deflate; `output.compression_level = 0` for none), the SONATA
+//! datasets never (libsonata's wheels cannot read deflate); the values read back are the
+//! same either way.
 
 use std::path::Path;
 
@@ -20,7 +21,7 @@ fn size(file: &Path) -> u64 {
 }
 
 #[test]
-fn a_cuba_file_is_compressed_and_no_larger_than_three_times_its_spikes() {
+fn a_cuba_file_is_no_larger_than_three_times_its_spikes() {
     let tmp = tempfile::tempdir().expect("a temp dir");
     let cuba = repo_file("configs/cuba.toml");
     let packed = tmp.path().join("packed.h5");
@@ -42,7 +43,7 @@ fn a_cuba_file_is_compressed_and_no_larger_than_three_times_its_spikes() {
         for name in ["timestamps", "node_ids"] {
             let d = format!("spikes/{pop}/{name}");
             let (filters, chunk) = layout(&packed, &d);
-            assert_eq!(filters, [Filter::Shuffle, Filter::Deflate(1)], "{d}");
+            assert!(filters.is_empty(), "{d}: SONATA datasets are not filtered");
             // A population's spikes, all in the writer's buffer at the end, are split
             // into equal chunks of at most 16 384 (128 KiB), the last one not mostly
             // empty.
@@ -58,7 +59,7 @@ fn a_cuba_file_is_compressed_and_no_larger_than_three_times_its_spikes() {
         "uncompressed: {plain_bytes} bytes for {raw} bytes of spikes"
     );
     assert!(
-        packed_bytes * 2 <= raw,
+        packed_bytes <= 3 * raw,
         "compressed: {packed_bytes} bytes for {raw} bytes of spikes"
     );
     let f = hdf5::File::open(&packed).expect("opens");
@@ -71,7 +72,7 @@ fn a_cuba_file_is_compressed_and_no_larger_than_three_times_its_spikes() {
 }
 
 #[test]
-fn weights_and_reports_are_compressed_too() {
+fn weights_are_compressed_and_reports_fitted() {
     let tmp = tempfile::tempdir().expect("a temp dir");
     let out = tmp.path().join("w.h5");
     run_json(
@@ -92,7 +93,11 @@ fn weights_and_reports_are_compressed_too() {
         "report/E/v/data",
     ] {
         let (filters, chunk) = layout(&out, d);
-        assert_eq!(filters, [Filter::Shuffle, Filter::Deflate(6)], "{d}");
+        if d.starts_with("report") {
+            assert!(filters.is_empty(), "{d}: {filters:?}");
+        } else {
+            assert_eq!(filters, [Filter::Shuffle, Filter::Deflate(6)], "{d}");
+        }
         let chunk_bytes: usize = chunk.expect("chunked").iter().product::<usize>() * 4;
         assert!(chunk_bytes <= 128 * 1024, "{d}: {chunk_bytes}");
     }

@@ -52,7 +52,7 @@ impl RunWriter {
             let g = pop.create_group(r.report.spec.variable.name())?;
             // HDF5 lists groups by name; readers restore the config's order from this.
             scalar_attr(&g, "report_index", index as u64)?;
-            write_one(&g, r, self.compression)?;
+            write_one(&g, r, storage::SONATA)?;
         }
         Ok(())
     }
