@@ -404,10 +404,12 @@ fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid>
             InputConfig::SpikeTimes {
                 times_ms,
                 weight_pa,
+                delay_ms,
                 ..
             } => InputKind::SpikeTimes {
                 times_ms: times_ms.clone(),
                 weight_pa: *weight_pa,
+                delay_ms: *delay_ms,
             },
             InputConfig::Dc {
                 amplitude_pa,

@@ -533,7 +533,7 @@ pub enum InputConfig {
         /// Stop (ms). Default: end of the run.
         stop_ms: Option<f64>,
     },
-    /// Spikes at given times into every target neuron.
+    /// Spikes at given times into every target neuron (NEST's `spike_generator`).
     SpikeTimes {
         /// Target population.
         target: String,
@@ -543,6 +543,9 @@ pub enum InputConfig {
         times_ms: Vec<f64>,
         /// Jump per spike (pA).
         weight_pa: f64,
+        /// Delay from a spike to its jump (ms), a whole number of steps, at least one.
+        /// Default: one step.
+        delay_ms: Option<f64>,
     },
     /// Constant current.
     Dc {

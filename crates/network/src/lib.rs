@@ -92,3 +92,5 @@ pub enum NetworkError {
 mod tests;
 #[cfg(test)]
 mod tests_feedback;
+#[cfg(test)]
+mod tests_inputs;

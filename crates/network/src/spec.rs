@@ -14,6 +14,7 @@ use crate::connect::{ConnectRule, Populations};
 pub use engram_core::ValueDist;
 use engram_core::memory::MemoryEstimate;
 use engram_core::number::short;
+use engram_core::time::checked_delay_steps;
 
 /// The highest rate of a Poisson input (Hz): 1 MHz, a hundred events per step at
 /// `dt = 0.1 ms`. Far above any physiological rate (an input standing for many sources
@@ -213,12 +214,18 @@ pub enum InputKind {
         /// Stop (ms, exclusive); infinite: until the end of the run.
         stop_ms: f64,
     },
-    /// The same spike times into each target neuron.
+    /// The same spike times into each target neuron, as NEST's `spike_generator`: a spike
+    /// at `t` (rounded to the nearest step) with delay `d` makes the target's synaptic
+    /// current jump at `t + d`, so the membrane potential first moves in the step after
+    /// (see ARCHITECTURE.md, "The step").
     SpikeTimes {
         /// Spike times (ms), sorted.
         times_ms: Vec<f64>,
         /// Synaptic current jump per spike (pA).
         weight_pa: f64,
+        /// Delay from a spike to its jump (ms): a whole number of steps, at least one.
+        /// `None`: one step.
+        delay_ms: Option<f64>,
     },
     /// A constant current between start and stop.
     Dc {
@@ -665,6 +672,7 @@ impl NetworkSpec {
                 InputKind::SpikeTimes {
                     times_ms,
                     weight_pa,
+                    delay_ms,
                 } => {
                     if !weight_pa.is_finite() {
                         return Err(bad(
@@ -672,6 +680,10 @@ impl NetworkSpec {
                             "weight_pa",
                             format!("{weight_pa} must be finite"),
                         ));
+                    }
+                    if let Some(d) = delay_ms {
+                        checked_delay_steps(*d, self.dt_ms)
+                            .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
                     }
                     if times_ms.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
                         return Err(bad(

@@ -23,7 +23,7 @@ use std::ops::Range;
 use super::ring::Rings;
 use crate::spec::{InputKind, NetworkSpec};
 use engram_core::rng::{Purpose, stream};
-use engram_core::time::step_of;
+use engram_core::time::{checked_delay_steps, step_of};
 
 /// A Poisson train into one neuron.
 #[derive(Debug, Clone)]
@@ -190,10 +190,14 @@ impl Inputs {
             InputKind::SpikeTimes {
                 times_ms,
                 weight_pa,
+                delay_ms,
             } => {
+                // The jump of a spike in step k with a delay of D steps is added in step
+                // k + D - 1, at the end of which the synaptic current takes it.
+                let later = input_delay_steps(*delay_ms, dt) - 1;
                 for &(_, local) in locals {
                     self.timed.extend(times_ms.iter().map(|&t| TimedSpike {
-                        step: step_of(t, dt),
+                        step: step_of(t, dt) + later,
                         local,
                         weight_pa: *weight_pa,
                     }));
@@ -345,6 +349,12 @@ fn add_counts(
         let count = dist.sample(&mut target.rng);
         ring[slot + target.local as usize] += count * src.weight_pa;
     }
+}
+
+/// The delay of a spike input in steps: `delay_ms` (checked by the spec's validation to be
+/// a whole number of steps, at least one), or one step.
+fn input_delay_steps(delay_ms: Option<f64>, dt: f64) -> u64 {
+    delay_ms.map_or(1, |d| checked_delay_steps(d, dt).unwrap_or(1))
 }
 
 /// An exponential interval (ms) for a rate in events per ms.
