@@ -421,6 +421,20 @@ fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid>
                 start_ms: *start_ms,
                 stop_ms: stop_ms.unwrap_or(end),
             },
+            InputConfig::NoiseCurrent {
+                mean_pa,
+                std_pa,
+                dt_ms,
+                start_ms,
+                stop_ms,
+                ..
+            } => InputKind::NoiseCurrent {
+                mean_pa: *mean_pa,
+                std_pa: *std_pa,
+                dt_ms: *dt_ms,
+                start_ms: *start_ms,
+                stop_ms: stop_ms.unwrap_or(end),
+            },
             InputConfig::StepCurrent {
                 times_ms,
                 amplitudes_pa,

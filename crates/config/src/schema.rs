@@ -561,6 +561,26 @@ pub enum InputConfig {
         /// Stop (ms). Default: end of the run.
         stop_ms: Option<f64>,
     },
+    /// Gaussian noise current, piecewise constant (NEST's `noise_generator`).
+    NoiseCurrent {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Mean (pA). Default 0.
+        #[serde(default)]
+        mean_pa: f64,
+        /// Standard deviation (pA).
+        std_pa: f64,
+        /// Interval over which a value holds (ms), a whole number of steps. Default: one
+        /// step.
+        dt_ms: Option<f64>,
+        /// Start (ms). Default 0.
+        #[serde(default)]
+        start_ms: f64,
+        /// Stop (ms). Default: end of the run.
+        stop_ms: Option<f64>,
+    },
     /// Piecewise-constant current.
     StepCurrent {
         /// Target population.
@@ -580,6 +600,7 @@ impl InputConfig {
             InputConfig::Poisson { target, .. }
             | InputConfig::SpikeTimes { target, .. }
             | InputConfig::Dc { target, .. }
+            | InputConfig::NoiseCurrent { target, .. }
             | InputConfig::StepCurrent { target, .. } => target,
         }
     }
@@ -589,6 +610,7 @@ impl InputConfig {
             InputConfig::Poisson { neurons, .. }
             | InputConfig::SpikeTimes { neurons, .. }
             | InputConfig::Dc { neurons, .. }
+            | InputConfig::NoiseCurrent { neurons, .. }
             | InputConfig::StepCurrent { neurons, .. } => neurons.as_ref(),
         }
     }

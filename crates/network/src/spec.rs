@@ -14,7 +14,7 @@ use crate::connect::{ConnectRule, Populations};
 pub use engram_core::ValueDist;
 use engram_core::memory::MemoryEstimate;
 use engram_core::number::short;
-use engram_core::time::checked_delay_steps;
+use engram_core::time::checked_whole_steps;
 
 /// The highest rate of a Poisson input (Hz): 1 MHz, a hundred events per step at
 /// `dt = 0.1 ms`. Far above any physiological rate (an input standing for many sources
@@ -236,6 +236,24 @@ pub enum InputKind {
         /// Stop (ms, exclusive).
         stop_ms: f64,
     },
+    /// A Gaussian noise current, as NEST's `noise_generator`: piecewise constant over
+    /// intervals of `dt_ms` from `start_ms` on, each interval's value drawn independently
+    /// for each target neuron from the normal distribution of mean `mean_pa` and standard
+    /// deviation `std_pa`; zero outside `[start_ms, stop_ms)`. The values come from the
+    /// input's own random stream per neuron ([`engram_core::rng::Purpose::Noise`]).
+    NoiseCurrent {
+        /// Mean (pA).
+        mean_pa: f64,
+        /// Standard deviation (pA), at least 0.
+        std_pa: f64,
+        /// Interval over which a value holds (ms): a whole number of steps, at least one.
+        /// `None`: one step.
+        dt_ms: Option<f64>,
+        /// Start (ms).
+        start_ms: f64,
+        /// Stop (ms, exclusive); infinite: until the end of the run.
+        stop_ms: f64,
+    },
     /// A piecewise-constant current: from `times_ms[i]` on, the current is
     /// `amplitudes_pa[i]` (zero before the first time).
     StepCurrent {
@@ -334,8 +352,9 @@ impl NetworkSpec {
     /// target and weight, 2-byte delay when delays are drawn, an 8-byte row pointer per
     /// source and thread, and for plastic or gap projections the in-edge index, traces and
     /// tags, about 24 bytes more per edge); ring buffers (16 bytes per neuron and slot of
-    /// the largest delay); inputs (a random stream of about 320 bytes per Poisson target,
-    /// 24 bytes per spike or current change and target, the target lists themselves).
+    /// the largest delay); inputs (a random stream of about 320 bytes per Poisson or noise
+    /// target, 24 bytes per spike or current change and target, the target lists
+    /// themselves, and with noise currents two sums of 8 bytes per neuron).
     pub fn memory_estimate(&self, threads: usize) -> MemoryEstimate {
         let n = self.n_neurons() as f64;
         let mut m = MemoryEstimate::new();
@@ -374,9 +393,14 @@ impl NetworkSpec {
                 InputKind::Poisson { .. } => 320.0,
                 InputKind::SpikeTimes { times_ms, .. } => 24.0 * times_ms.len() as f64,
                 InputKind::Dc { .. } => 48.0,
+                InputKind::NoiseCurrent { .. } => 336.0,
                 InputKind::StepCurrent { times_ms, .. } => 24.0 * times_ms.len() as f64,
             };
             m.add("inputs", targets * (per_target + 8.0));
+        }
+        let noise = |i: &InputSpec| matches!(i.kind, InputKind::NoiseCurrent { .. });
+        if self.inputs.iter().any(noise) {
+            m.add("inputs", n * 16.0);
         }
         m
     }
@@ -682,7 +706,7 @@ impl NetworkSpec {
                         ));
                     }
                     if let Some(d) = delay_ms {
-                        checked_delay_steps(*d, self.dt_ms)
+                        checked_whole_steps(*d, self.dt_ms)
                             .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
                     }
                     if times_ms.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
@@ -707,6 +731,29 @@ impl NetworkSpec {
                             "amplitude_pa",
                             format!("{amplitude_pa} must be finite"),
                         ));
+                    }
+                    check_window(*start_ms, *stop_ms)?;
+                }
+                InputKind::NoiseCurrent {
+                    mean_pa,
+                    std_pa,
+                    dt_ms,
+                    start_ms,
+                    stop_ms,
+                } => {
+                    if !mean_pa.is_finite() {
+                        return Err(bad(owner, "mean_pa", format!("{mean_pa} must be finite")));
+                    }
+                    if !(std_pa.is_finite() && *std_pa >= 0.0) {
+                        return Err(bad(
+                            owner,
+                            "std_pa",
+                            format!("{} must be a number >= 0", short(*std_pa)),
+                        ));
+                    }
+                    if let Some(d) = dt_ms {
+                        checked_whole_steps(*d, self.dt_ms)
+                            .map_err(|m| bad(owner.clone(), "dt_ms", m))?;
                     }
                     check_window(*start_ms, *stop_ms)?;
                 }
