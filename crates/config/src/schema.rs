@@ -2,6 +2,7 @@
 //! are errors). Checking and lowering them into a model is in `lower`.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use engram_experiments::recall::StimulusParams;
 use engram_network::ValueDist;
@@ -547,6 +548,25 @@ pub enum InputConfig {
         /// Default: one step.
         delay_ms: Option<f64>,
     },
+    /// Spike trains per node from a file (see [`crate::spike_files`]).
+    SpikeFile {
+        /// Target population.
+        target: String,
+        /// A SONATA spike file (HDF5) or a CSV of `node_id,time_ms`; a relative path is
+        /// relative to the config's folder. Stored absolute in the output's config.
+        path: PathBuf,
+        /// The population of a SONATA file (`/spikes/<population>`). Default: the file's
+        /// only one.
+        population: Option<String>,
+        /// `[node_id, neuron]` pairs: the neurons that each node's spikes go to (nodes
+        /// not listed are not used). Default: node `i` to neuron `i`.
+        map: Option<Vec<[u64; 2]>>,
+        /// Jump per spike (pA).
+        weight_pa: f64,
+        /// Delay from a spike to its jump (ms), a whole number of steps, at least one.
+        /// Default: one step.
+        delay_ms: Option<f64>,
+    },
     /// Constant current.
     Dc {
         /// Target population.
@@ -599,6 +619,7 @@ impl InputConfig {
         match self {
             InputConfig::Poisson { target, .. }
             | InputConfig::SpikeTimes { target, .. }
+            | InputConfig::SpikeFile { target, .. }
             | InputConfig::Dc { target, .. }
             | InputConfig::NoiseCurrent { target, .. }
             | InputConfig::StepCurrent { target, .. } => target,
@@ -612,6 +633,7 @@ impl InputConfig {
             | InputConfig::Dc { neurons, .. }
             | InputConfig::NoiseCurrent { neurons, .. }
             | InputConfig::StepCurrent { neurons, .. } => neurons.as_ref(),
+            InputConfig::SpikeFile { .. } => None,
         }
     }
 }

@@ -227,6 +227,18 @@ pub enum InputKind {
         /// `None`: one step.
         delay_ms: Option<f64>,
     },
+    /// A spike train of its own into each target neuron (e.g. the spikes of another run,
+    /// node by node): the spikes of `trains.train(k)` go to the `k`-th neuron of
+    /// [`InputSpec::neurons`], each as a [`InputKind::SpikeTimes`] spike.
+    SpikeTrains {
+        /// The trains, one per target neuron.
+        trains: Arc<SpikeTrains>,
+        /// Synaptic current jump per spike (pA).
+        weight_pa: f64,
+        /// Delay from a spike to its jump (ms): a whole number of steps, at least one.
+        /// `None`: one step.
+        delay_ms: Option<f64>,
+    },
     /// A constant current between start and stop.
     Dc {
         /// Amplitude (pA).
@@ -262,6 +274,76 @@ pub enum InputKind {
         /// Amplitudes (pA), one per time.
         amplitudes_pa: Vec<f64>,
     },
+}
+
+/// Spike trains in one block: train `k` is `times_ms[offsets[k]..offsets[k + 1]]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpikeTrains {
+    /// Where each train starts in `times_ms`, and the end of the last: one more entry
+    /// than trains, from 0 to `times_ms.len()`, not decreasing.
+    pub offsets: Vec<usize>,
+    /// Spike times (ms), finite, at least 0, sorted within each train.
+    pub times_ms: Vec<f64>,
+}
+
+impl SpikeTrains {
+    /// Trains from one list of spike times per train, in order.
+    pub fn from_trains<T: AsRef<[f64]>>(trains: &[T]) -> SpikeTrains {
+        let mut out = SpikeTrains {
+            offsets: Vec::with_capacity(trains.len() + 1),
+            times_ms: Vec::with_capacity(trains.iter().map(|t| t.as_ref().len()).sum()),
+        };
+        out.offsets.push(0);
+        for t in trains {
+            out.times_ms.extend_from_slice(t.as_ref());
+            out.offsets.push(out.times_ms.len());
+        }
+        out
+    }
+
+    /// The number of trains.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there are no trains.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The spike times of train `k`.
+    pub fn train(&self, k: usize) -> &[f64] {
+        &self.times_ms[self.offsets[k]..self.offsets[k + 1]]
+    }
+
+    /// What is wrong with the trains as the input of `n` target neurons, if anything.
+    fn check(&self, n: usize) -> Result<(), String> {
+        let o = &self.offsets;
+        if o.len() != n + 1 {
+            return Err(format!(
+                "{} trains for {n} target neurons: give one train per neuron",
+                self.len()
+            ));
+        }
+        if o[0] != 0 || o[n] != self.times_ms.len() || o.windows(2).any(|w| w[0] > w[1]) {
+            return Err(format!(
+                "offsets must go from 0 to the {} spike times without decreasing",
+                self.times_ms.len()
+            ));
+        }
+        for k in 0..n {
+            let t = self.train(k);
+            if let Some(bad) = t.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+                return Err(format!(
+                    "train {k}: spike time {bad} is not a finite time >= 0"
+                ));
+            }
+            if t.windows(2).any(|w| w[0] > w[1]) {
+                return Err(format!("train {k}: spike times must be sorted"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A stimulus source attached to some neurons of one population.
@@ -392,6 +474,10 @@ impl NetworkSpec {
             let per_target = match &input.kind {
                 InputKind::Poisson { .. } => 320.0,
                 InputKind::SpikeTimes { times_ms, .. } => 24.0 * times_ms.len() as f64,
+                // Per spike: its event in the engine (24 bytes) and its time in the spec.
+                InputKind::SpikeTrains { trains, .. } => {
+                    32.0 * trains.times_ms.len() as f64 / targets.max(1.0) + 8.0
+                }
                 InputKind::Dc { .. } => 48.0,
                 InputKind::NoiseCurrent { .. } => 336.0,
                 InputKind::StepCurrent { times_ms, .. } => 24.0 * times_ms.len() as f64,
@@ -719,6 +805,26 @@ impl NetworkSpec {
                     if times_ms.windows(2).any(|w| w[0] > w[1]) {
                         return Err(bad(owner, "times_ms", "spike times must be sorted".into()));
                     }
+                }
+                InputKind::SpikeTrains {
+                    trains,
+                    weight_pa,
+                    delay_ms,
+                } => {
+                    if !weight_pa.is_finite() {
+                        return Err(bad(
+                            owner,
+                            "weight_pa",
+                            format!("{weight_pa} must be finite"),
+                        ));
+                    }
+                    if let Some(d) = delay_ms {
+                        checked_whole_steps(*d, self.dt_ms)
+                            .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
+                    }
+                    trains
+                        .check(input.neurons.len())
+                        .map_err(|m| bad(owner.clone(), "trains", m))?;
                 }
                 InputKind::Dc {
                     amplitude_pa,

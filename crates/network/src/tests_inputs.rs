@@ -401,3 +401,108 @@ fn noise_is_the_same_at_1_2_and_4_threads() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(4));
 }
+
+/// Spikes of a run replayed as spike trains into another: a population `B` driven one to
+/// one by `A` over synapses of `weight` and `delay_ms` fires exactly as a lone `B` that
+/// receives `A`'s recorded spikes (at their recorded times) as a `SpikeTrains` input of the
+/// same weight and delay.
+#[test]
+fn recorded_spikes_replayed_as_trains_act_as_the_synapses_did() {
+    let (n, weight, delay_ms) = (40u32, 900.0, 0.7);
+    let clock = StepClock::new(0.1);
+    let mut first = NetworkSpec {
+        dt_ms: 0.1,
+        populations: vec![
+            PopulationSpec::new("A", n, LifParams::default()).unwrap(),
+            PopulationSpec::new("B", n, LifParams::default()).unwrap(),
+        ],
+        projections: vec![ProjectionSpec {
+            name: "AB".into(),
+            source: 0,
+            target: 1,
+            rule: std::sync::Arc::new(crate::connect::OneToOne {}),
+            weight_pa: ValueDist::Constant(weight),
+            delay_ms: ValueDist::Constant(delay_ms),
+            gap: None,
+            plasticity: None,
+        }],
+        inputs: vec![InputSpec {
+            name: "drive".into(),
+            target: 0,
+            neurons: (0..n).collect(),
+            kind: InputKind::Poisson {
+                rate_hz: 9000.0,
+                weight_pa: 80.0,
+                start_ms: 0.0,
+                stop_ms: f64::INFINITY,
+            },
+        }],
+    };
+    // B also gets a little drive of its own, so that the replayed spikes add to a moving
+    // potential.
+    first.inputs.push(InputSpec {
+        name: "b_drive".into(),
+        target: 1,
+        neurons: (0..n).collect(),
+        kind: InputKind::Poisson {
+            rate_hz: 3000.0,
+            weight_pa: 60.0,
+            start_ms: 0.0,
+            stop_ms: f64::INFINITY,
+        },
+    });
+    first.validate().unwrap();
+    let steps = 3000;
+    let mut sim = Simulation::build(&first, 5, 2).unwrap();
+    let mut sink = VecSink::default();
+    sim.run(steps, &mut sink).unwrap();
+    let (a, b): (Vec<_>, Vec<_>) = sink.spikes.iter().partition(|&&(_, g)| g < n);
+    assert!(a.len() > 200 && b.len() > 100, "{} / {}", a.len(), b.len());
+    // A's spikes, as a file would hold them: times (ms) per node.
+    let mut trains = vec![Vec::new(); n as usize];
+    for &(step, g) in &a {
+        trains[g as usize].push(clock.time_ms(step + 1));
+    }
+    let second = NetworkSpec {
+        populations: vec![PopulationSpec::new("B", n, LifParams::default()).unwrap()],
+        projections: vec![],
+        inputs: vec![
+            InputSpec {
+                name: "replay".into(),
+                target: 0,
+                neurons: (0..n).collect(),
+                kind: InputKind::SpikeTrains {
+                    trains: std::sync::Arc::new(SpikeTrains::from_trains(&trains)),
+                    weight_pa: weight,
+                    delay_ms: Some(delay_ms),
+                },
+            },
+            InputSpec {
+                target: 0,
+                ..first.inputs[1].clone()
+            },
+        ],
+        ..first.clone()
+    };
+    second.validate().unwrap();
+    for threads in [1, 3] {
+        let mut sim = Simulation::build(&second, 5, threads).unwrap();
+        let mut sink = VecSink::default();
+        sim.run(steps, &mut sink).unwrap();
+        let replayed: Vec<(u64, u32)> = sink.spikes.iter().map(|&(s, g)| (s, g + n)).collect();
+        assert_eq!(replayed, b, "{threads} threads");
+    }
+    // The trains are checked against the target list.
+    let mut bad = second.clone();
+    bad.inputs[0].neurons.pop();
+    match bad.validate() {
+        Err(NetworkError::Invalid { path, message }) => {
+            assert_eq!(path, "inputs.replay.trains");
+            assert!(
+                message.contains("40 trains for 39 target neurons"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

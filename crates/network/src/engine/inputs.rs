@@ -28,7 +28,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use std::ops::Range;
 
 use super::ring::Rings;
-use crate::spec::{InputKind, NetworkSpec};
+use crate::spec::{InputKind, InputSpec, NetworkSpec};
 use engram_core::rng::{Purpose, stream};
 use engram_core::time::{checked_whole_steps, step_of};
 
@@ -138,7 +138,7 @@ impl Inputs {
                     range.contains(&g).then(|| (i, g - range.start))
                 })
                 .collect();
-            inputs.add_input(&input.name, &input.kind, &locals, seed, spec.dt_ms);
+            inputs.add_input(input, &locals, seed, spec.dt_ms);
         }
         // Stable sorts: events of the same step keep input order, so sums are reproducible.
         let poisson = &inputs.poisson;
@@ -204,17 +204,11 @@ impl Inputs {
         });
     }
 
-    /// Adds the input named `name` of kind `kind` into the neurons `locals` (index in the population,
+    /// Adds `input` into its neurons `locals` of the chunk (index in the population,
     /// chunk-local index).
-    fn add_input(
-        &mut self,
-        name: &str,
-        kind: &InputKind,
-        locals: &[(u32, u32)],
-        seed: u64,
-        dt: f64,
-    ) {
-        match kind {
+    fn add_input(&mut self, input: &InputSpec, locals: &[(u32, u32)], seed: u64, dt: f64) {
+        let name = input.name.as_str();
+        match &input.kind {
             InputKind::Poisson {
                 rate_hz,
                 weight_pa,
@@ -241,6 +235,25 @@ impl Inputs {
                         local,
                         weight_pa: *weight_pa,
                     }));
+                }
+            }
+            InputKind::SpikeTrains {
+                trains,
+                weight_pa,
+                delay_ms,
+            } => {
+                let later = whole_steps(*delay_ms, dt) - 1;
+                for &(i, local) in locals {
+                    // Train k goes to the k-th neuron of the input (sorted, unique).
+                    let Ok(k) = input.neurons.binary_search(&i) else {
+                        continue;
+                    };
+                    self.timed
+                        .extend(trains.train(k).iter().map(|&t| TimedSpike {
+                            step: step_of(t, dt) + later,
+                            local,
+                            weight_pa: *weight_pa,
+                        }));
                 }
             }
             InputKind::Dc {
@@ -491,7 +504,7 @@ fn exponential_ms(rng: &mut ChaCha8Rng, rate_per_ms: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{InputSpec, PopulationSpec};
+    use crate::spec::PopulationSpec;
     use engram_neuron::LifParams;
 
     /// The per-step input of `n` neurons from one Poisson input of `rate_hz` between
