@@ -11,7 +11,9 @@
 //!   dotted field path and what is allowed;
 //! - the choice of the experiment kind by `[experiment] kind` ([`experiment`]: the kinds
 //!   a config can name are listed there, one line each);
-//! - reading the image folders of `[stimuli] path` ([`images`]);
+//! - reading the image folders of `[stimuli] path` ([`images`]) and the spike files of
+//!   `spike_file` inputs ([`spike_files`]: CSV here, SONATA through a reader that the
+//!   front end passes in [`LoadOptions::spike_reader`]);
 //! - the sweep file ([`sweep`]): its parsing, its points, and their check as configs;
 //! - [`Value`]: a config value as `--set` and a sweep write it.
 //!
@@ -34,6 +36,7 @@ pub mod images;
 mod lower;
 mod reports;
 mod schema;
+pub mod spike_files;
 pub mod sweep;
 mod value;
 
@@ -43,6 +46,7 @@ use lower::{ach_of, protocol_pulse_path, to_spec};
 pub use schema::*;
 
 pub use experiment::ExperimentParams;
+pub use spike_files::{SpikeFileReader, SpikeTable};
 pub use value::Value;
 
 /// A config that cannot be used: where, and why.
@@ -138,6 +142,10 @@ pub struct Model {
 /// How a config is loaded beyond its text and `--set` edits.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
+    /// Reads SONATA spike files (HDF5) for `spike_file` inputs: engram-io's reader, which
+    /// the runner passes (`engram::load_options`). `None`: only CSV spike files can be
+    /// read.
+    pub spike_reader: Option<SpikeFileReader>,
     /// Replaces `simulation.seed`.
     pub seed: Option<u64>,
     /// The memory the run may use: a model whose estimate (see [`Model::memory_estimate`])
@@ -332,7 +340,25 @@ pub fn from_text_with(
         }
         None => None,
     };
-    let (mut spec, mut steps, record) = to_spec(&config, memory).map_err(refused)?;
+    // The spike files of `spike_file` inputs: a relative path is relative to the config,
+    // unless the command line set it (then to the working directory).
+    let set_by_cli = |name: &str| {
+        let own = format!("inputs.{name}");
+        set_paths
+            .iter()
+            .any(|(_, p)| p == "inputs" || *p == own || *p == format!("{own}.path"))
+    };
+    let spike_files =
+        spike_files::read_all(&config, file, set_by_cli, options.spike_reader, memory)
+            .map_err(refused)?;
+    for (name, f) in &spike_files {
+        inputs.push(InputFile {
+            field: format!("inputs.{name}.path"),
+            path: f.path.clone(),
+            sha256: f.sha256.clone(),
+        });
+    }
+    let (mut spec, mut steps, record) = to_spec(&config, memory, &spike_files).map_err(refused)?;
     let experiment = match (&config.experiment, prepared) {
         (Some(e), Some(prepared)) => {
             let plan = e
@@ -374,6 +400,10 @@ pub fn from_text_with(
     let mut edited = edited;
     if let Some((_, dir)) = image_dir.filter(|(raw, dir)| raw != dir) {
         edited = with_value(&edited, "stimuli.path", dir.to_string_lossy().into_owned());
+    }
+    for (name, f) in spike_files.iter().filter(|(_, f)| f.raw != f.path) {
+        let path = f.path.to_string_lossy().into_owned();
+        edited = with_value(&edited, &format!("inputs.{name}.path"), path);
     }
     let model = Model {
         file: file.to_path_buf(),

@@ -2,6 +2,8 @@
 //! count, the recorded populations and the acetylcholine kinetics, with every check that
 //! the parts alone cannot make.
 
+use std::sync::Arc;
+
 use engram_core::FieldError;
 use engram_core::memory::{MemoryEstimate, MemoryLimit};
 use engram_core::number::short;
@@ -10,11 +12,13 @@ use engram_network::{
     PopulationSpec, ProjectionSpec, ValueDist,
 };
 use engram_neuron::{ModelError, ModelParams, ParamError};
+use indexmap::IndexMap;
 
 use crate::schema::{
     AchConfig, ConfigFile, EffectConfig, GapConfig, InputConfig, JunctionKindConfig, NeuronSelect,
     PlasticityConfig,
 };
+use crate::spike_files::{self, SpikeFile};
 
 /// The neuron model of a population whose config names none.
 const DEFAULT_MODEL: &str = "lif_exp";
@@ -194,12 +198,18 @@ pub(crate) fn input_lists_fit(
 pub(crate) fn to_spec(
     c: &ConfigFile,
     memory: Option<&MemoryLimit>,
+    files: &IndexMap<String, SpikeFile>,
 ) -> Result<(NetworkSpec, u64, Vec<usize>), FieldError> {
     input_lists_fit(c, memory)?;
-    lower_spec(c).map_err(FieldError::from)
+    lower_spec(c, files).map_err(FieldError::from)
 }
 
-fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
+/// `c` lowered, with the spike files of its `spike_file` inputs (by input name) already
+/// read.
+fn lower_spec(
+    c: &ConfigFile,
+    files: &IndexMap<String, SpikeFile>,
+) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid> {
     let s = &c.simulation;
     if !(s.dt_ms.is_finite() && s.dt_ms > 0.0) {
         return Err((
@@ -365,7 +375,7 @@ fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid>
         let at = |f: &str| format!("inputs.{name}.{f}");
         let target = pop_index(at("target"), i.target())?;
         let n = c.populations[target].n.unwrap_or(0);
-        let neurons = match i.neurons() {
+        let mut neurons = match i.neurons() {
             None | Some(NeuronSelect::All) => (0..n).collect(),
             Some(NeuronSelect::List(l)) => {
                 let mut l = l.clone();
@@ -404,11 +414,34 @@ fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid>
             InputConfig::SpikeTimes {
                 times_ms,
                 weight_pa,
+                delay_ms,
                 ..
             } => InputKind::SpikeTimes {
                 times_ms: times_ms.clone(),
                 weight_pa: *weight_pa,
+                delay_ms: *delay_ms,
             },
+            InputConfig::SpikeFile {
+                map,
+                weight_pa,
+                delay_ms,
+                ..
+            } => {
+                let file = files.get(name).ok_or_else(|| {
+                    (
+                        at("path"),
+                        "the file was not read (an internal error)".into(),
+                    )
+                })?;
+                let pop = names[target];
+                let (targets, trains) = spike_files::trains_of(name, file, n, pop, map.as_deref())?;
+                neurons = targets;
+                InputKind::SpikeTrains {
+                    trains: Arc::new(trains),
+                    weight_pa: *weight_pa,
+                    delay_ms: *delay_ms,
+                }
+            }
             InputConfig::Dc {
                 amplitude_pa,
                 start_ms,
@@ -416,6 +449,20 @@ fn lower_spec(c: &ConfigFile) -> Result<(NetworkSpec, u64, Vec<usize>), Invalid>
                 ..
             } => InputKind::Dc {
                 amplitude_pa: *amplitude_pa,
+                start_ms: *start_ms,
+                stop_ms: stop_ms.unwrap_or(end),
+            },
+            InputConfig::NoiseCurrent {
+                mean_pa,
+                std_pa,
+                dt_ms,
+                start_ms,
+                stop_ms,
+                ..
+            } => InputKind::NoiseCurrent {
+                mean_pa: *mean_pa,
+                std_pa: *std_pa,
+                dt_ms: *dt_ms,
                 start_ms: *start_ms,
                 stop_ms: stop_ms.unwrap_or(end),
             },

@@ -2,6 +2,7 @@
 //! are errors). Checking and lowering them into a model is in `lower`.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use engram_experiments::recall::StimulusParams;
 use engram_network::ValueDist;
@@ -533,7 +534,7 @@ pub enum InputConfig {
         /// Stop (ms). Default: end of the run.
         stop_ms: Option<f64>,
     },
-    /// Spikes at given times into every target neuron.
+    /// Spikes at given times into every target neuron (NEST's `spike_generator`).
     SpikeTimes {
         /// Target population.
         target: String,
@@ -543,6 +544,28 @@ pub enum InputConfig {
         times_ms: Vec<f64>,
         /// Jump per spike (pA).
         weight_pa: f64,
+        /// Delay from a spike to its jump (ms), a whole number of steps, at least one.
+        /// Default: one step.
+        delay_ms: Option<f64>,
+    },
+    /// Spike trains per node from a file (see [`crate::spike_files`]).
+    SpikeFile {
+        /// Target population.
+        target: String,
+        /// A SONATA spike file (HDF5) or a CSV of `node_id,time_ms`; a relative path is
+        /// relative to the config's folder. Stored absolute in the output's config.
+        path: PathBuf,
+        /// The population of a SONATA file (`/spikes/<population>`). Default: the file's
+        /// only one.
+        population: Option<String>,
+        /// `[node_id, neuron]` pairs: the neurons that each node's spikes go to (nodes
+        /// not listed are not used). Default: node `i` to neuron `i`.
+        map: Option<Vec<[u64; 2]>>,
+        /// Jump per spike (pA).
+        weight_pa: f64,
+        /// Delay from a spike to its jump (ms), a whole number of steps, at least one.
+        /// Default: one step.
+        delay_ms: Option<f64>,
     },
     /// Constant current.
     Dc {
@@ -552,6 +575,26 @@ pub enum InputConfig {
         neurons: Option<NeuronSelect>,
         /// Amplitude (pA).
         amplitude_pa: f64,
+        /// Start (ms). Default 0.
+        #[serde(default)]
+        start_ms: f64,
+        /// Stop (ms). Default: end of the run.
+        stop_ms: Option<f64>,
+    },
+    /// Gaussian noise current, piecewise constant (NEST's `noise_generator`).
+    NoiseCurrent {
+        /// Target population.
+        target: String,
+        /// Target neurons. Default: all.
+        neurons: Option<NeuronSelect>,
+        /// Mean (pA). Default 0.
+        #[serde(default)]
+        mean_pa: f64,
+        /// Standard deviation (pA).
+        std_pa: f64,
+        /// Interval over which a value holds (ms), a whole number of steps. Default: one
+        /// step.
+        dt_ms: Option<f64>,
         /// Start (ms). Default 0.
         #[serde(default)]
         start_ms: f64,
@@ -576,7 +619,9 @@ impl InputConfig {
         match self {
             InputConfig::Poisson { target, .. }
             | InputConfig::SpikeTimes { target, .. }
+            | InputConfig::SpikeFile { target, .. }
             | InputConfig::Dc { target, .. }
+            | InputConfig::NoiseCurrent { target, .. }
             | InputConfig::StepCurrent { target, .. } => target,
         }
     }
@@ -586,7 +631,9 @@ impl InputConfig {
             InputConfig::Poisson { neurons, .. }
             | InputConfig::SpikeTimes { neurons, .. }
             | InputConfig::Dc { neurons, .. }
+            | InputConfig::NoiseCurrent { neurons, .. }
             | InputConfig::StepCurrent { neurons, .. } => neurons.as_ref(),
+            InputConfig::SpikeFile { .. } => None,
         }
     }
 }

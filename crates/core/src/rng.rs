@@ -33,6 +33,9 @@ pub enum Purpose<'a> {
     /// Spike trains of a Poisson input (name: the input; id: target neuron index in its
     /// population).
     Poisson(&'a str),
+    /// The Gaussian values of a noise-current input (name: the input; id: target neuron
+    /// index in its population; one draw per noise interval, in order).
+    Noise(&'a str),
     /// Anything an experiment or a stimulus generator draws (name: what it draws, e.g.
     /// `stimuli.random`; id chosen by the drawer).
     Protocol(&'a str),
@@ -50,6 +53,7 @@ impl Purpose<'_> {
             Purpose::Poisson(n) => (5, n),
             Purpose::Protocol(n) => (6, n),
             Purpose::Shares(n) => (7, n),
+            Purpose::Noise(n) => (8, n),
         };
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in std::iter::once(tag).chain(name.bytes()) {
@@ -113,6 +117,10 @@ mod tests {
         assert_ne!(
             draw(1, Purpose::Connect("a"), 5),
             draw(2, Purpose::Connect("a"), 5)
+        );
+        assert_ne!(
+            draw(1, Purpose::Poisson("a"), 5),
+            draw(1, Purpose::Noise("a"), 5)
         );
     }
 }

@@ -110,6 +110,43 @@ pub fn delay_steps(delay_ms: f64, dt_ms: f64) -> u16 {
     ((delay_ms / dt_ms).round().max(1.0)).min(f64::from(u16::MAX)) as u16
 }
 
+/// A duration that must be a whole number of steps of `dt_ms`, at least one (the delay of
+/// an input, the interval of a noise current), in steps; or what is wrong with it: not
+/// finite, shorter than one step, not a whole number of steps (to a relative 1e-9, so
+/// that `0.3` at `dt = 0.1` counts as 3 steps), or more than [`MAX_STEPS`] steps. The
+/// message is meant to follow a field path (`inputs.cue.delay_ms: ...`).
+pub fn checked_whole_steps(t_ms: f64, dt_ms: f64) -> Result<u64, String> {
+    if !(dt_ms.is_finite() && dt_ms > 0.0) {
+        return Err(format!("dt = {} ms must be a number > 0", short(dt_ms)));
+    }
+    let x = t_ms / dt_ms;
+    let steps = x.round();
+    if !x.is_finite() || x < 1.0 - 1e-9 {
+        return Err(format!(
+            "{} ms must be at least one step (dt = {} ms)",
+            short(t_ms),
+            short(dt_ms)
+        ));
+    }
+    if (x - steps).abs() > 1e-9 * steps {
+        return Err(format!(
+            "{} ms is not a whole number of steps of dt = {} ms (give e.g. {} or {} ms)",
+            short(t_ms),
+            short(dt_ms),
+            short(StepClock::new(dt_ms).time_ms(x.floor().max(1.0) as u64)),
+            short(StepClock::new(dt_ms).time_ms(x.ceil().max(1.0) as u64)),
+        ));
+    }
+    if steps > MAX_STEPS as f64 {
+        return Err(format!(
+            "{} ms is more than the 2^40 = {MAX_STEPS} steps of {} ms allowed",
+            short(t_ms),
+            short(dt_ms)
+        ));
+    }
+    Ok(steps as u64)
+}
+
 /// The number of steps of `dt_ms` in a duration of `t_ms` (rounded to the nearest step),
 /// or what is wrong with it: not finite, negative, or more than [`MAX_STEPS`] steps. The
 /// message is meant to follow a field path (`simulation.duration_ms: ...`).
@@ -209,6 +246,26 @@ mod tests {
         assert_eq!(delay_steps(0.04, 0.1), 1);
         assert_eq!(delay_steps(1.5, 0.1), 15);
         assert_eq!(delay_steps(1e9, 0.1), u16::MAX);
+    }
+
+    #[test]
+    fn input_delays_are_whole_steps_of_at_least_one() {
+        assert_eq!(checked_whole_steps(0.1, 0.1), Ok(1));
+        assert_eq!(checked_whole_steps(0.3, 0.1), Ok(3));
+        assert_eq!(checked_whole_steps(1.5, 0.1), Ok(15));
+        assert_eq!(checked_whole_steps(0.075, 0.025), Ok(3));
+        let e = checked_whole_steps(0.05, 0.1).unwrap_err();
+        assert!(e.contains("at least one step"), "{e}");
+        assert!(checked_whole_steps(0.0, 0.1).is_err());
+        assert!(checked_whole_steps(-0.1, 0.1).is_err());
+        assert!(checked_whole_steps(f64::NAN, 0.1).is_err());
+        assert!(checked_whole_steps(f64::INFINITY, 0.1).is_err());
+        let e = checked_whole_steps(0.25, 0.1).unwrap_err();
+        assert_eq!(
+            e,
+            "0.25 ms is not a whole number of steps of dt = 0.1 ms (give e.g. 0.2 or 0.3 ms)"
+        );
+        assert!(checked_whole_steps(1e300, 0.1).is_err());
     }
 
     #[test]

@@ -1061,6 +1061,7 @@ pub fn build(
                         .map(|k| cue_t + f64::from(k) * isi)
                         .collect(),
                     weight_pa: e.cue.weight_pa,
+                    delay_ms: None,
                 },
             });
         }
@@ -1168,6 +1169,7 @@ fn add_stimulus(
                         kind: InputKind::SpikeTimes {
                             times_ms: times,
                             weight_pa: s.weight,
+                            delay_ms: None,
                         },
                     });
                 }

@@ -5,6 +5,8 @@
 //!   tags, the results of an experiment and the provenance.
 //! - [`inspect`] and [`RunReader`] read those files back (for `engram inspect` and
 //!   `engram plot`) and check every spike group as they stream through it.
+//! - [`read_population_spikes`] reads one population of a SONATA spike file into plain
+//!   arrays, for inputs of spike trains per node.
 //! - [`write_summary_table`] writes the summary of a sweep.
 //! - [`export_nwb`] writes a run's file as NWB 2 (a Units table, the config and the
 //!   provenance; see [`nwb`]).
@@ -54,8 +56,9 @@ mod writer;
 pub use nwb::export_nwb;
 pub use output::{OutputError, OutputPath, OutputProblem, Publish};
 pub use read::{
-    AchTrace, AttrValue, FileSummary, PhaseSpan, PopulationSummary, ReportSummary, ReportTrace,
-    RunReader, SpikeData, SpikeGroup, StimulusImages, WeightTable, inspect,
+    AchTrace, AttrValue, FileSummary, PhaseSpan, PopulationSpikes, PopulationSummary,
+    ReportSummary, ReportTrace, RunReader, SpikeData, SpikeGroup, StimulusImages, WeightTable,
+    inspect, read_population_spikes,
 };
 pub use storage::Compression;
 pub use summary::{Column, SummaryTable, write_summary_table};

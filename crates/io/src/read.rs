@@ -9,8 +9,10 @@ use crate::{Error, Sorting};
 
 mod arrays;
 mod report;
+mod spike_input;
 pub use arrays::WeightTable;
 pub use report::ReportTrace;
+pub use spike_input::{PopulationSpikes, read_population_spikes};
 
 fn format_error(msg: impl Into<String>) -> Error {
     Error::Format(msg.into())

@@ -55,7 +55,7 @@ pub use engine::{Kwta, ReportData, ReportSpec, Simulation, StateVariable};
 pub use engram_core::{Modulation, NullSink, SpikeSink, Target, VecSink, rng};
 pub use spec::{
     GapSpec, InputKind, InputSpec, JunctionKind, MAX_POISSON_RATE_HZ, NetworkSpec, PlasticityRule,
-    PlasticitySpec, PopulationSpec, ProjectionSpec, ValueDist,
+    PlasticitySpec, PopulationSpec, ProjectionSpec, SpikeTrains, ValueDist,
 };
 
 /// Why a network could not be built.
@@ -92,3 +92,5 @@ pub enum NetworkError {
 mod tests;
 #[cfg(test)]
 mod tests_feedback;
+#[cfg(test)]
+mod tests_inputs;

@@ -14,6 +14,7 @@ use crate::connect::{ConnectRule, Populations};
 pub use engram_core::ValueDist;
 use engram_core::memory::MemoryEstimate;
 use engram_core::number::short;
+use engram_core::time::checked_whole_steps;
 
 /// The highest rate of a Poisson input (Hz): 1 MHz, a hundred events per step at
 /// `dt = 0.1 ms`. Far above any physiological rate (an input standing for many sources
@@ -213,12 +214,30 @@ pub enum InputKind {
         /// Stop (ms, exclusive); infinite: until the end of the run.
         stop_ms: f64,
     },
-    /// The same spike times into each target neuron.
+    /// The same spike times into each target neuron, as NEST's `spike_generator`: a spike
+    /// at `t` (rounded to the nearest step) with delay `d` makes the target's synaptic
+    /// current jump at `t + d`, so the membrane potential first moves in the step after
+    /// (see ARCHITECTURE.md, "The step").
     SpikeTimes {
         /// Spike times (ms), sorted.
         times_ms: Vec<f64>,
         /// Synaptic current jump per spike (pA).
         weight_pa: f64,
+        /// Delay from a spike to its jump (ms): a whole number of steps, at least one.
+        /// `None`: one step.
+        delay_ms: Option<f64>,
+    },
+    /// A spike train of its own into each target neuron (e.g. the spikes of another run,
+    /// node by node): the spikes of `trains.train(k)` go to the `k`-th neuron of
+    /// [`InputSpec::neurons`], each as a [`InputKind::SpikeTimes`] spike.
+    SpikeTrains {
+        /// The trains, one per target neuron.
+        trains: Arc<SpikeTrains>,
+        /// Synaptic current jump per spike (pA).
+        weight_pa: f64,
+        /// Delay from a spike to its jump (ms): a whole number of steps, at least one.
+        /// `None`: one step.
+        delay_ms: Option<f64>,
     },
     /// A constant current between start and stop.
     Dc {
@@ -229,6 +248,24 @@ pub enum InputKind {
         /// Stop (ms, exclusive).
         stop_ms: f64,
     },
+    /// A Gaussian noise current, as NEST's `noise_generator`: piecewise constant over
+    /// intervals of `dt_ms` from `start_ms` on, each interval's value drawn independently
+    /// for each target neuron from the normal distribution of mean `mean_pa` and standard
+    /// deviation `std_pa`; zero outside `[start_ms, stop_ms)`. The values come from the
+    /// input's own random stream per neuron ([`engram_core::rng::Purpose::Noise`]).
+    NoiseCurrent {
+        /// Mean (pA).
+        mean_pa: f64,
+        /// Standard deviation (pA), at least 0.
+        std_pa: f64,
+        /// Interval over which a value holds (ms): a whole number of steps, at least one.
+        /// `None`: one step.
+        dt_ms: Option<f64>,
+        /// Start (ms).
+        start_ms: f64,
+        /// Stop (ms, exclusive); infinite: until the end of the run.
+        stop_ms: f64,
+    },
     /// A piecewise-constant current: from `times_ms[i]` on, the current is
     /// `amplitudes_pa[i]` (zero before the first time).
     StepCurrent {
@@ -237,6 +274,76 @@ pub enum InputKind {
         /// Amplitudes (pA), one per time.
         amplitudes_pa: Vec<f64>,
     },
+}
+
+/// Spike trains in one block: train `k` is `times_ms[offsets[k]..offsets[k + 1]]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpikeTrains {
+    /// Where each train starts in `times_ms`, and the end of the last: one more entry
+    /// than trains, from 0 to `times_ms.len()`, not decreasing.
+    pub offsets: Vec<usize>,
+    /// Spike times (ms), finite, at least 0, sorted within each train.
+    pub times_ms: Vec<f64>,
+}
+
+impl SpikeTrains {
+    /// Trains from one list of spike times per train, in order.
+    pub fn from_trains<T: AsRef<[f64]>>(trains: &[T]) -> SpikeTrains {
+        let mut out = SpikeTrains {
+            offsets: Vec::with_capacity(trains.len() + 1),
+            times_ms: Vec::with_capacity(trains.iter().map(|t| t.as_ref().len()).sum()),
+        };
+        out.offsets.push(0);
+        for t in trains {
+            out.times_ms.extend_from_slice(t.as_ref());
+            out.offsets.push(out.times_ms.len());
+        }
+        out
+    }
+
+    /// The number of trains.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there are no trains.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The spike times of train `k`.
+    pub fn train(&self, k: usize) -> &[f64] {
+        &self.times_ms[self.offsets[k]..self.offsets[k + 1]]
+    }
+
+    /// What is wrong with the trains as the input of `n` target neurons, if anything.
+    fn check(&self, n: usize) -> Result<(), String> {
+        let o = &self.offsets;
+        if o.len() != n + 1 {
+            return Err(format!(
+                "{} trains for {n} target neurons: give one train per neuron",
+                self.len()
+            ));
+        }
+        if o[0] != 0 || o[n] != self.times_ms.len() || o.windows(2).any(|w| w[0] > w[1]) {
+            return Err(format!(
+                "offsets must go from 0 to the {} spike times without decreasing",
+                self.times_ms.len()
+            ));
+        }
+        for k in 0..n {
+            let t = self.train(k);
+            if let Some(bad) = t.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+                return Err(format!(
+                    "train {k}: spike time {bad} is not a finite time >= 0"
+                ));
+            }
+            if t.windows(2).any(|w| w[0] > w[1]) {
+                return Err(format!("train {k}: spike times must be sorted"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A stimulus source attached to some neurons of one population.
@@ -327,8 +434,9 @@ impl NetworkSpec {
     /// target and weight, 2-byte delay when delays are drawn, an 8-byte row pointer per
     /// source and thread, and for plastic or gap projections the in-edge index, traces and
     /// tags, about 24 bytes more per edge); ring buffers (16 bytes per neuron and slot of
-    /// the largest delay); inputs (a random stream of about 320 bytes per Poisson target,
-    /// 24 bytes per spike or current change and target, the target lists themselves).
+    /// the largest delay); inputs (a random stream of about 320 bytes per Poisson or noise
+    /// target, 24 bytes per spike or current change and target, the target lists
+    /// themselves, and with noise currents two sums of 8 bytes per neuron).
     pub fn memory_estimate(&self, threads: usize) -> MemoryEstimate {
         let n = self.n_neurons() as f64;
         let mut m = MemoryEstimate::new();
@@ -366,10 +474,19 @@ impl NetworkSpec {
             let per_target = match &input.kind {
                 InputKind::Poisson { .. } => 320.0,
                 InputKind::SpikeTimes { times_ms, .. } => 24.0 * times_ms.len() as f64,
+                // Per spike: its event in the engine (24 bytes) and its time in the spec.
+                InputKind::SpikeTrains { trains, .. } => {
+                    32.0 * trains.times_ms.len() as f64 / targets.max(1.0) + 8.0
+                }
                 InputKind::Dc { .. } => 48.0,
+                InputKind::NoiseCurrent { .. } => 336.0,
                 InputKind::StepCurrent { times_ms, .. } => 24.0 * times_ms.len() as f64,
             };
             m.add("inputs", targets * (per_target + 8.0));
+        }
+        let noise = |i: &InputSpec| matches!(i.kind, InputKind::NoiseCurrent { .. });
+        if self.inputs.iter().any(noise) {
+            m.add("inputs", n * 16.0);
         }
         m
     }
@@ -665,6 +782,7 @@ impl NetworkSpec {
                 InputKind::SpikeTimes {
                     times_ms,
                     weight_pa,
+                    delay_ms,
                 } => {
                     if !weight_pa.is_finite() {
                         return Err(bad(
@@ -672,6 +790,10 @@ impl NetworkSpec {
                             "weight_pa",
                             format!("{weight_pa} must be finite"),
                         ));
+                    }
+                    if let Some(d) = delay_ms {
+                        checked_whole_steps(*d, self.dt_ms)
+                            .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
                     }
                     if times_ms.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
                         return Err(bad(
@@ -684,6 +806,26 @@ impl NetworkSpec {
                         return Err(bad(owner, "times_ms", "spike times must be sorted".into()));
                     }
                 }
+                InputKind::SpikeTrains {
+                    trains,
+                    weight_pa,
+                    delay_ms,
+                } => {
+                    if !weight_pa.is_finite() {
+                        return Err(bad(
+                            owner,
+                            "weight_pa",
+                            format!("{weight_pa} must be finite"),
+                        ));
+                    }
+                    if let Some(d) = delay_ms {
+                        checked_whole_steps(*d, self.dt_ms)
+                            .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
+                    }
+                    trains
+                        .check(input.neurons.len())
+                        .map_err(|m| bad(owner.clone(), "trains", m))?;
+                }
                 InputKind::Dc {
                     amplitude_pa,
                     start_ms,
@@ -695,6 +837,29 @@ impl NetworkSpec {
                             "amplitude_pa",
                             format!("{amplitude_pa} must be finite"),
                         ));
+                    }
+                    check_window(*start_ms, *stop_ms)?;
+                }
+                InputKind::NoiseCurrent {
+                    mean_pa,
+                    std_pa,
+                    dt_ms,
+                    start_ms,
+                    stop_ms,
+                } => {
+                    if !mean_pa.is_finite() {
+                        return Err(bad(owner, "mean_pa", format!("{mean_pa} must be finite")));
+                    }
+                    if !(std_pa.is_finite() && *std_pa >= 0.0) {
+                        return Err(bad(
+                            owner,
+                            "std_pa",
+                            format!("{} must be a number >= 0", short(*std_pa)),
+                        ));
+                    }
+                    if let Some(d) = dt_ms {
+                        checked_whole_steps(*d, self.dt_ms)
+                            .map_err(|m| bad(owner.clone(), "dt_ms", m))?;
                     }
                     check_window(*start_ms, *stop_ms)?;
                 }

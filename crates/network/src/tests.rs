@@ -496,6 +496,7 @@ fn kicked_pair(n_b: u32, rule: Arc<dyn ConnectRule>, weight_pa: f64, delay_ms: f
         kind: InputKind::SpikeTimes {
             times_ms: vec![5.0],
             weight_pa: 1.0e5,
+            delay_ms: None,
         },
     });
     spec
@@ -756,6 +757,7 @@ pub(super) fn kick(name: &str, target: usize, neuron: u32, t_ms: f64) -> InputSp
         kind: InputKind::SpikeTimes {
             times_ms: vec![t_ms],
             weight_pa: 1.0e5,
+            delay_ms: None,
         },
     }
 }

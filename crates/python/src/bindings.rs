@@ -144,6 +144,7 @@ fn check(
             .then(engram::resources::machine_limit)
             .flatten(),
         threads: 1,
+        spike_reader: Some(engram::read_spike_file),
     };
     let model = load(py, source, text, file, &sets, &options, generated)?;
     Ok(model.text)
@@ -176,6 +177,7 @@ fn run(
             .then(engram::resources::machine_limit)
             .flatten(),
         threads,
+        spike_reader: Some(engram::read_spike_file),
     };
     let model = load(py, source, text, file, &sets, &options, generated)?;
     let publish = if force {

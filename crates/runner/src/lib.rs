@@ -42,6 +42,21 @@ pub fn print_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Reads one population of a SONATA spike file for a `spike_file` input, with engram-io:
+/// the reader that every front end gives engram-config
+/// ([`engram_config::LoadOptions::spike_reader`]), which links no HDF5 itself.
+pub fn read_spike_file(
+    path: &std::path::Path,
+    population: Option<&str>,
+) -> Result<engram_config::SpikeTable, String> {
+    engram_io::read_population_spikes(path, population)
+        .map(|s| engram_config::SpikeTable {
+            node_ids: s.node_ids,
+            times_ms: s.times_ms,
+        })
+        .map_err(|e| e.to_string())
+}
+
 pub mod interrupt;
 pub mod plot;
 pub mod resources;

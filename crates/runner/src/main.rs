@@ -274,6 +274,7 @@ fn load_options(seed: Option<u64>, threads: usize, no_memory_check: bool) -> Loa
             engram::resources::machine_limit()
         },
         threads,
+        spike_reader: Some(engram::read_spike_file),
     }
 }
 

@@ -10,6 +10,7 @@ mod determinism;
 mod export;
 mod golden;
 mod guards;
+mod inputs;
 mod output;
 mod output_safety;
 mod plot;

@@ -6,7 +6,7 @@ use engram_core::memory::{MemoryEstimate, MemoryLimit};
 
 use super::SweepFileError;
 use super::spec::{Point, SweepSpec};
-use crate::{ConfigError, LoadOptions, Model, Value};
+use crate::{ConfigError, LoadOptions, Model, SpikeFileReader, Value};
 
 /// A sweep whose every point is a valid config.
 #[derive(Debug, Clone)]
@@ -25,6 +25,9 @@ pub struct Sweep {
     pub memory: Option<MemoryLimit>,
     /// The memory estimate of the largest point (on the sweep's threads per point).
     pub largest: MemoryEstimate,
+    /// The reader of SONATA spike files the points are loaded with (see
+    /// [`LoadOptions::spike_reader`]).
+    pub spike_reader: Option<SpikeFileReader>,
 }
 
 impl Sweep {
@@ -32,12 +35,16 @@ impl Sweep {
     /// a config; the first bad point is an error naming its axis, index and values. No
     /// memory limit (see [`Sweep::load_with`]).
     pub fn load(file: &Path) -> Result<Sweep, SweepFileError> {
-        Sweep::load_with(file, None)
+        Sweep::load_with(file, None, None)
     }
 
     /// As [`Sweep::load`], refusing a point whose stimuli or model exceed `memory` (what one
-    /// point may use).
-    pub fn load_with(file: &Path, memory: Option<&MemoryLimit>) -> Result<Sweep, SweepFileError> {
+    /// point may use), and reading SONATA spike files with `spike_reader`.
+    pub fn load_with(
+        file: &Path,
+        memory: Option<&MemoryLimit>,
+        spike_reader: Option<SpikeFileReader>,
+    ) -> Result<Sweep, SweepFileError> {
         let text = std::fs::read_to_string(file).map_err(|e| {
             SweepFileError(format!(
                 "{}: cannot read the sweep file: {e}",
@@ -72,6 +79,7 @@ impl Sweep {
         let options = LoadOptions {
             memory: memory.cloned(),
             threads: spec.threads,
+            spike_reader,
             ..LoadOptions::default()
         };
         let base_seed = crate::from_text_with(&spec.base, &base_text, &sets[0], &options)
@@ -88,6 +96,7 @@ impl Sweep {
             sets,
             memory: memory.cloned(),
             largest: MemoryEstimate::new(),
+            spike_reader,
         };
         // Points that differ only in their seed check alike: check one per grid position.
         for p in sweep.points.iter().filter(|p| p.repeat == 0) {
@@ -110,6 +119,7 @@ impl Sweep {
             seed: Some(p.seed),
             memory: self.memory.clone(),
             threads: self.spec.threads,
+            spike_reader: self.spike_reader,
         };
         crate::from_text_with(
             &self.spec.base,

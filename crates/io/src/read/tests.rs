@@ -278,3 +278,112 @@ fn two_groups_with_one_population_index_are_rejected() {
         .collect();
     assert_eq!(names, ["inh", "exc"]);
 }
+
+#[test]
+fn population_spikes_are_read_as_plain_arrays() {
+    use crate::read_population_spikes;
+    let dir = tempfile::tempdir().unwrap();
+    let one = write(
+        dir.path(),
+        "one.h5",
+        &[Pop::new("E", vec![0.5, 1.0, 1.0], vec![3, 0, 2], 4)],
+        false,
+    );
+    let s = read_population_spikes(&one, None).unwrap();
+    assert_eq!(s.population, "E");
+    assert_eq!(s.times_ms, [0.5, 1.0, 1.0]);
+    assert_eq!(s.node_ids, [3, 0, 2]);
+    assert_eq!(read_population_spikes(&one, Some("E")).unwrap(), s);
+
+    let two = write(
+        dir.path(),
+        "two.h5",
+        &[
+            Pop::new("E", vec![1.0], vec![0], 4),
+            Pop::new("I", vec![2.0, 3.0], vec![1, 1], 2),
+        ],
+        false,
+    );
+    assert_eq!(
+        read_population_spikes(&two, Some("I")).unwrap().times_ms,
+        [2.0, 3.0]
+    );
+    let m = message(read_population_spikes(&two, None));
+    assert_eq!(
+        m,
+        format!(
+            "{}: 2 populations under /spikes; name the one to read (it has E, I)",
+            two.display()
+        )
+    );
+    let m = message(read_population_spikes(&two, Some("X")));
+    assert_eq!(
+        m,
+        format!("{}: no population /spikes/X (it has E, I)", two.display())
+    );
+}
+
+#[test]
+fn population_spikes_in_seconds_are_converted_and_other_units_refused() {
+    use crate::read_population_spikes;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "s.h5",
+        &[Pop::new("E", vec![0.0015, 0.25], vec![0, 1], 2)],
+        false,
+    );
+    let set_units = |units: &str| {
+        let f = hdf5::File::open_rw(&path).unwrap();
+        let ts = f.dataset("spikes/E/timestamps").unwrap();
+        if ts.attr("units").is_ok() {
+            ts.delete_attr("units").unwrap();
+        }
+        ts.new_attr::<VarLenUnicode>()
+            .create("units")
+            .unwrap()
+            .write_scalar(&units.parse::<VarLenUnicode>().unwrap())
+            .unwrap();
+    };
+    set_units("s");
+    assert_eq!(
+        read_population_spikes(&path, None).unwrap().times_ms,
+        [1.5, 250.0]
+    );
+    set_units("us");
+    let m = message(read_population_spikes(&path, None));
+    assert_eq!(
+        m,
+        format!(
+            "{}: /spikes/E/timestamps: units = \"us\"; spike times must be in \"ms\" or \"s\"",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn population_spikes_need_the_sonata_datasets() {
+    use crate::read_population_spikes;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wrong.h5");
+    {
+        let f = hdf5::File::create(&path).unwrap();
+        let g = f.create_group("spikes/E").unwrap();
+        g.new_dataset_builder()
+            .with_data(&[1.0f64, 2.0])
+            .create("times")
+            .unwrap();
+        g.new_dataset_builder()
+            .with_data(&[0u64, 1])
+            .create("node_ids")
+            .unwrap();
+    }
+    let m = message(read_population_spikes(&path, None));
+    assert_eq!(
+        m,
+        format!("{}: /spikes/E: no dataset timestamps", path.display())
+    );
+    let missing = dir.path().join("missing.h5");
+    let m = message(read_population_spikes(&missing, None));
+    assert_eq!(m, format!("{}: no such file", missing.display()));
+}

@@ -1,5 +1,5 @@
-//! Protocol inputs: Poisson trains, spike times and current changes, added to the ring
-//! slot and the stimulation current of the step they fall in.
+//! Protocol inputs: Poisson trains, spike times, current changes and noise currents,
+//! added to the ring slot and the stimulation current of the step they fall in.
 //!
 //! Inputs are indexed by when they act, so that a step costs only what its active inputs
 //! cost, however many inputs a protocol holds: spike-time events and current changes are
@@ -14,16 +14,23 @@
 //! above it, the number of events in each step is drawn at once from the Poisson
 //! distribution of the step's mean. Both give the exact distribution of the per-step
 //! counts, which is all the step-binned synaptic input sees.
+//!
+//! A noise current draws, at the first step of each of its intervals, one Gaussian value
+//! per target from the target's own stream. A chunk that has noise keeps the sum of its
+//! other current inputs (`base_pa`, exactly what `i_stim` holds without noise) apart from
+//! the sum of its noise values (`noise_pa`, summed afresh in input order whenever a value
+//! changes), and sets `i_stim = base + noise` for the neurons either touches: the current
+//! goes back to exactly the base when the noise stops, however long it ran.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Poisson};
+use rand_distr::{Distribution, Poisson, StandardNormal};
 use std::ops::Range;
 
 use super::ring::Rings;
-use crate::spec::{InputKind, NetworkSpec};
+use crate::spec::{InputKind, InputSpec, NetworkSpec};
 use engram_core::rng::{Purpose, stream};
-use engram_core::time::step_of;
+use engram_core::time::{checked_whole_steps, step_of};
 
 /// A Poisson train into one neuron.
 #[derive(Debug, Clone)]
@@ -67,6 +74,28 @@ struct CurrentChange {
     delta_pa: f64,
 }
 
+/// The noise current into one neuron.
+#[derive(Debug, Clone)]
+struct NoiseTarget {
+    local: u32,
+    /// The current of the interval (pA); 0 outside the input's window.
+    value_pa: f64,
+    rng: ChaCha8Rng,
+}
+
+/// One noise-current input: a Gaussian value per target neuron and interval.
+#[derive(Debug, Clone)]
+struct NoiseSource {
+    mean_pa: f64,
+    std_pa: f64,
+    /// Steps per interval.
+    period: u64,
+    /// The first step of the window, and the first step after it.
+    start: u64,
+    stop: u64,
+    targets: Vec<NoiseTarget>,
+}
+
 /// The inputs into the neurons of one chunk.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Inputs {
@@ -82,6 +111,12 @@ pub(super) struct Inputs {
     /// Current changes, by step; `currents[currents_next..]` are still to come.
     currents: Vec<CurrentChange>,
     currents_next: usize,
+    /// Noise-current inputs, in input order.
+    noise: Vec<NoiseSource>,
+    /// With noise currents (else empty), per neuron of the chunk: the sum of the current
+    /// changes so far, and the sum of the noise values of the interval (pA).
+    base_pa: Vec<f64>,
+    noise_pa: Vec<f64>,
 }
 
 impl Inputs {
@@ -103,7 +138,7 @@ impl Inputs {
                     range.contains(&g).then(|| (i, g - range.start))
                 })
                 .collect();
-            inputs.add_input(&input.name, &input.kind, &locals, seed, spec.dt_ms);
+            inputs.add_input(input, &locals, seed, spec.dt_ms);
         }
         // Stable sorts: events of the same step keep input order, so sums are reproducible.
         let poisson = &inputs.poisson;
@@ -115,6 +150,11 @@ impl Inputs {
         });
         inputs.timed.sort_by_key(|e| e.step);
         inputs.currents.sort_by_key(|e| e.step);
+        if !inputs.noise.is_empty() {
+            let n = range.len();
+            inputs.base_pa = vec![0.0; n];
+            inputs.noise_pa = vec![0.0; n];
+        }
         inputs
     }
 
@@ -164,17 +204,11 @@ impl Inputs {
         });
     }
 
-    /// Adds the input named `name` of kind `kind` into the neurons `locals` (index in the population,
+    /// Adds `input` into its neurons `locals` of the chunk (index in the population,
     /// chunk-local index).
-    fn add_input(
-        &mut self,
-        name: &str,
-        kind: &InputKind,
-        locals: &[(u32, u32)],
-        seed: u64,
-        dt: f64,
-    ) {
-        match kind {
+    fn add_input(&mut self, input: &InputSpec, locals: &[(u32, u32)], seed: u64, dt: f64) {
+        let name = input.name.as_str();
+        match &input.kind {
             InputKind::Poisson {
                 rate_hz,
                 weight_pa,
@@ -190,13 +224,36 @@ impl Inputs {
             InputKind::SpikeTimes {
                 times_ms,
                 weight_pa,
+                delay_ms,
             } => {
+                // The jump of a spike in step k with a delay of D steps is added in step
+                // k + D - 1, at the end of which the synaptic current takes it.
+                let later = whole_steps(*delay_ms, dt) - 1;
                 for &(_, local) in locals {
                     self.timed.extend(times_ms.iter().map(|&t| TimedSpike {
-                        step: step_of(t, dt),
+                        step: step_of(t, dt) + later,
                         local,
                         weight_pa: *weight_pa,
                     }));
+                }
+            }
+            InputKind::SpikeTrains {
+                trains,
+                weight_pa,
+                delay_ms,
+            } => {
+                let later = whole_steps(*delay_ms, dt) - 1;
+                for &(i, local) in locals {
+                    // Train k goes to the k-th neuron of the input (sorted, unique).
+                    let Ok(k) = input.neurons.binary_search(&i) else {
+                        continue;
+                    };
+                    self.timed
+                        .extend(trains.train(k).iter().map(|&t| TimedSpike {
+                            step: step_of(t, dt) + later,
+                            local,
+                            weight_pa: *weight_pa,
+                        }));
                 }
             }
             InputKind::Dc {
@@ -220,6 +277,36 @@ impl Inputs {
                     }
                 }
             }
+            InputKind::NoiseCurrent {
+                mean_pa,
+                std_pa,
+                dt_ms: interval_ms,
+                start_ms,
+                stop_ms,
+            } => {
+                let (start, stop) = (step_of(*start_ms, dt), step_of(*stop_ms, dt));
+                // A neuron's values depend on its input and index only, so a source with
+                // no target here can be left out.
+                if start >= stop || locals.is_empty() {
+                    return;
+                }
+                let targets = locals
+                    .iter()
+                    .map(|&(i, local)| NoiseTarget {
+                        local,
+                        value_pa: 0.0,
+                        rng: stream(seed, Purpose::Noise(name), u64::from(i)),
+                    })
+                    .collect();
+                self.noise.push(NoiseSource {
+                    mean_pa: *mean_pa,
+                    std_pa: *std_pa,
+                    period: whole_steps(*interval_ms, dt),
+                    start,
+                    stop,
+                    targets,
+                });
+            }
             InputKind::StepCurrent {
                 times_ms,
                 amplitudes_pa,
@@ -241,7 +328,7 @@ impl Inputs {
 
     /// True if some current input reaches the chunk.
     pub(super) fn has_currents(&self) -> bool {
-        !self.currents.is_empty()
+        !self.currents.is_empty() || !self.noise.is_empty()
     }
 
     /// Adds the inputs of step `step` (of `dt_ms`): synaptic events into the step's ring
@@ -291,12 +378,67 @@ impl Inputs {
             }
             self.timed_next += 1;
         }
-        while let Some(ev) = self.currents.get(self.currents_next) {
-            if ev.step > step {
-                break;
+        if self.noise.is_empty() {
+            while let Some(ev) = self.currents.get(self.currents_next) {
+                if ev.step > step {
+                    break;
+                }
+                i_stim[ev.local as usize] += ev.delta_pa;
+                self.currents_next += 1;
             }
-            i_stim[ev.local as usize] += ev.delta_pa;
-            self.currents_next += 1;
+        } else {
+            while let Some(ev) = self.currents.get(self.currents_next) {
+                if ev.step > step {
+                    break;
+                }
+                let l = ev.local as usize;
+                self.base_pa[l] += ev.delta_pa;
+                i_stim[l] = self.base_pa[l] + self.noise_pa[l];
+                self.currents_next += 1;
+            }
+            self.add_noise(step, i_stim);
+        }
+    }
+
+    /// Draws the noise values of the sources whose interval starts at `step` (zero for
+    /// those that stop there) and, if any changed, sets `i_stim` of their targets.
+    fn add_noise(&mut self, step: u64, i_stim: &mut [f64]) {
+        let mut changed = false;
+        for src in &mut self.noise {
+            if step < src.start || step > src.stop {
+                continue;
+            }
+            if step == src.stop {
+                for t in &mut src.targets {
+                    t.value_pa = 0.0;
+                }
+            } else if (step - src.start) % src.period == 0 {
+                for t in &mut src.targets {
+                    let z: f64 = if src.std_pa > 0.0 {
+                        t.rng.sample(StandardNormal)
+                    } else {
+                        0.0
+                    };
+                    t.value_pa = src.mean_pa + src.std_pa * z;
+                }
+            } else {
+                continue;
+            }
+            changed = true;
+        }
+        if !changed {
+            return;
+        }
+        let targets = || self.noise.iter().flat_map(|src| &src.targets);
+        for t in targets() {
+            self.noise_pa[t.local as usize] = 0.0;
+        }
+        for t in targets() {
+            self.noise_pa[t.local as usize] += t.value_pa;
+        }
+        for t in targets() {
+            let l = t.local as usize;
+            i_stim[l] = self.base_pa[l] + self.noise_pa[l];
         }
     }
 
@@ -347,6 +489,12 @@ fn add_counts(
     }
 }
 
+/// A delay or interval in steps: `t_ms` (checked by the spec's validation to be a whole
+/// number of steps, at least one), or one step.
+fn whole_steps(t_ms: Option<f64>, dt: f64) -> u64 {
+    t_ms.map_or(1, |t| checked_whole_steps(t, dt).unwrap_or(1))
+}
+
 /// An exponential interval (ms) for a rate in events per ms.
 fn exponential_ms(rng: &mut ChaCha8Rng, rate_per_ms: f64) -> f64 {
     let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
@@ -356,7 +504,7 @@ fn exponential_ms(rng: &mut ChaCha8Rng, rate_per_ms: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{InputSpec, PopulationSpec};
+    use crate::spec::PopulationSpec;
     use engram_neuron::LifParams;
 
     /// The per-step input of `n` neurons from one Poisson input of `rate_hz` between

@@ -144,7 +144,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
     } else {
         crate::resources::machine_limit()
     };
-    let sweep = Sweep::load_with(&args.file, memory.as_ref())?;
+    let sweep = Sweep::load_with(&args.file, memory.as_ref(), Some(crate::read_spike_file))?;
     let (shard, shard_origin) = match &args.shard {
         Some(s) => (Some(Shard::parse(s).map_err(SweepError::Input)?), "--shard"),
         None => (

@@ -99,6 +99,7 @@ fn membrane_after_one_input_spike_follows_the_closed_form() {
     let spec = one_neuron(InputKind::SpikeTimes {
         times_ms: vec![1.0],
         weight_pa: w,
+        delay_ms: None,
     });
     let mut sim = Simulation::build(&spec, 1, 1).unwrap();
     let rv = sim
@@ -190,6 +191,7 @@ fn bap_gap_current_and_threshold_are_sampled_at_the_step_end() {
             kind: InputKind::SpikeTimes {
                 times_ms: vec![5.0],
                 weight_pa: 1.0e5,
+                delay_ms: None,
             },
         }],
     };
