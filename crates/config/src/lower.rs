@@ -289,22 +289,38 @@ fn lower_spec(
     let mut projections = Vec::new();
     for (name, p) in &c.projections {
         let at = |f: &str| format!("projections.{name}.{f}");
+        let source = pop_index(at("source"), &p.source)?;
+        let scale = match p.weight_scale_reference_n {
+            None => 1.0,
+            Some(r) if r.is_finite() && r > 0.0 => (r / f64::from(populations[source].n)).sqrt(),
+            Some(r) => {
+                return Err((
+                    at("weight_scale_reference_n"),
+                    format!("{}: must be a finite number > 0", short(r)),
+                ));
+            }
+        };
+        let scale_unit = |u: f64| if scale == 1.0 { u } else { u * scale };
         projections.push(ProjectionSpec {
             name: name.clone(),
-            source: pop_index(at("source"), &p.source)?,
+            source,
             target: pop_index(at("target"), &p.target)?,
             rule: p.connectivity.rule(),
-            weight_pa: p.weight_pa.0,
+            weight_pa: if scale == 1.0 {
+                p.weight_pa.0
+            } else {
+                p.weight_pa.0.scaled(scale)
+            },
             delay_ms: p.delay_ms.0,
             gap: None,
             plasticity: None,
         });
         let proj = projections.last_mut().expect("just pushed");
-        let largest = p.weight_pa.0.bounds().1;
+        let largest = proj.weight_pa.bounds().1;
         let plastic_unit = p.plasticity.map(|pl| match pl {
             PlasticityConfig::SoftBounded { weight_unit_pa, .. }
             | PlasticityConfig::PairTrace { weight_unit_pa, .. } => {
-                weight_unit_pa.unwrap_or(largest)
+                weight_unit_pa.map_or(largest, scale_unit)
             }
         });
         if let Some(pl) = p.plasticity {
@@ -359,7 +375,11 @@ fn lower_spec(
             let (kind, kappa_ns) = gap_kind(&g).map_err(|(f, m)| (at(&format!("gap.{f}")), m))?;
             proj.gap = Some(GapSpec {
                 kappa_ns,
-                weight_unit_pa: g.weight_unit_pa.or(plastic_unit).unwrap_or(1.0),
+                weight_unit_pa: g
+                    .weight_unit_pa
+                    .map(scale_unit)
+                    .or(plastic_unit)
+                    .unwrap_or(1.0),
                 kind,
                 delay_ms: g.delay_ms.unwrap_or(s.dt_ms),
                 c0: g.c0,
@@ -652,6 +672,67 @@ mod tests {
         }
         // Pointer cues leave the content fields alone.
         small_recall_with(&["experiment.cue.content_fraction=1.5"]).unwrap();
+    }
+
+    #[test]
+    fn fan_in_scaling_multiplies_every_weight_in_pa_and_the_stimulus_total_rate() {
+        use engram_core::ValueDist;
+        // sensory has 100 cells: a reference of 400 doubles the weights, 25 halves them.
+        let model = small_recall_with(&[
+            "projections.sensory_to_cortex.weight_scale_reference_n=400",
+            "stimuli.total_rate_hz=1000",
+            "stimuli.max_rate_hz=1000",
+            "stimuli.total_rate_reference_n=25",
+        ])
+        .unwrap();
+        let p = &model.spec.projections[0];
+        assert_eq!(
+            p.weight_pa,
+            ValueDist::Uniform {
+                low: 0.0,
+                high: 1800.0
+            }
+        );
+        assert_eq!(p.plasticity.unwrap().weight_unit_pa, 1800.0);
+        // The junctions' unit follows, so their conductance per weight unit is unchanged.
+        assert_eq!(p.gap.unwrap().weight_unit_pa, 1800.0);
+        assert_eq!(p.gap.unwrap().kappa_ns, 40.0);
+        // The other projection is not scaled.
+        let unscaled = small_recall_with(&[]).unwrap();
+        assert_eq!(
+            model.spec.projections[1].weight_pa,
+            unscaled.spec.projections[1].weight_pa
+        );
+        // Memory 0's stimulus: 10 active cells sharing 1000 * sqrt(100 / 25) = 2000 Hz.
+        let total: f64 = model
+            .spec
+            .inputs
+            .iter()
+            .filter(|i| i.name.starts_with("encode 0 "))
+            .map(|i| match i.kind {
+                InputKind::Poisson { rate_hz, .. } => rate_hz * i.neurons.len() as f64,
+                ref other => panic!("{other:?}"),
+            })
+            .sum();
+        assert!((total - 2000.0).abs() < 1e-9, "{total}");
+        // An explicit gap unit is scaled too; a reference of 100 (= the source) changes
+        // nothing, bit for bit.
+        let explicit = small_recall_with(&[
+            "projections.sensory_to_cortex.weight_scale_reference_n=25",
+            "projections.sensory_to_cortex.gap.weight_unit_pa=300",
+        ])
+        .unwrap();
+        assert_eq!(
+            explicit.spec.projections[0].gap.unwrap().weight_unit_pa,
+            150.0
+        );
+        let same =
+            small_recall_with(&["projections.sensory_to_cortex.weight_scale_reference_n=100"])
+                .unwrap();
+        let (a, b) = (&same.spec.projections[0], &unscaled.spec.projections[0]);
+        assert_eq!(a.weight_pa, b.weight_pa);
+        assert_eq!(a.plasticity, b.plasticity);
+        assert_eq!(a.gap, b.gap);
     }
 
     /// The small recall experiment with the sensory -> cortex gap table replaced by `gap`.

@@ -207,6 +207,13 @@ pub struct ProjectionConfig {
     pub gap: Option<GapConfig>,
     /// Learning rule of the weights (absent: fixed weights).
     pub plasticity: Option<PlasticityConfig>,
+    /// Fan-in scaling: with a reference size `N_ref`, every weight of the projection in pA
+    /// (`weight_pa`, `plasticity.weight_unit_pa` and `gap.weight_unit_pa`, given or by
+    /// default) is multiplied by `sqrt(N_ref / n_source)`, so that the variance of the
+    /// summed input a target receives from independent sources does not grow with the
+    /// source population. Weights in units (`w / unit`), and so junction conductances
+    /// and learning, do not change. Absent: no scaling.
+    pub weight_scale_reference_n: Option<f64>,
 }
 
 /// `[projections.NAME.gap]`: electrical coupling mirroring each synapse, or (kind

@@ -36,6 +36,30 @@ impl ValueDist {
         }
     }
 
+    /// The distribution of `factor * x` for `factor > 0`: every location and scale
+    /// parameter and both bounds multiplied, so that with the same random numbers each
+    /// drawn value is the unscaled draw times `factor`.
+    pub fn scaled(&self, factor: f64) -> ValueDist {
+        match *self {
+            ValueDist::Constant(v) => ValueDist::Constant(v * factor),
+            ValueDist::Uniform { low, high } => ValueDist::Uniform {
+                low: low * factor,
+                high: high * factor,
+            },
+            ValueDist::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => ValueDist::Normal {
+                mean: mean * factor,
+                std: std * factor,
+                min: min * factor,
+                max: max * factor,
+            },
+        }
+    }
+
     /// Checks the distribution's own parameters (the caller checks the range of values).
     pub fn validate(&self) -> Result<(), String> {
         match *self {
@@ -88,6 +112,41 @@ impl ValueDist {
                     }
                 }
                 mean.clamp(min, max)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ValueDist;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn a_scaled_distribution_draws_the_scaled_values() {
+        let dists = [
+            ValueDist::Constant(-150.0),
+            ValueDist::Uniform {
+                low: 0.0,
+                high: 300.0,
+            },
+            ValueDist::Normal {
+                mean: 87.8,
+                std: 8.78,
+                min: 0.0,
+                max: f64::INFINITY,
+            },
+        ];
+        for d in dists {
+            let s = d.scaled(0.25);
+            let (lo, hi) = d.bounds();
+            assert_eq!(s.bounds(), (lo * 0.25, hi * 0.25));
+            let mut a = ChaCha8Rng::seed_from_u64(7);
+            let mut b = ChaCha8Rng::seed_from_u64(7);
+            for _ in 0..100 {
+                // 0.25 is a power of two: the scaled draw is exactly the draw times it.
+                assert_eq!(s.sample(&mut b), d.sample(&mut a) * 0.25);
             }
         }
     }

@@ -287,6 +287,12 @@ pub struct StimulusParams {
     /// fires at `min_rate_hz + v * (max_rate_hz - min_rate_hz)`).
     #[cfg_attr(feature = "serde", serde(default))]
     pub total_rate_hz: Option<f64>,
+    /// Fan-in scaling of `total_rate_hz`: with a reference size `N_ref`, the summed rate is
+    /// `total_rate_hz * sqrt(n / N_ref)` for a pattern of `n` cells (pixels), which keeps
+    /// the stimulus drive of the next layer the same when its weights are scaled by
+    /// `sqrt(N_ref / n)` (`projections.NAME.weight_scale_reference_n`). Default: none.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub total_rate_reference_n: Option<f64>,
     /// Rank-order window (ms), within which every active cell fires once. Default 20.
     #[cfg_attr(feature = "serde", serde(default = "default_window"))]
     pub window_ms: f64,
@@ -313,6 +319,7 @@ impl Default for StimulusParams {
             max_rate_hz: default_max_rate(),
             min_rate_hz: 0.0,
             total_rate_hz: None,
+            total_rate_reference_n: None,
             window_ms: default_window(),
             weight_pa: default_cue_weight(),
             threshold: 0.0,
@@ -972,6 +979,25 @@ pub fn build(
         ));
     }
     inputs_fit(e, &set, memory)?;
+    let total_rate = match (s.total_rate_hz, s.total_rate_reference_n) {
+        (total, None) => total,
+        (Some(total), Some(r)) if r.is_finite() && r > 0.0 => {
+            let n = set.patterns.first().map_or(0, |p| p.intensities().len());
+            Some(total * (n as f64 / r).sqrt())
+        }
+        (Some(_), Some(r)) => {
+            return Err(FieldError::new(
+                "stimuli.total_rate_reference_n",
+                format!("{}: must be a finite number > 0", short(r)),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(FieldError::new(
+                "stimuli.total_rate_reference_n",
+                "scales stimuli.total_rate_hz, which is not given: give both or neither",
+            ));
+        }
+    };
     let content_steps = match content_cue {
         Some(_) => time::checked_steps(e.cue.content_ms, dt)
             .map_err(|m| ("experiment.cue.content_ms".to_string(), m))?,
@@ -1001,7 +1027,7 @@ pub fn build(
                 encoding,
                 max_rate,
                 min_rate,
-                total_rate: s.total_rate_hz,
+                total_rate,
                 window,
                 weight,
             },
