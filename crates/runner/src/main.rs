@@ -12,9 +12,9 @@ use engram_core::ErrorKind;
 use engram_io::Publish;
 use serde_json::json;
 
-/// engram: a fast, exact, reproducible spiking-network simulator.
+/// A fast, exact, reproducible spiking-network simulator.
 #[derive(Parser)]
-#[command(name = "engram", version, about, long_about = None)]
+#[command(name = "engram", version, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -86,6 +86,19 @@ enum Command {
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+    },
+    /// Print a shell completion script on stdout (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page engram(1) on stdout (roff), or write it and one page per
+    /// subcommand into a folder.
+    Man {
+        /// Write engram.1 and engram-<subcommand>.1 into this folder (created if missing;
+        /// pages already there are replaced) and print their paths.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -212,7 +225,8 @@ fn main() -> ExitCode {
     let started = Instant::now();
     // `--version` names the commit the program was built from.
     let version: &'static str = engram_io::build_info::version_line().leak();
-    let matches = Cli::command().version(version).get_matches();
+    let command = Cli::command().version(version);
+    let matches = command.clone().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let as_json = match &cli.command {
         Command::Run(a) => a.json,
@@ -248,6 +262,8 @@ fn main() -> ExitCode {
         Command::Merge { dir, json, quiet } => {
             engram::sweep::cli::merge(&dir, json, quiet).map_err(Failure::from)
         }
+        Command::Completions { shell } => completions(command, shell),
+        Command::Man { out } => man(command, out.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -601,6 +617,81 @@ fn plot(file: &Path, dir: Option<&Path>, metric: Option<&str>) -> Result<(), Fai
         PlotError::Render(_) => Failure::Runtime(e.into()),
     })?;
     for path in written {
+        engram::outln!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to stdout as they are; a closed pipe ends the program quietly (as
+/// [`engram::outln!`] does).
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::Runtime(anyhow::anyhow!(
+            "cannot write to stdout: {e}"
+        ))),
+    }
+}
+
+/// `engram completions SHELL`: the completion script clap_complete generates from the
+/// command's definition.
+fn completions(mut command: clap::Command, shell: clap_complete::Shell) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "engram", &mut script);
+    write_stdout(&script)
+}
+
+/// The roff man page of `command`.
+fn man_page(command: clap::Command) -> Result<Vec<u8>, Failure> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .map_err(|e| Failure::Runtime(anyhow::anyhow!("cannot render the man page: {e}")))?;
+    Ok(page)
+}
+
+/// `engram man [--out DIR]`: engram(1) on stdout, or engram.1 and one page per subcommand
+/// (`engram-run.1`, ...) in `DIR`.
+fn man(mut command: clap::Command, out: Option<&Path>) -> Result<(), Failure> {
+    let Some(dir) = out else {
+        return write_stdout(&man_page(command)?);
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--out {}: not a folder",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::Input(anyhow::anyhow!(
+            "--out {}: cannot create the folder: {e}",
+            dir.display()
+        ))
+    })?;
+    command.build();
+    let mut pages = vec![("engram".to_string(), command.clone())];
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        // The page of a subcommand is named and titled as man(1) looks it up:
+        // `man engram-run`.
+        // (clap takes these names as `&'static str`; the program ends right after.)
+        let name: &'static str = format!("engram-{}", sub.get_name()).leak();
+        let version: &'static str = command.get_version().unwrap_or_default().to_owned().leak();
+        let page = sub
+            .clone()
+            .name(name)
+            .display_name(name)
+            .bin_name(format!("engram {}", sub.get_name()))
+            .version(version);
+        pages.push((name.to_string(), page));
+    }
+    for (name, page) in pages {
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, man_page(page)?).map_err(|e| {
+            Failure::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display()))
+        })?;
         engram::outln!("{}", path.display());
     }
     Ok(())

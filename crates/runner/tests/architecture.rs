@@ -153,6 +153,8 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("sha2", &["engram-config"]),
     ("image", &["engram", "engram-config"]),
     ("clap", &["engram"]),
+    ("clap_complete", &["engram"]),
+    ("clap_mangen", &["engram"]),
     ("indicatif", &["engram"]),
     ("anyhow", &["engram"]),
     ("plotters", &["engram"]),
