@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use engram::interrupt::Signal;
+use engram::resources::load_options;
 use engram::run::{RunError, RunOptions};
-use engram_config::{ConfigError, LoadOptions};
+use engram_config::ConfigError;
 use engram_core::ErrorKind;
 use engram_io::Publish;
 use serde_json::json;
@@ -279,20 +280,6 @@ fn default_output(config: &Path) -> PathBuf {
     PathBuf::from("results").join(format!("{stem}.h5"))
 }
 
-/// The options of loading a config for a run on `threads` threads: the machine's memory
-/// limit unless the check is off.
-fn load_options(seed: Option<u64>, threads: usize, no_memory_check: bool) -> LoadOptions {
-    LoadOptions {
-        seed,
-        memory: if no_memory_check {
-            None
-        } else {
-            engram::resources::machine_limit()
-        },
-        threads,
-    }
-}
-
 /// A config error, with the way out of the memory check when that is what failed (kept
 /// as a [`ConfigError`], so that `--json` can name its file, line and field).
 fn config_failure(mut e: ConfigError) -> Failure {
@@ -307,7 +294,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = load_options(args.seed, threads, args.no_memory_check);
+    let options = load_options(args.seed, threads, !args.no_memory_check);
     let model =
         engram_config::load_with(&args.config, &args.sets, &options).map_err(config_failure)?;
     // The default output is replaced on each run; an explicit -o only with --force.
@@ -349,7 +336,7 @@ fn check(
     threads: usize,
     no_memory_check: bool,
 ) -> Result<(), Failure> {
-    let options = load_options(None, threads, no_memory_check);
+    let options = load_options(None, threads, !no_memory_check);
     let model = engram_config::load_with(path, sets, &options).map_err(config_failure)?;
     let spec = &model.spec;
     // The one check that needs the drawn weights: the stability of gap coupling. Built
