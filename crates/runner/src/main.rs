@@ -38,6 +38,9 @@ enum Command {
         /// Do not compare the memory estimate with the memory of this machine.
         #[arg(long)]
         no_memory_check: bool,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Show populations, spike counts, rates, config and provenance of an output file.
     Inspect {
@@ -62,6 +65,9 @@ enum Command {
         /// The metric to draw from a sweep folder (a column of its summary.csv).
         #[arg(long)]
         metric: Option<String>,
+        /// Print the figures written as one JSON object (`{"files": [...]}`).
+        #[arg(long)]
+        json: bool,
     },
     /// Convert an output file to another format: NWB 2 (a Units table with every recorded
     /// neuron's spikes in seconds, the config and the provenance).
@@ -74,6 +80,9 @@ enum Command {
         /// Replace an existing NWB file (a regular file only).
         #[arg(long)]
         force: bool,
+        /// Print the file written as one JSON object (`{"output": ...}`).
+        #[arg(long)]
+        json: bool,
     },
     /// Run a parameter sweep: every point of a sweep file, in parallel, resumable.
     Sweep(engram::sweep::cli::SweepArgs),
@@ -166,6 +175,7 @@ impl From<engram::sweep::SweepError> for Failure {
         use engram::sweep::SweepError;
         match e {
             SweepError::Input(m) => Failure::Input(anyhow::anyhow!(m)),
+            SweepError::File(f) => Failure::Input(f.into()),
             SweepError::Runtime(m) => Failure::Runtime(anyhow::anyhow!(m)),
             SweepError::Interrupted(signal, m) => Failure::Interrupted(signal, m),
         }
@@ -189,37 +199,109 @@ fn error_prefix() -> &'static str {
 /// reading the JSON looks, unless the command printed its own JSON object already;
 /// returns the exit code.
 fn report_failure(failure: Failure, as_json: bool) -> ExitCode {
-    let (kind, code, message, config) = match &failure {
-        Failure::Input(e) => (
-            "input",
-            2,
-            format!("{e:#}"),
-            e.downcast_ref::<ConfigError>(),
+    let (kind, code, message, about) = match &failure {
+        Failure::Input(e) => ("input", 2, format!("{e:#}"), About::of(e)),
+        Failure::Runtime(e) => ("runtime", 1, format!("{e:#}"), About::of(e)),
+        Failure::Interrupted(signal, m) => (
+            "interrupted",
+            signal.exit_code(),
+            m.clone(),
+            About::default(),
         ),
-        Failure::Runtime(e) => ("runtime", 1, format!("{e:#}"), None),
-        Failure::Interrupted(signal, m) => ("interrupted", signal.exit_code(), m.clone(), None),
     };
     match failure {
         Failure::Interrupted(..) => eprintln!("{message}"),
         _ => eprintln!("{}{message}", error_prefix()),
     }
-    // A sweep's summary, printed before, already lists its failed points.
-    let printed = engram::JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed);
-    if as_json && !printed {
-        let out = json!({ "error": {
-            "kind": kind,
-            "message": message,
-            "file": config.map(|c| c.file.display().to_string()),
-            "line": config.and_then(|c| c.line),
-            "path": config.map(|c| c.path.clone()).filter(|p| !p.is_empty()),
-            "exit_code": code,
-        }});
-        engram::outln!(
-            "{}",
-            serde_json::to_string_pretty(&out).expect("serialisable")
-        );
+    if as_json {
+        print_error_json(kind, &message, &about, code);
     }
     ExitCode::from(code)
+}
+
+/// What an error is about, for its JSON object: the file, the line in it and the field.
+#[derive(Default)]
+struct About {
+    file: Option<String>,
+    line: Option<usize>,
+    path: Option<String>,
+}
+
+impl About {
+    /// From a config error (its file, line and dotted field path) or an error about one
+    /// file ([`engram::FileError`]); nothing for other errors.
+    fn of(e: &anyhow::Error) -> About {
+        if let Some(c) = e.downcast_ref::<ConfigError>() {
+            About {
+                file: Some(c.file.display().to_string()),
+                line: c.line,
+                path: Some(c.path.clone()).filter(|p| !p.is_empty()),
+            }
+        } else if let Some(f) = e.downcast_ref::<engram::FileError>() {
+            About {
+                file: Some(f.file.display().to_string()),
+                line: f.line,
+                path: f.path.clone(),
+            }
+        } else {
+            About::default()
+        }
+    }
+}
+
+/// Prints the `--json` error object on stdout, where a program reading the JSON looks:
+/// `{"error": {kind, message, file, line, path, exit_code}}`, always these six keys (null
+/// where nothing can be named); not after a command printed its own JSON object (a
+/// sweep's summary lists its failed points).
+fn print_error_json(kind: &str, message: &str, about: &About, code: u8) {
+    if engram::JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let out = json!({ "error": {
+        "kind": kind,
+        "message": message,
+        "file": about.file,
+        "line": about.line,
+        "path": about.path,
+        "exit_code": code,
+    }});
+    engram::outln!(
+        "{}",
+        serde_json::to_string_pretty(&out).expect("serialisable")
+    );
+}
+
+/// Whether the command line asks for JSON output: a `--json` before any `--`.
+fn json_requested() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A command line clap refuses (an unknown option, a bad value, a missing argument):
+/// clap's message on stderr and exit code 2, as always; with `--json`, also the error
+/// object on stdout (kind `input`, the message without clap's hints).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as Clap;
+    if matches!(
+        e.kind(),
+        Clap::DisplayHelp | Clap::DisplayVersion | Clap::DisplayHelpOnMissingArgumentOrSubcommand
+    ) || !json_requested()
+    {
+        e.exit();
+    }
+    let _ = e.print();
+    let text = e.render().to_string();
+    let message = text
+        .trim_start_matches("error: ")
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    print_error_json("input", &message, &About::default(), 2);
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
@@ -227,13 +309,23 @@ fn main() -> ExitCode {
     // `--version` names the commit the program was built from.
     let version: &'static str = engram_io::build_info::version_line().leak();
     let command = Cli::command().version(version);
-    let matches = command.clone().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let cli = match command
+        .clone()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let as_json = match &cli.command {
         Command::Run(a) => a.json,
-        Command::Inspect { json, .. } | Command::Merge { json, .. } => *json,
         Command::Sweep(a) => a.json,
-        _ => false,
+        Command::Check { json, .. }
+        | Command::Inspect { json, .. }
+        | Command::Plot { json, .. }
+        | Command::Export { json, .. }
+        | Command::Merge { json, .. } => *json,
+        Command::Completions { .. } | Command::Man { .. } => false,
     };
     if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
         // Ctrl-C and SIGTERM stop a run cleanly (see engram::interrupt); the other commands
@@ -251,14 +343,21 @@ fn main() -> ExitCode {
             sets,
             threads,
             no_memory_check,
-        } => check(&config, &sets, threads, no_memory_check),
+            json,
+        } => check(&config, &sets, threads, no_memory_check, json),
         Command::Inspect { file, config, json } => inspect(&file, config, json),
         Command::Plot {
             file,
             output,
             metric,
-        } => plot(&file, output.as_deref(), metric.as_deref()),
-        Command::Export { file, nwb, force } => export(&file, &nwb, force),
+            json,
+        } => plot(&file, output.as_deref(), metric.as_deref(), json),
+        Command::Export {
+            file,
+            nwb,
+            force,
+            json,
+        } => export(&file, &nwb, force, json),
         Command::Sweep(args) => engram::sweep::cli::sweep(&args).map_err(Failure::from),
         Command::Merge { dir, json, quiet } => {
             engram::sweep::cli::merge(&dir, json, quiet).map_err(Failure::from)
@@ -335,6 +434,7 @@ fn check(
     sets: &[String],
     threads: usize,
     no_memory_check: bool,
+    as_json: bool,
 ) -> Result<(), Failure> {
     let options = load_options(None, threads, !no_memory_check);
     let model = engram_config::load_with(path, sets, &options).map_err(config_failure)?;
@@ -343,8 +443,50 @@ fn check(
     // only for models with gap junctions, once the memory estimate has passed.
     let has_gaps = spec.projections.iter().any(|p| p.gap.is_some());
     if has_gaps {
-        engram_network::Simulation::build(spec, model.config.simulation.seed, 1)
-            .map_err(|e| Failure::Input(anyhow::anyhow!("{}: {e}", path.display())))?;
+        engram_network::Simulation::build(spec, model.config.simulation.seed, 1).map_err(|e| {
+            Failure::Input(engram::FileError::new(path, format!("{}: {e}", path.display())).into())
+        })?;
+    }
+    if as_json {
+        let estimate = model.memory_estimate(threads);
+        let populations: serde_json::Map<String, serde_json::Value> = spec
+            .populations
+            .iter()
+            .map(|p| (p.name.clone(), json!({ "n": p.n })))
+            .collect();
+        let projections: serde_json::Map<String, serde_json::Value> = spec
+            .projections
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    p.name.clone(),
+                    json!({
+                        "source": spec.populations[p.source].name,
+                        "target": spec.populations[p.target].name,
+                        "expected_synapses": spec.expected_synapses(i),
+                    }),
+                )
+            })
+            .collect();
+        let parts: serde_json::Map<String, serde_json::Value> = estimate
+            .parts()
+            .iter()
+            .map(|(part, b)| (part.clone(), json!(b)))
+            .collect();
+        engram::print_json(&json!({
+            "config": path.display().to_string(),
+            "populations": populations,
+            "projections": projections,
+            "neurons": spec.n_neurons(),
+            "expected_synapses": (0..spec.projections.len()).map(|i| spec.expected_synapses(i)).sum::<f64>(),
+            "steps": model.steps,
+            "dt_ms": spec.dt_ms,
+            "memory_bytes": estimate.total(),
+            "memory_parts_bytes": parts,
+            "gap_coupling_stable": has_gaps.then_some(true),
+        }));
+        return Ok(());
     }
     engram::outln!("{}: ok", path.display());
     engram::outln!("{:<16} {:>10}", "population", "neurons");
@@ -382,12 +524,14 @@ fn check(
     Ok(())
 }
 
+/// Bad input about the file `path` (an input that cannot be read, an output refused).
+fn bad_file(path: &Path, message: impl std::fmt::Display) -> Failure {
+    Failure::Input(engram::FileError::new(path, message).into())
+}
+
 fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure> {
     if !path.exists() {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "{}: no such file",
-            path.display()
-        )));
+        return Err(bad_file(path, format!("{}: no such file", path.display())));
     }
     use engram_io::AttrValue;
     let engram_io::FileSummary {
@@ -397,7 +541,7 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
         inputs,
         analysis,
         reports,
-    } = engram_io::inspect(path).map_err(|e| Failure::Input(e.into()))?;
+    } = engram_io::inspect(path).map_err(|e| bad_file(path, e))?;
     let duration_s = prov
         .iter()
         .find(|(k, _)| k == "duration_ms")
@@ -562,7 +706,7 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
     Ok(())
 }
 
-fn export(file: &Path, nwb: &Path, force: bool) -> Result<(), Failure> {
+fn export(file: &Path, nwb: &Path, force: bool, as_json: bool) -> Result<(), Failure> {
     let publish = if force {
         Publish::Replace
     } else {
@@ -570,24 +714,35 @@ fn export(file: &Path, nwb: &Path, force: bool) -> Result<(), Failure> {
     };
     // Unreadable input and a refused output path are bad input; the rest is a failure
     // while writing.
-    engram_io::RunReader::open(file).map_err(|e| Failure::Input(e.into()))?;
-    let output = engram_io::OutputPath::check(nwb)
-        .map_err(|e| Failure::Input(anyhow::anyhow!("--nwb {e}")))?;
+    engram_io::RunReader::open(file).map_err(|e| bad_file(file, e))?;
+    let output =
+        engram_io::OutputPath::check(nwb).map_err(|e| bad_file(nwb, format!("--nwb {e}")))?;
     if output.exists && !force {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "{} exists; pass --force to replace it",
-            nwb.display()
-        )));
+        return Err(bad_file(
+            nwb,
+            format!("{} exists; pass --force to replace it", nwb.display()),
+        ));
     }
     let written = engram_io::export_nwb(file, nwb, publish).map_err(|e| match e {
-        engram_io::Error::Format(_) => Failure::Input(e.into()),
-        _ => Failure::Runtime(anyhow::anyhow!("cannot write {}: {e}", nwb.display())),
+        engram_io::Error::Format(_) => bad_file(file, e),
+        _ => Failure::Runtime(
+            engram::FileError::new(nwb, format!("cannot write {}: {e}", nwb.display())).into(),
+        ),
     })?;
-    engram::outln!("{}", written.display());
+    if as_json {
+        engram::print_json(&json!({ "output": written.display().to_string() }));
+    } else {
+        engram::outln!("{}", written.display());
+    }
     Ok(())
 }
 
-fn plot(file: &Path, dir: Option<&Path>, metric: Option<&str>) -> Result<(), Failure> {
+fn plot(
+    file: &Path,
+    dir: Option<&Path>,
+    metric: Option<&str>,
+    as_json: bool,
+) -> Result<(), Failure> {
     use engram::plot::PlotError;
     let written = if file.is_dir() {
         engram::plot::sweep::plot_sweep(file, dir, metric).map(|p| vec![p])
@@ -601,10 +756,16 @@ fn plot(file: &Path, dir: Option<&Path>, metric: Option<&str>) -> Result<(), Fai
     };
     let written = written.map_err(|e| match e {
         PlotError::Input(_) => Failure::Input(e.into()),
+        PlotError::File(f) => Failure::Input(f.into()),
         PlotError::Render(_) => Failure::Runtime(e.into()),
     })?;
-    for path in written {
-        engram::outln!("{}", path.display());
+    if as_json {
+        let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        engram::print_json(&json!({ "files": files }));
+    } else {
+        for path in written {
+            engram::outln!("{}", path.display());
+        }
     }
     Ok(())
 }

@@ -88,9 +88,21 @@ pub enum PlotError {
     /// or the output folder cannot be created.
     #[error("{0}")]
     Input(String),
+    /// As `Input`, about one file: the file or sweep folder that cannot be read, the
+    /// output folder that cannot be created.
+    #[error("{0}")]
+    File(crate::FileError),
     /// Drawing or writing a figure failed.
     #[error("{0}")]
     Render(String),
+}
+
+/// Bad input about `file`: the input errors of reading it, named by it.
+fn about(file: &Path, e: PlotError) -> PlotError {
+    match e {
+        PlotError::Input(m) => PlotError::File(crate::FileError::new(file, m)),
+        e => e,
+    }
 }
 
 fn input(msg: impl Into<String>) -> PlotError {
@@ -113,10 +125,9 @@ pub fn default_dir(file: &Path) -> PathBuf {
 /// Reads `file`, draws its figures into `dir` (default: [`default_dir`]), creating the
 /// folder, and returns the paths of the PNGs written.
 pub fn plot(file: &Path, dir: Option<&Path>) -> Result<Vec<PathBuf>, PlotError> {
-    let data = RunData::read(file)?;
+    let data = RunData::read(file).map_err(|e| about(file, e))?;
     let dir = dir.map_or_else(|| default_dir(file), Path::to_path_buf);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| input(format!("cannot create the folder {}: {e}", dir.display())))?;
+    create_dir(&dir)?;
     register_font()?;
     let mut written = Vec::new();
     let path = dir.join("raster.png");
@@ -136,6 +147,16 @@ pub fn plot(file: &Path, dir: Option<&Path>) -> Result<Vec<PathBuf>, PlotError> 
         written.push(path);
     }
     Ok(written)
+}
+
+/// Creates the output folder `dir` (bad input if it cannot be).
+fn create_dir(dir: &Path) -> Result<(), PlotError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        PlotError::File(crate::FileError::new(
+            dir,
+            format!("cannot create the folder {}: {e}", dir.display()),
+        ))
+    })
 }
 
 fn register_font() -> Result<(), PlotError> {

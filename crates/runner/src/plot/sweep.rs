@@ -18,7 +18,7 @@ use engram_config::Value;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{PlotError, font, input, register_font, render_err, render_png};
+use super::{PlotError, create_dir, font, input, register_font, render_err, render_png};
 use crate::sweep::store::{Manifest, ManifestDimension};
 use crate::sweep::summary::{self, Status, metric_names};
 
@@ -56,7 +56,10 @@ pub fn plot_sweep(
     out: Option<&Path>,
     metric: Option<&str>,
 ) -> Result<PathBuf, PlotError> {
-    let manifest = Manifest::read(dir).map_err(|e| input(e.to_string()))?;
+    let manifest = Manifest::read(dir).map_err(|e| match e {
+        crate::sweep::SweepError::File(f) => PlotError::File(f),
+        e => input(e.to_string()),
+    })?;
     let layout = manifest.layout(dir);
     let all: Vec<usize> = (0..manifest.points.len()).collect();
     let rows = summary::rows(&manifest, &layout, &all);
@@ -119,12 +122,7 @@ pub fn plot_sweep(
         }
     }
     let out_dir = out.unwrap_or(dir);
-    std::fs::create_dir_all(out_dir).map_err(|e| {
-        input(format!(
-            "cannot create the folder {}: {e}",
-            out_dir.display()
-        ))
-    })?;
+    create_dir(out_dir)?;
     let path = out_dir.join(format!("{}.png", metric.replace(['/', '\\'], "_")));
     register_font()?;
     let sweep_name = Path::new(&manifest.sweep_file).file_name().map_or_else(
