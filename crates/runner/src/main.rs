@@ -53,22 +53,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Draw PNG figures of an output file: spike rasters, rates, stored and recalled images.
-    /// On a sweep folder, draw one metric over the swept axes.
-    Plot {
-        /// An HDF5 file written by `engram run`, or a folder written by `engram sweep`.
-        file: PathBuf,
-        /// Folder for the PNGs. Default: `<file stem>_plots/` beside the file; the sweep
-        /// folder itself for a sweep.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// The metric to draw from a sweep folder (a column of its summary.csv).
-        #[arg(long)]
-        metric: Option<String>,
-        /// Print the figures written as one JSON object (`{"files": [...]}`).
-        #[arg(long)]
-        json: bool,
-    },
+    /// Draw figures of an output file: spike rasters, rates, stored and recalled images,
+    /// state traces. On a sweep folder, draw one metric over the swept axes.
+    Plot(PlotArgs),
     /// Convert an output file to another format: NWB 2 (a Units table with every recorded
     /// neuron's spikes in seconds, the config and the provenance).
     Export {
@@ -110,6 +97,41 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args)]
+struct PlotArgs {
+    /// An HDF5 file written by `engram run`, or a folder written by `engram sweep`.
+    file: PathBuf,
+    /// Folder for the figures. Default: `<file stem>_plots/` beside the file; the sweep
+    /// folder itself for a sweep.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The metric to draw from a sweep folder (a column of its summary.csv).
+    #[arg(long)]
+    metric: Option<String>,
+    /// File format: PNG (bitmap), SVG or PDF (vector, text embedded as glyphs).
+    #[arg(long, value_enum, default_value_t = engram::plot::Format::Png)]
+    format: engram::plot::Format,
+    /// Width of every figure in pixels (200 to 16000; PDF: 1 pixel = 1 point). Default:
+    /// each figure's own.
+    #[arg(long, value_name = "PX")]
+    width: Option<u32>,
+    /// Height of every figure in pixels (200 to 16000); panels share it in their usual
+    /// proportions. Default: each figure's own.
+    #[arg(long, value_name = "PX")]
+    height: Option<u32>,
+    /// Size of the numbers on the axes (4 to 100); titles, axis names and the room kept
+    /// for them scale with it.
+    #[arg(long, value_name = "PX", default_value_t = engram::plot::DEFAULT_FONT_SIZE)]
+    font_size: f64,
+    /// Logarithmic colour scale (the heatmap of a sweep; its means must be above 0).
+    /// Figures without a colour scale are unchanged.
+    #[arg(long)]
+    log: bool,
+    /// Print the figures written as one JSON object (`{"files": [...]}`).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -320,9 +342,9 @@ fn main() -> ExitCode {
     let as_json = match &cli.command {
         Command::Run(a) => a.json,
         Command::Sweep(a) => a.json,
+        Command::Plot(a) => a.json,
         Command::Check { json, .. }
         | Command::Inspect { json, .. }
-        | Command::Plot { json, .. }
         | Command::Export { json, .. }
         | Command::Merge { json, .. } => *json,
         Command::Completions { .. } | Command::Man { .. } => false,
@@ -346,12 +368,7 @@ fn main() -> ExitCode {
             json,
         } => check(&config, &sets, threads, no_memory_check, json),
         Command::Inspect { file, config, json } => inspect(&file, config, json),
-        Command::Plot {
-            file,
-            output,
-            metric,
-            json,
-        } => plot(&file, output.as_deref(), metric.as_deref(), json),
+        Command::Plot(args) => plot(&args),
         Command::Export {
             file,
             nwb,
@@ -737,22 +754,30 @@ fn export(file: &Path, nwb: &Path, force: bool, as_json: bool) -> Result<(), Fai
     Ok(())
 }
 
-fn plot(
-    file: &Path,
-    dir: Option<&Path>,
-    metric: Option<&str>,
-    as_json: bool,
-) -> Result<(), Failure> {
+fn plot(args: &PlotArgs) -> Result<(), Failure> {
     use engram::plot::PlotError;
+    let (file, dir, metric, as_json) = (
+        args.file.as_path(),
+        args.output.as_deref(),
+        args.metric.as_deref(),
+        args.json,
+    );
+    let opts = engram::plot::PlotOptions {
+        format: args.format,
+        width: args.width,
+        height: args.height,
+        font_size: args.font_size,
+        log: args.log,
+    };
     let written = if file.is_dir() {
-        engram::plot::sweep::plot_sweep(file, dir, metric).map(|p| vec![p])
+        engram::plot::sweep::plot_sweep(file, dir, metric, &opts).map(|p| vec![p])
     } else if metric.is_some() {
         Err(PlotError::Input(format!(
             "--metric is for sweep folders; {} is a file",
             file.display()
         )))
     } else {
-        engram::plot::plot(file, dir)
+        engram::plot::plot(file, dir, &opts)
     };
     let written = written.map_err(|e| match e {
         PlotError::Input(_) => Failure::Input(e.into()),

@@ -158,6 +158,8 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("indicatif", &["engram"]),
     ("anyhow", &["engram"]),
     ("plotters", &["engram"]),
+    ("svg2pdf", &["engram"]),
+    ("usvg", &["engram"]),
     ("serde_json", &["engram"]),
     ("signal-hook", &["engram"]),
 ];
