@@ -61,7 +61,8 @@ fn field_parts(path: &str) -> (String, Option<String>, Option<&'static str>) {
         "n" if parts.first() == Some(&"populations") => Some("neurons"),
         "rate_hz" if parts.first() == Some(&"inputs") => Some("input rate"),
         "memories" => Some("stored memories"),
-        "content_fraction" => Some("content cue fraction"),
+        "content_fraction" => Some("content cue: fraction of the pattern presented"),
+        "fraction" if parts.contains(&"cue") => Some("cue: fraction of the pointer group"),
         "amplitude" if parts.iter().any(|p| p.starts_with("ach")) => Some("ACh pulse amplitude"),
         "seed" => Some("seed"),
         _ => None,
@@ -153,8 +154,22 @@ pub fn metric(name: &str) -> String {
         "recall.jaccard_chance" => Some("Jaccard index of random sets"),
         "naming.accuracy" => Some("naming accuracy (fraction of stimuli)"),
         "content_cue.completion_mean" => {
-            Some("pattern completion, mean (fraction of uncued cells)")
+            Some("pattern completion, mean (fraction of the uncued cells)")
         }
+        "content_cue.completion_min" => {
+            Some("pattern completion, minimum (fraction of the uncued cells)")
+        }
+        "content_cue.any_spike_completion_mean" => {
+            Some("pattern completion with ≥ 1 spike, mean (fraction of the uncued cells)")
+        }
+        "content_cue.false_completion_mean" => {
+            Some("false completion, mean (fraction of the cells outside the pattern)")
+        }
+        "content_cue.any_spike_false_completion_mean" => Some(
+            "false completion with ≥ 1 spike, mean (fraction of the cells outside the pattern)",
+        ),
+        "content_cue.cued_fired_mean" => Some("cued cells firing, mean (fraction)"),
+        "content_cue.spontaneous_p" => Some("chance of a spontaneous spike in the window"),
         _ => None,
     };
     if let Some(k) = known {
@@ -228,6 +243,10 @@ mod tests {
         );
         assert_eq!(field("populations.E.n"), "neurons, E");
         assert_eq!(field("experiment.memories"), "stored memories");
+        assert_eq!(
+            field("experiment.cue.fraction"),
+            "cue: fraction of the pointer group"
+        );
         assert_eq!(field("simulation.duration_ms"), "duration (ms)");
         assert_eq!(field("neuron.tau_m_ms"), "tau m (ms)");
     }

@@ -333,6 +333,41 @@ impl Figure for Line<'_> {
             .collect();
         let colour = RGBColor(31, 119, 180);
         let x_desc = label(self.dim);
+        // The legend goes to the corner with the fewest points under it.
+        let corner = {
+            let fx = |x: f64| {
+                if log {
+                    (x.ln() - xlo.ln()) / (xhi.ln() - xlo.ln()).max(1e-12)
+                } else {
+                    (x - xlo) / (xhi - xlo).max(1e-12)
+                }
+            };
+            let fy = |y: f64| (y - ylo) / (yhi - ylo).max(1e-12);
+            let points: Vec<(f64, f64)> = dots
+                .iter()
+                .chain(&mean_pts)
+                .map(|&(x, y)| (fx(x), fy(y)))
+                .collect();
+            let count = |right: bool, top: bool| {
+                points
+                    .iter()
+                    .filter(|(x, y)| {
+                        (if right { *x > 0.6 } else { *x < 0.4 })
+                            && (if top { *y > 0.7 } else { *y < 0.3 })
+                    })
+                    .count()
+            };
+            [
+                (SeriesLabelPosition::UpperRight, count(true, true)),
+                (SeriesLabelPosition::UpperLeft, count(false, true)),
+                (SeriesLabelPosition::LowerRight, count(true, false)),
+                (SeriesLabelPosition::LowerLeft, count(false, false)),
+            ]
+            .into_iter()
+            .min_by_key(|(_, n)| *n)
+            .map(|(p, _)| p)
+            .expect("four corners")
+        };
         // Random draws are not a series: no line through them, no band.
         let connect = self.dim.kind != "sample";
         root.fill(&WHITE).map_err(render_err)?;
@@ -420,7 +455,7 @@ impl Figure for Line<'_> {
                     .map_err(render_err)?;
                 chart
                     .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
+                    .position(corner.clone())
                     .background_style(WHITE.mix(0.9))
                     .border_style(BLACK.mix(0.4))
                     .label_font(st.font(15.0))
