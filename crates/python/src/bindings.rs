@@ -378,6 +378,7 @@ fn sweep(
     match result {
         Ok(()) => Ok(dir.display().to_string()),
         Err(SweepError::Input(m)) => Err(input_error(py, m)),
+        Err(SweepError::File(f)) => Err(input_error(py, f.message)),
         Err(SweepError::Runtime(m)) => Err(run_failed(py, m)),
         Err(SweepError::Interrupted(_, m)) => {
             Err(pyo3::exceptions::PyKeyboardInterrupt::new_err(m))
