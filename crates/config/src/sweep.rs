@@ -46,21 +46,38 @@ pub mod spec;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A sweep file, its base config or one of its points cannot be used (bad input): the
 /// message names the sweep file and, when one can be named, the field, axis or point.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct SweepFileError(pub String);
+#[error("{message}")]
+pub struct SweepFileError {
+    /// The whole message, starting with the sweep file.
+    pub message: String,
+    /// The file the error is in: the sweep file, or the base config for a field of the
+    /// base config that no axis sets.
+    pub file: PathBuf,
+    /// The line in `file`, where known.
+    pub line: Option<usize>,
+    /// The key or axis of the sweep file (`repeats`, `axes."populations.E.n"`, the field
+    /// an axis sets), or the field of the base config; empty if none can be named.
+    pub path: String,
+}
 
 impl SweepFileError {
     /// An error at `path` (a field or axis; may be empty) of `file`.
     pub fn at(file: &Path, path: &str, message: impl std::fmt::Display) -> SweepFileError {
-        if path.is_empty() {
-            SweepFileError(format!("{}: {message}", file.display()))
+        let message = if path.is_empty() {
+            format!("{}: {message}", file.display())
         } else {
-            SweepFileError(format!("{}: {path}: {message}", file.display()))
+            format!("{}: {path}: {message}", file.display())
+        };
+        SweepFileError {
+            message,
+            file: file.to_path_buf(),
+            line: None,
+            path: path.to_owned(),
         }
     }
 }

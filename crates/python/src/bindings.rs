@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use engram::interrupt::{self, Signal};
+use engram::resources::load_options;
 use engram::run::{RunError, RunOptions};
 use engram_config::{ConfigError, LoadOptions};
 use engram_core::ErrorKind;
@@ -138,14 +139,7 @@ fn check(
     memory_check: bool,
     generated: bool,
 ) -> PyResult<String> {
-    let options = LoadOptions {
-        seed,
-        memory: memory_check
-            .then(engram::resources::machine_limit)
-            .flatten(),
-        threads: 1,
-        spike_reader: Some(engram::read_spike_file),
-    };
+    let options = load_options(seed, 1, memory_check);
     let model = load(py, source, text, file, &sets, &options, generated)?;
     Ok(model.text)
 }
@@ -171,14 +165,7 @@ fn run(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let started = Instant::now();
-    let options = LoadOptions {
-        seed,
-        memory: memory_check
-            .then(engram::resources::machine_limit)
-            .flatten(),
-        threads,
-        spike_reader: Some(engram::read_spike_file),
-    };
+    let options = load_options(seed, threads, memory_check);
     let model = load(py, source, text, file, &sets, &options, generated)?;
     let publish = if force {
         Publish::Replace
@@ -391,6 +378,7 @@ fn sweep(
     match result {
         Ok(()) => Ok(dir.display().to_string()),
         Err(SweepError::Input(m)) => Err(input_error(py, m)),
+        Err(SweepError::File(f)) => Err(input_error(py, f.message)),
         Err(SweepError::Runtime(m)) => Err(run_failed(py, m)),
         Err(SweepError::Interrupted(_, m)) => {
             Err(pyo3::exceptions::PyKeyboardInterrupt::new_err(m))

@@ -57,6 +57,45 @@ pub fn read_spike_file(
         .map_err(|e| e.to_string())
 }
 
+/// An error about one file, with where in it when known: a config or sweep file (with
+/// the field), an input that cannot be read, an output that is refused. The message names
+/// the file too; a `--json` error object gives `file`, `line` and `path` from it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct FileError {
+    /// The whole message.
+    pub message: String,
+    /// The file (or folder) the error is about.
+    pub file: std::path::PathBuf,
+    /// The line in `file`, where known.
+    pub line: Option<usize>,
+    /// The field or key in `file`, where one can be named.
+    pub path: Option<String>,
+}
+
+impl FileError {
+    /// An error about `file` as a whole.
+    pub fn new(file: &std::path::Path, message: impl std::fmt::Display) -> FileError {
+        FileError {
+            message: message.to_string(),
+            file: file.to_path_buf(),
+            line: None,
+            path: None,
+        }
+    }
+}
+
+impl From<engram_config::sweep::SweepFileError> for FileError {
+    fn from(e: engram_config::sweep::SweepFileError) -> FileError {
+        FileError {
+            message: e.message,
+            file: e.file,
+            line: e.line,
+            path: Some(e.path).filter(|p| !p.is_empty()),
+        }
+    }
+}
+
 pub mod interrupt;
 pub mod plot;
 pub mod resources;

@@ -6,15 +6,16 @@ use std::time::Instant;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use engram::interrupt::Signal;
+use engram::resources::load_options;
 use engram::run::{RunError, RunOptions};
-use engram_config::{ConfigError, LoadOptions};
+use engram_config::ConfigError;
 use engram_core::ErrorKind;
 use engram_io::Publish;
 use serde_json::json;
 
-/// engram: a fast, exact, reproducible spiking-network simulator.
+/// A fast, exact, reproducible spiking-network simulator.
 #[derive(Parser)]
-#[command(name = "engram", version, about, long_about = None)]
+#[command(name = "engram", version, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,6 +38,9 @@ enum Command {
         /// Do not compare the memory estimate with the memory of this machine.
         #[arg(long)]
         no_memory_check: bool,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Show populations, spike counts, rates, config and provenance of an output file.
     Inspect {
@@ -49,19 +53,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Draw PNG figures of an output file: spike rasters, rates, stored and recalled images.
-    /// On a sweep folder, draw one metric over the swept axes.
-    Plot {
-        /// An HDF5 file written by `engram run`, or a folder written by `engram sweep`.
-        file: PathBuf,
-        /// Folder for the PNGs. Default: `<file stem>_plots/` beside the file; the sweep
-        /// folder itself for a sweep.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// The metric to draw from a sweep folder (a column of its summary.csv).
-        #[arg(long)]
-        metric: Option<String>,
-    },
+    /// Draw figures of an output file: spike rasters, rates, stored and recalled images,
+    /// state traces. On a sweep folder, draw one metric over the swept axes.
+    Plot(PlotArgs),
     /// Convert an output file to another format: NWB 2 (a Units table with every recorded
     /// neuron's spikes in seconds, the config and the provenance).
     Export {
@@ -73,6 +67,9 @@ enum Command {
         /// Replace an existing NWB file (a regular file only).
         #[arg(long)]
         force: bool,
+        /// Print the file written as one JSON object (`{"output": ...}`).
+        #[arg(long)]
+        json: bool,
     },
     /// Run a parameter sweep: every point of a sweep file, in parallel, resumable.
     Sweep(engram::sweep::cli::SweepArgs),
@@ -87,6 +84,54 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Print a shell completion script on stdout (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page engram(1) on stdout (roff), or write it and one page per
+    /// subcommand into a folder.
+    Man {
+        /// Write engram.1 and engram-<subcommand>.1 into this folder (created if missing;
+        /// pages already there are replaced) and print their paths.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct PlotArgs {
+    /// An HDF5 file written by `engram run`, or a folder written by `engram sweep`.
+    file: PathBuf,
+    /// Folder for the figures. Default: `<file stem>_plots/` beside the file; the sweep
+    /// folder itself for a sweep.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The metric to draw from a sweep folder (a column of its summary.csv).
+    #[arg(long)]
+    metric: Option<String>,
+    /// File format: PNG (bitmap), SVG or PDF (vector, text embedded as glyphs).
+    #[arg(long, value_enum, default_value_t = engram::plot::Format::Png)]
+    format: engram::plot::Format,
+    /// Width of every figure in pixels (200 to 16000; PDF: 1 pixel = 1 point). Default:
+    /// each figure's own.
+    #[arg(long, value_name = "PX")]
+    width: Option<u32>,
+    /// Height of every figure in pixels (200 to 16000); panels share it in their usual
+    /// proportions. Default: each figure's own.
+    #[arg(long, value_name = "PX")]
+    height: Option<u32>,
+    /// Size of the numbers on the axes (4 to 100); titles, axis names and the room kept
+    /// for them scale with it.
+    #[arg(long, value_name = "PX", default_value_t = engram::plot::DEFAULT_FONT_SIZE)]
+    font_size: f64,
+    /// Logarithmic colour scale (the heatmap of a sweep; its means must be above 0).
+    /// Figures without a colour scale are unchanged.
+    #[arg(long)]
+    log: bool,
+    /// Print the figures written as one JSON object (`{"files": [...]}`).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -152,6 +197,7 @@ impl From<engram::sweep::SweepError> for Failure {
         use engram::sweep::SweepError;
         match e {
             SweepError::Input(m) => Failure::Input(anyhow::anyhow!(m)),
+            SweepError::File(f) => Failure::Input(f.into()),
             SweepError::Runtime(m) => Failure::Runtime(anyhow::anyhow!(m)),
             SweepError::Interrupted(signal, m) => Failure::Interrupted(signal, m),
         }
@@ -175,50 +221,133 @@ fn error_prefix() -> &'static str {
 /// reading the JSON looks, unless the command printed its own JSON object already;
 /// returns the exit code.
 fn report_failure(failure: Failure, as_json: bool) -> ExitCode {
-    let (kind, code, message, config) = match &failure {
-        Failure::Input(e) => (
-            "input",
-            2,
-            format!("{e:#}"),
-            e.downcast_ref::<ConfigError>(),
+    let (kind, code, message, about) = match &failure {
+        Failure::Input(e) => ("input", 2, format!("{e:#}"), About::of(e)),
+        Failure::Runtime(e) => ("runtime", 1, format!("{e:#}"), About::of(e)),
+        Failure::Interrupted(signal, m) => (
+            "interrupted",
+            signal.exit_code(),
+            m.clone(),
+            About::default(),
         ),
-        Failure::Runtime(e) => ("runtime", 1, format!("{e:#}"), None),
-        Failure::Interrupted(signal, m) => ("interrupted", signal.exit_code(), m.clone(), None),
     };
     match failure {
         Failure::Interrupted(..) => eprintln!("{message}"),
         _ => eprintln!("{}{message}", error_prefix()),
     }
-    // A sweep's summary, printed before, already lists its failed points.
-    let printed = engram::JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed);
-    if as_json && !printed {
-        let out = json!({ "error": {
-            "kind": kind,
-            "message": message,
-            "file": config.map(|c| c.file.display().to_string()),
-            "line": config.and_then(|c| c.line),
-            "path": config.map(|c| c.path.clone()).filter(|p| !p.is_empty()),
-            "exit_code": code,
-        }});
-        engram::outln!(
-            "{}",
-            serde_json::to_string_pretty(&out).expect("serialisable")
-        );
+    if as_json {
+        print_error_json(kind, &message, &about, code);
     }
     ExitCode::from(code)
+}
+
+/// What an error is about, for its JSON object: the file, the line in it and the field.
+#[derive(Default)]
+struct About {
+    file: Option<String>,
+    line: Option<usize>,
+    path: Option<String>,
+}
+
+impl About {
+    /// From a config error (its file, line and dotted field path) or an error about one
+    /// file ([`engram::FileError`]); nothing for other errors.
+    fn of(e: &anyhow::Error) -> About {
+        if let Some(c) = e.downcast_ref::<ConfigError>() {
+            About {
+                file: Some(c.file.display().to_string()),
+                line: c.line,
+                path: Some(c.path.clone()).filter(|p| !p.is_empty()),
+            }
+        } else if let Some(f) = e.downcast_ref::<engram::FileError>() {
+            About {
+                file: Some(f.file.display().to_string()),
+                line: f.line,
+                path: f.path.clone(),
+            }
+        } else {
+            About::default()
+        }
+    }
+}
+
+/// Prints the `--json` error object on stdout, where a program reading the JSON looks:
+/// `{"error": {kind, message, file, line, path, exit_code}}`, always these six keys (null
+/// where nothing can be named); not after a command printed its own JSON object (a
+/// sweep's summary lists its failed points).
+fn print_error_json(kind: &str, message: &str, about: &About, code: u8) {
+    if engram::JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let out = json!({ "error": {
+        "kind": kind,
+        "message": message,
+        "file": about.file,
+        "line": about.line,
+        "path": about.path,
+        "exit_code": code,
+    }});
+    engram::outln!(
+        "{}",
+        serde_json::to_string_pretty(&out).expect("serialisable")
+    );
+}
+
+/// Whether the command line asks for JSON output: a `--json` before any `--`.
+fn json_requested() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A command line clap refuses (an unknown option, a bad value, a missing argument):
+/// clap's message on stderr and exit code 2, as always; with `--json`, also the error
+/// object on stdout (kind `input`, the message without clap's hints).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as Clap;
+    if matches!(
+        e.kind(),
+        Clap::DisplayHelp | Clap::DisplayVersion | Clap::DisplayHelpOnMissingArgumentOrSubcommand
+    ) || !json_requested()
+    {
+        e.exit();
+    }
+    let _ = e.print();
+    let text = e.render().to_string();
+    let message = text
+        .trim_start_matches("error: ")
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    print_error_json("input", &message, &About::default(), 2);
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let started = Instant::now();
     // `--version` names the commit the program was built from.
     let version: &'static str = engram_io::build_info::version_line().leak();
-    let matches = Cli::command().version(version).get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let command = Cli::command().version(version);
+    let cli = match command
+        .clone()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let as_json = match &cli.command {
         Command::Run(a) => a.json,
-        Command::Inspect { json, .. } | Command::Merge { json, .. } => *json,
         Command::Sweep(a) => a.json,
-        _ => false,
+        Command::Plot(a) => a.json,
+        Command::Check { json, .. }
+        | Command::Inspect { json, .. }
+        | Command::Export { json, .. }
+        | Command::Merge { json, .. } => *json,
+        Command::Completions { .. } | Command::Man { .. } => false,
     };
     if matches!(cli.command, Command::Run(_) | Command::Sweep(_)) {
         // Ctrl-C and SIGTERM stop a run cleanly (see engram::interrupt); the other commands
@@ -236,18 +365,22 @@ fn main() -> ExitCode {
             sets,
             threads,
             no_memory_check,
-        } => check(&config, &sets, threads, no_memory_check),
+            json,
+        } => check(&config, &sets, threads, no_memory_check, json),
         Command::Inspect { file, config, json } => inspect(&file, config, json),
-        Command::Plot {
+        Command::Plot(args) => plot(&args),
+        Command::Export {
             file,
-            output,
-            metric,
-        } => plot(&file, output.as_deref(), metric.as_deref()),
-        Command::Export { file, nwb, force } => export(&file, &nwb, force),
+            nwb,
+            force,
+            json,
+        } => export(&file, &nwb, force, json),
         Command::Sweep(args) => engram::sweep::cli::sweep(&args).map_err(Failure::from),
         Command::Merge { dir, json, quiet } => {
             engram::sweep::cli::merge(&dir, json, quiet).map_err(Failure::from)
         }
+        Command::Completions { shell } => completions(command, shell),
+        Command::Man { out } => man(command, out.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -261,21 +394,6 @@ fn default_output(config: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
     PathBuf::from("results").join(format!("{stem}.h5"))
-}
-
-/// The options of loading a config for a run on `threads` threads: the machine's memory
-/// limit unless the check is off.
-fn load_options(seed: Option<u64>, threads: usize, no_memory_check: bool) -> LoadOptions {
-    LoadOptions {
-        seed,
-        memory: if no_memory_check {
-            None
-        } else {
-            engram::resources::machine_limit()
-        },
-        threads,
-        spike_reader: Some(engram::read_spike_file),
-    }
 }
 
 /// A config error, with the way out of the memory check when that is what failed (kept
@@ -292,7 +410,7 @@ fn run(args: RunArgs, started: Instant) -> Result<(), Failure> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = load_options(args.seed, threads, args.no_memory_check);
+    let options = load_options(args.seed, threads, !args.no_memory_check);
     let model =
         engram_config::load_with(&args.config, &args.sets, &options).map_err(config_failure)?;
     // The default output is replaced on each run; an explicit -o only with --force.
@@ -333,16 +451,59 @@ fn check(
     sets: &[String],
     threads: usize,
     no_memory_check: bool,
+    as_json: bool,
 ) -> Result<(), Failure> {
-    let options = load_options(None, threads, no_memory_check);
+    let options = load_options(None, threads, !no_memory_check);
     let model = engram_config::load_with(path, sets, &options).map_err(config_failure)?;
     let spec = &model.spec;
     // The one check that needs the drawn weights: the stability of gap coupling. Built
     // only for models with gap junctions, once the memory estimate has passed.
     let has_gaps = spec.projections.iter().any(|p| p.gap.is_some());
     if has_gaps {
-        engram_network::Simulation::build(spec, model.config.simulation.seed, 1)
-            .map_err(|e| Failure::Input(anyhow::anyhow!("{}: {e}", path.display())))?;
+        engram_network::Simulation::build(spec, model.config.simulation.seed, 1).map_err(|e| {
+            Failure::Input(engram::FileError::new(path, format!("{}: {e}", path.display())).into())
+        })?;
+    }
+    if as_json {
+        let estimate = model.memory_estimate(threads);
+        let populations: serde_json::Map<String, serde_json::Value> = spec
+            .populations
+            .iter()
+            .map(|p| (p.name.clone(), json!({ "n": p.n })))
+            .collect();
+        let projections: serde_json::Map<String, serde_json::Value> = spec
+            .projections
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    p.name.clone(),
+                    json!({
+                        "source": spec.populations[p.source].name,
+                        "target": spec.populations[p.target].name,
+                        "expected_synapses": spec.expected_synapses(i),
+                    }),
+                )
+            })
+            .collect();
+        let parts: serde_json::Map<String, serde_json::Value> = estimate
+            .parts()
+            .iter()
+            .map(|(part, b)| (part.clone(), json!(b)))
+            .collect();
+        engram::print_json(&json!({
+            "config": path.display().to_string(),
+            "populations": populations,
+            "projections": projections,
+            "neurons": spec.n_neurons(),
+            "expected_synapses": (0..spec.projections.len()).map(|i| spec.expected_synapses(i)).sum::<f64>(),
+            "steps": model.steps,
+            "dt_ms": spec.dt_ms,
+            "memory_bytes": estimate.total(),
+            "memory_parts_bytes": parts,
+            "gap_coupling_stable": has_gaps.then_some(true),
+        }));
+        return Ok(());
     }
     engram::outln!("{}: ok", path.display());
     engram::outln!("{:<16} {:>10}", "population", "neurons");
@@ -380,12 +541,14 @@ fn check(
     Ok(())
 }
 
+/// Bad input about the file `path` (an input that cannot be read, an output refused).
+fn bad_file(path: &Path, message: impl std::fmt::Display) -> Failure {
+    Failure::Input(engram::FileError::new(path, message).into())
+}
+
 fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure> {
     if !path.exists() {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "{}: no such file",
-            path.display()
-        )));
+        return Err(bad_file(path, format!("{}: no such file", path.display())));
     }
     use engram_io::AttrValue;
     let engram_io::FileSummary {
@@ -395,7 +558,7 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
         inputs,
         analysis,
         reports,
-    } = engram_io::inspect(path).map_err(|e| Failure::Input(e.into()))?;
+    } = engram_io::inspect(path).map_err(|e| bad_file(path, e))?;
     let duration_s = prov
         .iter()
         .find(|(k, _)| k == "duration_ms")
@@ -560,7 +723,7 @@ fn inspect(path: &Path, show_config: bool, as_json: bool) -> Result<(), Failure>
     Ok(())
 }
 
-fn export(file: &Path, nwb: &Path, force: bool) -> Result<(), Failure> {
+fn export(file: &Path, nwb: &Path, force: bool, as_json: bool) -> Result<(), Failure> {
     let publish = if force {
         Publish::Replace
     } else {
@@ -568,40 +731,140 @@ fn export(file: &Path, nwb: &Path, force: bool) -> Result<(), Failure> {
     };
     // Unreadable input and a refused output path are bad input; the rest is a failure
     // while writing.
-    engram_io::RunReader::open(file).map_err(|e| Failure::Input(e.into()))?;
-    let output = engram_io::OutputPath::check(nwb)
-        .map_err(|e| Failure::Input(anyhow::anyhow!("--nwb {e}")))?;
+    engram_io::RunReader::open(file).map_err(|e| bad_file(file, e))?;
+    let output =
+        engram_io::OutputPath::check(nwb).map_err(|e| bad_file(nwb, format!("--nwb {e}")))?;
     if output.exists && !force {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "{} exists; pass --force to replace it",
-            nwb.display()
-        )));
+        return Err(bad_file(
+            nwb,
+            format!("{} exists; pass --force to replace it", nwb.display()),
+        ));
     }
     let written = engram_io::export_nwb(file, nwb, publish).map_err(|e| match e {
-        engram_io::Error::Format(_) => Failure::Input(e.into()),
-        _ => Failure::Runtime(anyhow::anyhow!("cannot write {}: {e}", nwb.display())),
+        engram_io::Error::Format(_) => bad_file(file, e),
+        _ => Failure::Runtime(
+            engram::FileError::new(nwb, format!("cannot write {}: {e}", nwb.display())).into(),
+        ),
     })?;
-    engram::outln!("{}", written.display());
+    if as_json {
+        engram::print_json(&json!({ "output": written.display().to_string() }));
+    } else {
+        engram::outln!("{}", written.display());
+    }
     Ok(())
 }
 
-fn plot(file: &Path, dir: Option<&Path>, metric: Option<&str>) -> Result<(), Failure> {
+fn plot(args: &PlotArgs) -> Result<(), Failure> {
     use engram::plot::PlotError;
+    let (file, dir, metric, as_json) = (
+        args.file.as_path(),
+        args.output.as_deref(),
+        args.metric.as_deref(),
+        args.json,
+    );
+    let opts = engram::plot::PlotOptions {
+        format: args.format,
+        width: args.width,
+        height: args.height,
+        font_size: args.font_size,
+        log: args.log,
+    };
     let written = if file.is_dir() {
-        engram::plot::sweep::plot_sweep(file, dir, metric).map(|p| vec![p])
+        engram::plot::sweep::plot_sweep(file, dir, metric, &opts).map(|p| vec![p])
     } else if metric.is_some() {
         Err(PlotError::Input(format!(
             "--metric is for sweep folders; {} is a file",
             file.display()
         )))
     } else {
-        engram::plot::plot(file, dir)
+        engram::plot::plot(file, dir, &opts)
     };
     let written = written.map_err(|e| match e {
         PlotError::Input(_) => Failure::Input(e.into()),
+        PlotError::File(f) => Failure::Input(f.into()),
         PlotError::Render(_) => Failure::Runtime(e.into()),
     })?;
-    for path in written {
+    if as_json {
+        let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        engram::print_json(&json!({ "files": files }));
+    } else {
+        for path in written {
+            engram::outln!("{}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to stdout as they are; a closed pipe ends the program quietly (as
+/// [`engram::outln!`] does).
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::Runtime(anyhow::anyhow!(
+            "cannot write to stdout: {e}"
+        ))),
+    }
+}
+
+/// `engram completions SHELL`: the completion script clap_complete generates from the
+/// command's definition.
+fn completions(mut command: clap::Command, shell: clap_complete::Shell) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "engram", &mut script);
+    write_stdout(&script)
+}
+
+/// The roff man page of `command`.
+fn man_page(command: clap::Command) -> Result<Vec<u8>, Failure> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .map_err(|e| Failure::Runtime(anyhow::anyhow!("cannot render the man page: {e}")))?;
+    Ok(page)
+}
+
+/// `engram man [--out DIR]`: engram(1) on stdout, or engram.1 and one page per subcommand
+/// (`engram-run.1`, ...) in `DIR`.
+fn man(mut command: clap::Command, out: Option<&Path>) -> Result<(), Failure> {
+    let Some(dir) = out else {
+        return write_stdout(&man_page(command)?);
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--out {}: not a folder",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::Input(anyhow::anyhow!(
+            "--out {}: cannot create the folder: {e}",
+            dir.display()
+        ))
+    })?;
+    command.build();
+    let mut pages = vec![("engram".to_string(), command.clone())];
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        // The page of a subcommand is named and titled as man(1) looks it up:
+        // `man engram-run`.
+        // (clap takes these names as `&'static str`; the program ends right after.)
+        let name: &'static str = format!("engram-{}", sub.get_name()).leak();
+        let version: &'static str = command.get_version().unwrap_or_default().to_owned().leak();
+        let page = sub
+            .clone()
+            .name(name)
+            .display_name(name)
+            .bin_name(format!("engram {}", sub.get_name()))
+            .version(version);
+        pages.push((name.to_string(), page));
+    }
+    for (name, page) in pages {
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, man_page(page)?).map_err(|e| {
+            Failure::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display()))
+        })?;
         engram::outln!("{}", path.display());
     }
     Ok(())

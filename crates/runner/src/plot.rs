@@ -1,19 +1,32 @@
-//! Figures of an output file, as PNGs: `engram plot OUT.h5 [-o DIR]`.
+//! Figures of an output file: `engram plot OUT.h5 [-o DIR] [--format png|svg|pdf]
+//! [--width PX] [--height PX] [--font-size PX] [--log]`.
 //!
-//! The figures go to `DIR` (default: `<file stem>_plots/` beside the file):
+//! The figures go to `DIR` (default: `<file stem>_plots/` beside the file), as PNG (the
+//! default), SVG or PDF:
 //!
-//! - `raster.png`: one spike raster per population, stacked on a shared time axis; the
-//!   phases of the protocol shaded and named above them; the ACh concentration beneath.
+//! - `raster`: one spike raster per population, stacked on a shared time axis; the
+//!   phases of the protocol shaded, with a legend of their kinds and, above the panels,
+//!   a band with the number of each numbered phase; the ACh concentration beneath.
 //!   A population of more than [`MAX_DRAWN_NEURONS`] neurons is drawn subsampled (every
 //!   k-th neuron, said in its title).
-//! - `rates.png`: the rate of each population over time, in bins of [`RATE_BIN_MS`].
-//! - `recall_grid.png`: for each memory, the stored and the recalled image side by side
-//!   (only when the file has them).
-//! - `traces.png`: the state reports (`/report`, only when the file has them), one panel
+//! - `rates`: the firing rate of each population over time, in bins of [`RATE_BIN_MS`].
+//! - `recall_grid`: for each memory, the stored and the recalled image side by side
+//!   (only when the file has them), with the r of each memory and what it compares.
+//! - `traces`: the state reports (`/report`, only when the file has them), one panel
 //!   per population and variable, a few neurons each (see [`traces`]).
 //!
+//! Every figure is drawn once, by code generic over the plotters backend: into a bitmap
+//! for PNG, into SVG text for SVG, and for PDF into SVG that `usvg` reads and `svg2pdf`
+//! converts (text as embedded DejaVu Sans glyphs; 1 pixel = 1 point). `--width` and
+//! `--height` set a figure's size in pixels (panels share the height in their usual
+//! proportions); `--font-size` the size of the axis labels (default
+//! [`DEFAULT_FONT_SIZE`]), every other text and the room kept for text in proportion.
+//! `--log` makes colour scales logarithmic (the heatmap of a sweep); figures without one
+//! are unchanged.
+//!
 //! Text is drawn with DejaVu Sans, embedded in the binary (`assets/DejaVuSans.ttf`, license
-//! in `assets/DejaVu-LICENSE.txt`), so no system font library is needed.
+//! in `assets/DejaVu-LICENSE.txt`), so no system font library is needed; SVG names the
+//! family `sans-serif`.
 //!
 //! # What is read
 //!
@@ -40,14 +53,14 @@
 //!                       reports, with attr fidelity_compares (what it compares)
 //! ```
 //!
-//! Each memory of `recall_grid.png` is labelled with its `/stimuli/fidelity` value, the
+//! Each memory of the recall grid is labelled with its `/stimuli/fidelity` value, the
 //! number the summary reports (for engram's files: the Pearson r of the recalled vs the
-//! encoded sensory spike counts), and the title says what it compares. Without that
-//! dataset the label is the Pearson r of the two images as drawn, said so in the title.
+//! encoded sensory spike counts), and the figure says what it compares. Without that
+//! dataset the label is the Pearson r of the two images as drawn, said so.
 //!
 //! Images are row-major: pixel `(x, y)` (x to the right, y down) of memory `m` is
 //! element `[m, y * width + x]`. A `/protocol` or `/ach` group that is present but
-//! incomplete or inconsistent is an error. `recall_grid.png` is drawn when `/stimuli`
+//! incomplete or inconsistent is an error. The recall grid is drawn when `/stimuli`
 //! has both `encoded` and `recalled`; a `/stimuli` group with only one of them is
 //! skipped, and a wrong shape or size is an error.
 
@@ -63,20 +76,32 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// Most neurons of one population drawn in a raster; larger populations are subsampled.
 pub const MAX_DRAWN_NEURONS: u64 = 2000;
 
-/// Width of the bins of `rates.png` (ms).
+/// Width of the bins of the rates figure (ms).
 pub const RATE_BIN_MS: f64 = 5.0;
 
-/// Width of `raster.png` and `rates.png` (pixels).
+/// Default width of the raster, rates and traces figures (pixels).
 pub const FIGURE_WIDTH: u32 = 1600;
 
-/// Height of `rates.png` (pixels).
+/// Default height of the rates figure (pixels).
 pub const RATES_HEIGHT: u32 = 600;
 
+/// Default size of the numbers on the axes (pixels); the other texts are in proportion.
+pub const DEFAULT_FONT_SIZE: f64 = 15.0;
+
+/// Smallest and largest `--width` and `--height` (pixels).
+pub const SIZE_RANGE: (u32, u32) = (200, 16_000);
+
+/// Smallest and largest `--font-size`.
+pub const FONT_SIZE_RANGE: (f64, f64) = (4.0, 100.0);
+
+pub mod labels;
 pub mod sweep;
 pub mod traces;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
+/// The family of the embedded font, as `usvg` finds it for `sans-serif`.
+const FONT_NAME: &str = "DejaVu Sans";
 
 /// Spikes read from the file at a time.
 const READ_CHUNK: usize = 1 << 20;
@@ -85,12 +110,24 @@ const READ_CHUNK: usize = 1 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     /// The file is missing, not HDF5, not a spike file, or one of its groups is malformed;
-    /// or the output folder cannot be created.
+    /// or the output folder cannot be created; or an option does not fit the figure.
     #[error("{0}")]
     Input(String),
+    /// As `Input`, about one file: the file or sweep folder that cannot be read, the
+    /// output folder that cannot be created.
+    #[error("{0}")]
+    File(crate::FileError),
     /// Drawing or writing a figure failed.
     #[error("{0}")]
     Render(String),
+}
+
+/// Bad input about `file`: the input errors of reading it, named by it.
+fn about(file: &Path, e: PlotError) -> PlotError {
+    match e {
+        PlotError::Input(m) => PlotError::File(crate::FileError::new(file, m)),
+        e => e,
+    }
 }
 
 fn input(msg: impl Into<String>) -> PlotError {
@@ -99,6 +136,226 @@ fn input(msg: impl Into<String>) -> PlotError {
 
 fn render_err(e: impl std::fmt::Display) -> PlotError {
     PlotError::Render(e.to_string())
+}
+
+/// The file format of the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// PNG bitmap.
+    #[default]
+    Png,
+    /// SVG, text as text.
+    Svg,
+    /// PDF, one page per figure, text as embedded glyphs.
+    Pdf,
+}
+
+impl Format {
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// How the figures are drawn (`engram plot`'s options).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlotOptions {
+    /// File format.
+    pub format: Format,
+    /// Width of every figure in pixels (default: each figure's own).
+    pub width: Option<u32>,
+    /// Height of every figure in pixels (default: each figure's own).
+    pub height: Option<u32>,
+    /// Size of the axis labels; every other text in proportion.
+    pub font_size: f64,
+    /// Logarithmic colour scales.
+    pub log: bool,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions {
+            format: Format::Png,
+            width: None,
+            height: None,
+            font_size: DEFAULT_FONT_SIZE,
+            log: false,
+        }
+    }
+}
+
+impl PlotOptions {
+    /// Refuses sizes and font sizes out of range, naming the option.
+    pub fn check(&self) -> Result<(), PlotError> {
+        let (lo, hi) = SIZE_RANGE;
+        for (name, v) in [("--width", self.width), ("--height", self.height)] {
+            if let Some(v) = v {
+                if !(lo..=hi).contains(&v) {
+                    return Err(input(format!("{name} {v}: give {lo} to {hi} pixels")));
+                }
+            }
+        }
+        let (lo, hi) = FONT_SIZE_RANGE;
+        if !(lo..=hi).contains(&self.font_size) {
+            return Err(input(format!(
+                "--font-size {}: give {lo} to {hi}",
+                self.font_size
+            )));
+        }
+        Ok(())
+    }
+
+    fn style(&self) -> Style {
+        Style {
+            k: self.font_size / DEFAULT_FONT_SIZE,
+            log: self.log,
+        }
+    }
+}
+
+/// What the drawing code needs of the options: the scale of text and of the room kept
+/// for it (`k` = font size / [`DEFAULT_FONT_SIZE`]), and whether colour scales are
+/// logarithmic.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Style {
+    k: f64,
+    log: bool,
+}
+
+impl Style {
+    /// Text of `size` at the default font size, scaled.
+    pub(crate) fn font(&self, size: f64) -> TextStyle<'static> {
+        TextStyle::from((FAMILY, size * self.k).into_font()).color(&BLACK)
+    }
+
+    /// A length of the layout that holds text: `base` pixels at the default font size.
+    pub(crate) fn px(&self, base: u32) -> u32 {
+        (f64::from(base) * self.k).round() as u32
+    }
+
+    /// A filled block covering the pixels from `first` to `last`, both included (a
+    /// filled rectangle ends before its second corner, in a bitmap as in SVG).
+    pub(crate) fn block(
+        &self,
+        first: (i32, i32),
+        last: (i32, i32),
+        style: ShapeStyle,
+    ) -> Rectangle<(i32, i32)> {
+        Rectangle::new([first, (last.0 + 1, last.1 + 1)], style)
+    }
+}
+
+/// The width of `text` in `style` (pixels), from the embedded font.
+fn text_width(text: &str, style: &TextStyle<'_>) -> u32 {
+    style.font.box_size(text).map_or(0, |(w, _)| w)
+}
+
+/// `text` broken into lines of at most `max_w` pixels at word boundaries (a word
+/// longer than a line stays whole).
+fn wrap(text: &str, style: &TextStyle<'_>, max_w: u32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{line} {word}")
+        };
+        if line.is_empty() || text_width(&candidate, style) <= max_w {
+            line = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut line, word.to_owned()));
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The first of `choices` (longest first) that fits in `room` pixels in `style`, else
+/// the empty string: the title of a y axis along a panel too short for the full one.
+fn fit_label<'a>(choices: &[&'a str], style: &TextStyle<'_>, room: i32) -> &'a str {
+    choices
+        .iter()
+        .copied()
+        .find(|c| (text_width(c, style) as i32) <= room)
+        .unwrap_or("")
+}
+
+/// A figure: its size and how to draw it on any plotters backend.
+pub(crate) trait Figure {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws the figure on `root`, which is white and of [`Figure::size`].
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
+}
+
+/// Draws `fig` and writes it to `path` in `format`.
+pub(crate) fn render(fig: &impl Figure, path: &Path, format: Format) -> Result<(), PlotError> {
+    let bytes = match format {
+        Format::Png => png(fig)?,
+        Format::Svg => svg(fig)?.into_bytes(),
+        Format::Pdf => pdf(&svg(fig)?)?,
+    };
+    std::fs::write(path, bytes)
+        .map_err(|e| PlotError::Render(format!("cannot write {}: {e}", path.display())))
+}
+
+fn png(fig: &impl Figure) -> Result<Vec<u8>, PlotError> {
+    let (width, height) = fig.size();
+    let mut buf = vec![255u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (width, height)).into_drawing_area();
+        fig.draw(&root)?;
+        root.present().map_err(render_err)?;
+    }
+    let mut out = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut out),
+        &buf,
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )
+    .map_err(|e| PlotError::Render(format!("cannot encode the PNG: {e}")))?;
+    Ok(out)
+}
+
+fn svg(fig: &impl Figure) -> Result<String, PlotError> {
+    let (width, height) = fig.size();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(render_err)?;
+        fig.draw(&root)?;
+        root.present().map_err(render_err)?;
+    }
+    Ok(text)
+}
+
+/// The PDF of an SVG figure: parsed by `usvg` with the embedded font as `sans-serif`,
+/// written by `svg2pdf` (1 pixel = 1 point).
+fn pdf(svg: &str) -> Result<Vec<u8>, PlotError> {
+    let mut options = usvg::Options {
+        font_family: FONT_NAME.to_owned(),
+        ..usvg::Options::default()
+    };
+    let fonts = options.fontdb_mut();
+    fonts.load_font_data(FONT.to_vec());
+    fonts.set_sans_serif_family(FONT_NAME);
+    let tree = usvg::Tree::from_str(svg, &options)
+        .map_err(|e| PlotError::Render(format!("cannot read the SVG for the PDF: {e}")))?;
+    svg2pdf::to_pdf(
+        &tree,
+        svg2pdf::ConversionOptions::default(),
+        svg2pdf::PageOptions::default(),
+    )
+    .map_err(|e| PlotError::Render(format!("cannot convert the figure to PDF: {e}")))
 }
 
 /// The folder the figures of `file` go to by default: `<file stem>_plots/` beside it.
@@ -110,30 +367,61 @@ pub fn default_dir(file: &Path) -> PathBuf {
     file.with_file_name(format!("{stem}_plots"))
 }
 
+/// Creates the output folder `dir` (bad input if it cannot be).
+fn create_dir(dir: &Path) -> Result<(), PlotError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        PlotError::File(crate::FileError::new(
+            dir,
+            format!("cannot create the folder {}: {e}", dir.display()),
+        ))
+    })
+}
+
 /// Reads `file`, draws its figures into `dir` (default: [`default_dir`]), creating the
-/// folder, and returns the paths of the PNGs written.
-pub fn plot(file: &Path, dir: Option<&Path>) -> Result<Vec<PathBuf>, PlotError> {
-    let data = RunData::read(file)?;
-    let dir = dir.map_or_else(|| default_dir(file), Path::to_path_buf);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| input(format!("cannot create the folder {}: {e}", dir.display())))?;
+/// folder, and returns the paths of the files written (`raster`, `rates`, and
+/// `recall_grid` and `traces` when the file has their data).
+pub fn plot(
+    file: &Path,
+    dir: Option<&Path>,
+    opts: &PlotOptions,
+) -> Result<Vec<PathBuf>, PlotError> {
+    opts.check()?;
     register_font()?;
+    let data = RunData::read(file).map_err(|e| about(file, e))?;
+    // Every figure is laid out before anything is written: a size that does not fit
+    // one of them writes none.
+    let raster = Raster::new(&data, opts)?;
+    let rates = Rates::new(&data, opts)?;
+    let grid = match &data.stimuli {
+        Some(s) => Some(RecallGrid::new(s, opts)?),
+        None => None,
+    };
+    let traces = if data.reports.is_empty() {
+        None
+    } else {
+        Some(traces::Traces::new(
+            &data.reports,
+            &data.phases,
+            &data.file_name,
+            opts,
+        )?)
+    };
+    let dir = dir.map_or_else(|| default_dir(file), Path::to_path_buf);
+    create_dir(&dir)?;
+    let ext = opts.format.extension();
     let mut written = Vec::new();
-    let path = dir.join("raster.png");
-    draw_raster(&data, &path)?;
-    written.push(path);
-    let path = dir.join("rates.png");
-    draw_rates(&data, &path)?;
-    written.push(path);
-    if let Some(stimuli) = &data.stimuli {
-        let path = dir.join("recall_grid.png");
-        draw_recall_grid(stimuli, &path)?;
-        written.push(path);
+    let mut out = |name: &str| {
+        let path = dir.join(format!("{name}.{ext}"));
+        written.push(path.clone());
+        path
+    };
+    render(&raster, &out("raster"), opts.format)?;
+    render(&rates, &out("rates"), opts.format)?;
+    if let Some(g) = &grid {
+        render(g, &out("recall_grid"), opts.format)?;
     }
-    if !data.reports.is_empty() {
-        let path = dir.join("traces.png");
-        traces::draw_traces(&data.reports, &data.phases, &data.file_name, &path)?;
-        written.push(path);
+    if let Some(t) = &traces {
+        render(t, &out("traces"), opts.format)?;
     }
     Ok(written)
 }
@@ -170,7 +458,7 @@ struct Population {
 
 /// A phase of the protocol.
 #[derive(Debug, Clone, PartialEq)]
-struct Phase {
+pub(crate) struct Phase {
     name: String,
     start_ms: f64,
     stop_ms: f64,
@@ -337,7 +625,7 @@ impl RunData {
 // Drawing
 // ---------------------------------------------------------------------------------------
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
 
 /// Dot colours of the populations, in order.
 const POP_COLOURS: [RGBColor; 8] = [
@@ -361,10 +649,12 @@ const PHASE_COLOURS: [RGBColor; 6] = [
     RGBColor(250, 205, 205),
 ];
 
+// Room kept for text at the default font size (scaled with it: `Style::px`).
 const Y_LABEL_AREA: u32 = 80;
 const MARGIN_LEFT: u32 = 15;
 const MARGIN_RIGHT: u32 = 40;
 const X_LABEL_AREA: u32 = 55;
+const TITLE_H: u32 = 46;
 
 fn pop_colour(i: usize) -> RGBColor {
     POP_COLOURS[i % POP_COLOURS.len()]
@@ -372,27 +662,6 @@ fn pop_colour(i: usize) -> RGBColor {
 
 fn phase_colour(i: usize) -> RGBColor {
     PHASE_COLOURS[i % PHASE_COLOURS.len()]
-}
-
-fn font(size: f64) -> TextStyle<'static> {
-    TextStyle::from((FAMILY, size).into_font()).color(&BLACK)
-}
-
-/// Draws into an RGB buffer and writes it as a PNG.
-fn render_png(
-    path: &Path,
-    width: u32,
-    height: u32,
-    draw: impl FnOnce(&Area<'_>) -> Result<(), PlotError>,
-) -> Result<(), PlotError> {
-    let mut buf = vec![255u8; width as usize * height as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (width, height)).into_drawing_area();
-        draw(&root)?;
-        root.present().map_err(render_err)?;
-    }
-    image::save_buffer(path, &buf, width, height, image::ExtendedColorType::Rgb8)
-        .map_err(|e| PlotError::Render(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Tick labels of the time axis.
@@ -408,36 +677,23 @@ fn rate_label(v: &f64) -> String {
     format!("{v:.1}")
 }
 
-/// A figure's title, centred in `area`.
-fn draw_title(area: &Area<'_>, text: &str) -> Result<(), PlotError> {
-    let (w, h) = area.dim_in_pixel();
-    area.draw_text(
-        text,
-        &font(22.0).pos(Pos::new(HPos::Center, VPos::Center)),
-        (w as i32 / 2, h as i32 / 2 + 2),
-    )
-    .map_err(render_err)
-}
-
 fn count_label(v: &f64) -> String {
     format!("{v:.0}")
 }
 
-/// `text`, shortened with an ellipsis until it fits in `max_w` pixels; `None` if nothing
-/// fits.
-fn fit_text(area: &Area<'_>, text: &str, style: &TextStyle<'_>, max_w: u32) -> Option<String> {
-    let width = |s: &str| area.estimate_text_size(s, style).map_or(u32::MAX, |s| s.0);
-    if width(text) <= max_w {
-        return Some(text.to_owned());
-    }
-    let chars: Vec<char> = text.chars().collect();
-    for keep in (1..chars.len()).rev() {
-        let s: String = chars[..keep].iter().chain(['…'].iter()).collect();
-        if width(&s) <= max_w {
-            return Some(s);
-        }
-    }
-    None
+/// A figure's title, centred in `area`.
+fn draw_title<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    st: &Style,
+) -> Result<(), PlotError> {
+    let (w, h) = area.dim_in_pixel();
+    area.draw_text(
+        text,
+        &st.font(22.0).pos(Pos::new(HPos::Center, VPos::Center)),
+        (w as i32 / 2, h as i32 / 2 + 2),
+    )
+    .map_err(render_err)
 }
 
 /// Shades the phase windows of a chart over its full height.
@@ -463,6 +719,218 @@ fn shade_phases<DB: DrawingBackend>(
         }))
         .map_err(render_err)?;
     Ok(())
+}
+
+/// A thin frame around a plotting area given in backend pixels.
+fn frame<DB: DrawingBackend>(
+    panel: &Area<DB>,
+    (xr, yr): &(std::ops::Range<i32>, std::ops::Range<i32>),
+) -> Result<(), PlotError> {
+    let (ox, oy) = panel.get_base_pixel();
+    panel
+        .draw(&Rectangle::new(
+            [
+                (xr.start - ox, yr.start - oy),
+                (xr.end - 1 - ox, yr.end - 1 - oy),
+            ],
+            BLACK.mix(0.6).stroke_width(1),
+        ))
+        .map_err(render_err)
+}
+
+/// The legend of a figure's phases (their kinds and shades) and, below it, a band along
+/// the time axis with the number of each numbered phase (`recall 3` -> `3`) where it
+/// fits whole: no name is ever cut short.
+pub(crate) struct PhaseStrip {
+    /// Rows of legend entries: (shade, label).
+    rows: Vec<Vec<(usize, String)>>,
+    st: Style,
+}
+
+impl PhaseStrip {
+    const ROW_H: u32 = 24;
+    const BAND_H: u32 = 22;
+    const SWATCH_W: u32 = 26;
+    const GAP: u32 = 22;
+
+    /// The legend entries of `phases`: one per shade, in order of first appearance, named
+    /// by its phases (`pause`; `encode 0-9` for numbered phases of one kind); when every
+    /// phase is of one kind (shaded by position), one entry naming the kind.
+    fn entries(phases: &[Phase]) -> Vec<(usize, String)> {
+        let kinds: Vec<&str> = phases.iter().map(|p| phase_kind(&p.name)).collect();
+        if phases.len() > 1 && kinds.iter().all(|k| *k == kinds[0]) {
+            return vec![(
+                phases[0].shade,
+                format!("{} ({} phases, shades alternate)", kinds[0], phases.len()),
+            )];
+        }
+        let mut shades: Vec<usize> = Vec::new();
+        for p in phases {
+            if !shades.contains(&p.shade) {
+                shades.push(p.shade);
+            }
+        }
+        shades
+            .into_iter()
+            .map(|shade| {
+                let names: Vec<&str> = phases
+                    .iter()
+                    .filter(|p| p.shade == shade)
+                    .map(|p| p.name.as_str())
+                    .collect();
+                (shade, group_label(&names))
+            })
+            .collect()
+    }
+
+    /// The strip of `phases` for a figure whose legend may use `width` pixels; `None`
+    /// without phases.
+    pub(crate) fn new(phases: &[Phase], width: u32, st: &Style) -> Option<PhaseStrip> {
+        if phases.is_empty() {
+            return None;
+        }
+        let style = st.font(14.0);
+        let mut rows: Vec<Vec<(usize, String)>> = vec![Vec::new()];
+        let mut x = text_width("phases:", &style) + st.px(12);
+        for (shade, label) in PhaseStrip::entries(phases) {
+            let w = st.px(Self::SWATCH_W + 6) + text_width(&label, &style) + st.px(Self::GAP);
+            let row = rows.last_mut().expect("a row");
+            if !row.is_empty() && x + w > width {
+                rows.push(Vec::new());
+                x = text_width("phases:", &style) + st.px(12);
+            }
+            rows.last_mut().expect("a row").push((shade, label));
+            x += w;
+        }
+        Some(PhaseStrip { rows, st: *st })
+    }
+
+    /// Height of the strip (pixels).
+    pub(crate) fn height(&self) -> u32 {
+        self.st.px(6)
+            + self.rows.len() as u32 * self.st.px(Self::ROW_H)
+            + self.st.px(Self::BAND_H)
+            + self.st.px(6)
+    }
+
+    /// Draws the legend from pixel column `x.0` and the band between `x.0` and `x.1`
+    /// (the pixel columns of `t0` and `t1` on the time axis) into `strip`, a part of
+    /// `root`.
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        root: &Area<DB>,
+        strip: &Area<DB>,
+        phases: &[Phase],
+        (t0, t1): (f64, f64),
+        x: (i32, i32),
+    ) -> Result<(), PlotError> {
+        let st = &self.st;
+        let (_, sy) = strip.get_base_pixel();
+        let style = st.font(14.0).pos(Pos::new(HPos::Left, VPos::Center));
+        let head = text_width("phases:", &style) as i32 + st.px(12) as i32;
+        let row_h = st.px(Self::ROW_H) as i32;
+        for (r, row) in self.rows.iter().enumerate() {
+            let y = sy + st.px(6) as i32 + r as i32 * row_h + row_h / 2;
+            if r == 0 {
+                root.draw_text("phases:", &style, (x.0, y))
+                    .map_err(render_err)?;
+            }
+            let mut cx = x.0 + head;
+            let sw = st.px(Self::SWATCH_W) as i32;
+            let half = st.px(7) as i32;
+            for (shade, label) in row {
+                root.draw(&Rectangle::new(
+                    [(cx, y - half), (cx + sw, y + half)],
+                    phase_colour(*shade).filled(),
+                ))
+                .map_err(render_err)?;
+                root.draw(&Rectangle::new(
+                    [(cx, y - half), (cx + sw, y + half)],
+                    BLACK.mix(0.35).stroke_width(1),
+                ))
+                .map_err(render_err)?;
+                cx += sw + st.px(6) as i32;
+                root.draw_text(label, &style, (cx, y)).map_err(render_err)?;
+                cx += text_width(label, &style) as i32 + st.px(Self::GAP) as i32;
+            }
+        }
+        // The band: each phase's shade along the time axis, with its number.
+        let y0 = sy + st.px(6) as i32 + self.rows.len() as i32 * row_h + st.px(2) as i32;
+        let y1 = y0 + st.px(Self::BAND_H) as i32 - st.px(4) as i32;
+        let px = |t: f64| {
+            x.0 + (((t - t0) / (t1 - t0)).clamp(0.0, 1.0) * f64::from(x.1 - x.0)).round() as i32
+        };
+        let number = st.font(13.0).pos(Pos::new(HPos::Center, VPos::Center));
+        for p in phases {
+            let (a, b) = (px(p.start_ms), px(p.stop_ms));
+            root.draw(&Rectangle::new(
+                [(a, y0), (b, y1)],
+                phase_colour(p.shade).filled(),
+            ))
+            .map_err(render_err)?;
+            root.draw(&Rectangle::new(
+                [(a, y0), (b, y1)],
+                BLACK.mix(0.35).stroke_width(1),
+            ))
+            .map_err(render_err)?;
+            let tag = phase_number(&p.name);
+            if !tag.is_empty() && (text_width(tag, &number) as i32) < b - a - 3 {
+                root.draw_text(tag, &number, ((a + b) / 2, (y0 + y1) / 2))
+                    .map_err(render_err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What follows a phase's kind in its name: `recall 3` -> `3`; empty for `pause`.
+fn phase_number(name: &str) -> &str {
+    let kind = phase_kind(name);
+    if kind.len() < name.len() {
+        name[kind.len()..].trim_matches(|c: char| c.is_whitespace() || matches!(c, '_' | '-' | '#'))
+    } else {
+        ""
+    }
+}
+
+/// The legend label of phases that share a shade: their name if they share one, the kind
+/// and the range of their numbers (`encode 0-9`), or their names.
+fn group_label(names: &[&str]) -> String {
+    let first = names[0];
+    if names.iter().all(|n| *n == first) {
+        return first.to_owned();
+    }
+    let kind = phase_kind(first);
+    let numbers: Option<Vec<u64>> = names
+        .iter()
+        .map(|n| {
+            (phase_kind(n) == kind)
+                .then(|| phase_number(n).parse::<u64>().ok())
+                .flatten()
+        })
+        .collect();
+    match numbers {
+        Some(ns) => {
+            let (lo, hi) = (ns.iter().min().copied(), ns.iter().max().copied());
+            let mut sorted = ns.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let contiguous = sorted.windows(2).all(|w| w[1] == w[0] + 1);
+            match (lo, hi) {
+                (Some(lo), Some(hi)) if contiguous => format!("{kind} {lo}–{hi}"),
+                _ => format!("{kind} ({} phases)", names.len()),
+            }
+        }
+        None => {
+            let mut distinct: Vec<&str> = Vec::new();
+            for n in names {
+                if !distinct.contains(n) {
+                    distinct.push(n);
+                }
+            }
+            distinct.join(", ")
+        }
+    }
 }
 
 fn mean_rate_hz(p: &Population, duration_ms: f64) -> f64 {
@@ -530,12 +998,10 @@ fn decimate(t: &[f64], c: &[f64], buckets: usize) -> Vec<(f64, f64)> {
     out
 }
 
-const RASTER_TITLE_H: u32 = 46;
-const RASTER_STRIP_H: u32 = 34;
 const RASTER_ACH_H: u32 = 200;
 
-/// Heights of the panels of `raster.png` (one per population, then the ACh panel), the
-/// last one including the time axis.
+/// Heights of the panels of the raster at the default size (one per population, then
+/// the ACh panel), without the time axis below the last.
 fn raster_panel_heights(neurons: &[u64], ach: bool) -> Vec<u32> {
     let n_max = neurons.iter().copied().max().unwrap_or(1).max(1);
     let (base, extra) = if neurons.len() > 4 {
@@ -550,33 +1016,151 @@ fn raster_panel_heights(neurons: &[u64], ach: bool) -> Vec<u32> {
     if ach {
         heights.push(RASTER_ACH_H);
     }
-    if let Some(last) = heights.last_mut() {
-        *last += X_LABEL_AREA;
-    }
     heights
 }
 
-/// Size in pixels of `raster.png` for populations of `neurons` neurons, with or without
-/// a protocol and an ACh trace.
-pub fn raster_size(neurons: &[u64], protocol: bool, ach: bool) -> (u32, u32) {
-    let strip_h = if protocol { RASTER_STRIP_H } else { 0 };
-    let panels: u32 = raster_panel_heights(neurons, ach).iter().sum();
-    (FIGURE_WIDTH, RASTER_TITLE_H + strip_h + panels + 10)
+/// `heights` scaled to sum to `total`, each at least `min`; `None` if they cannot be.
+fn fit_heights(heights: &[u32], total: i64, min: u32) -> Option<Vec<u32>> {
+    let sum: u32 = heights.iter().sum();
+    if heights.is_empty() || total < i64::from(min) * heights.len() as i64 || sum == 0 {
+        return None;
+    }
+    let f = total as f64 / f64::from(sum);
+    let mut out: Vec<u32> = heights
+        .iter()
+        .map(|&h| ((f64::from(h) * f).floor() as u32).max(min))
+        .collect();
+    // Whatever rounding left over goes to the last panel.
+    let used: i64 = out.iter().map(|&h| i64::from(h)).sum();
+    let last = out.last_mut().expect("a panel");
+    let rest = i64::from(*last) + total - used;
+    if rest < i64::from(min) {
+        return None;
+    }
+    *last = rest as u32;
+    Some(out)
 }
 
-fn draw_raster(data: &RunData, path: &Path) -> Result<(), PlotError> {
-    let neurons: Vec<u64> = data.populations.iter().map(|p| p.n).collect();
-    let heights = raster_panel_heights(&neurons, data.ach.is_some());
-    let strip_h = if data.phases.is_empty() {
-        0
-    } else {
-        RASTER_STRIP_H
+/// Where the time axis of the panel figures goes: the width kept for the y labels and
+/// margins, for the legend's layout.
+fn legend_width(width: u32, st: &Style) -> u32 {
+    width.saturating_sub(st.px(Y_LABEL_AREA + MARGIN_LEFT + MARGIN_RIGHT))
+}
+
+/// The raster: a title, the phases' legend and band, one panel per population and the
+/// ACh panel; the last panel carries the time axis.
+struct Raster<'a> {
+    data: &'a RunData,
+    st: Style,
+    width: u32,
+    height: u32,
+    strip: Option<PhaseStrip>,
+    /// Heights of the panels, the time axis not included.
+    panels: Vec<u32>,
+}
+
+impl<'a> Raster<'a> {
+    fn new(data: &'a RunData, opts: &PlotOptions) -> Result<Raster<'a>, PlotError> {
+        let neurons: Vec<u64> = data.populations.iter().map(|p| p.n).collect();
+        let layout = raster_layout(&neurons, &data.phases, data.ach.is_some(), opts)?;
+        Ok(Raster {
+            data,
+            st: opts.style(),
+            width: layout.width,
+            height: layout.height,
+            strip: layout.strip,
+            panels: layout.panels,
+        })
+    }
+}
+
+struct RasterLayout {
+    width: u32,
+    height: u32,
+    strip: Option<PhaseStrip>,
+    panels: Vec<u32>,
+}
+
+fn raster_layout(
+    neurons: &[u64],
+    phases: &[Phase],
+    ach: bool,
+    opts: &PlotOptions,
+) -> Result<RasterLayout, PlotError> {
+    register_font()?;
+    let st = opts.style();
+    let width = opts.width.unwrap_or(FIGURE_WIDTH);
+    let strip = PhaseStrip::new(phases, legend_width(width, &st), &st);
+    let strip_h = strip.as_ref().map_or(0, PhaseStrip::height);
+    let natural = raster_panel_heights(neurons, ach);
+    // Text scales with the font; the panels keep their room for the dots.
+    let captions = natural.len() as u32 * st.px(26).saturating_sub(26);
+    let fixed = st.px(TITLE_H) + strip_h + st.px(X_LABEL_AREA) + 10;
+    let (height, panels) = match opts.height {
+        None => {
+            let panels: Vec<u32> = natural
+                .iter()
+                .map(|h| h + st.px(26).saturating_sub(26))
+                .collect();
+            (fixed + natural.iter().sum::<u32>() + captions, panels)
+        }
+        Some(h) => {
+            let min = st.px(26) + 30;
+            let panels =
+                fit_heights(&natural, i64::from(h) - i64::from(fixed), min).ok_or_else(|| {
+                    input(format!(
+                        "--height {h}: too small for the raster's {} panels (at least {} \
+                         pixels)",
+                        natural.len(),
+                        fixed + min * natural.len() as u32
+                    ))
+                })?;
+            (h, panels)
+        }
     };
-    let (_, height) = raster_size(&neurons, !data.phases.is_empty(), data.ach.is_some());
-    let duration = data.duration_ms;
-    render_png(path, FIGURE_WIDTH, height, |root| {
+    Ok(RasterLayout {
+        width,
+        height,
+        strip,
+        panels,
+    })
+}
+
+/// Size in pixels of the raster for populations of `neurons` neurons, with the phases
+/// named `phases` (none: no protocol) and with or without an ACh trace.
+pub fn raster_size(
+    neurons: &[u64],
+    phases: &[&str],
+    ach: bool,
+    opts: &PlotOptions,
+) -> Result<(u32, u32), PlotError> {
+    let names: Vec<String> = phases.iter().map(|s| s.to_string()).collect();
+    let shades = phase_shades(&names);
+    let phases: Vec<Phase> = names
+        .into_iter()
+        .zip(shades)
+        .enumerate()
+        .map(|(i, (name, shade))| Phase {
+            name,
+            start_ms: i as f64,
+            stop_ms: i as f64 + 1.0,
+            shade,
+        })
+        .collect();
+    let l = raster_layout(neurons, &phases, ach, opts)?;
+    Ok((l.width, l.height))
+}
+
+impl Figure for Raster<'_> {
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), PlotError> {
+        let (data, st) = (self.data, &self.st);
+        let duration = data.duration_ms;
         root.fill(&WHITE).map_err(render_err)?;
-        let (title, rest) = root.split_vertically(RASTER_TITLE_H);
+        let (title, rest) = root.split_vertically(st.px(TITLE_H));
         draw_title(
             &title,
             &format!(
@@ -584,64 +1168,71 @@ fn draw_raster(data: &RunData, path: &Path) -> Result<(), PlotError> {
                 data.file_name,
                 time_label(&duration)
             ),
+            st,
         )?;
+        let strip_h = self.strip.as_ref().map_or(0, PhaseStrip::height);
         let (strip, mut rest) = rest.split_vertically(strip_h);
-        let n_panels = heights.len();
+        let n_panels = self.panels.len();
         let mut x_map: Option<(i32, i32)> = None;
-        for (k, &h) in heights.iter().enumerate() {
+        for (k, &h) in self.panels.iter().enumerate() {
+            let bottom = k + 1 == n_panels;
+            let h = if bottom { h + st.px(X_LABEL_AREA) } else { h };
             let (panel, below) = rest.split_vertically(h);
             rest = below;
-            let bottom = k + 1 == n_panels;
             if k < data.populations.len() {
                 let p = &data.populations[k];
-                let range = draw_population_panel(&panel, p, k, data, bottom)?;
+                let range = draw_population_panel(&panel, p, k, data, bottom, st)?;
                 x_map.get_or_insert(range);
             } else if let Some(ach) = &data.ach {
-                draw_ach_panel(&panel, ach, data)?;
+                draw_ach_panel(&panel, ach, data, st)?;
             }
         }
-        if let Some((x0, x1)) = x_map.filter(|_| !data.phases.is_empty()) {
-            draw_phase_strip(root, &strip, &data.phases, duration, (x0, x1))?;
+        if let (Some(s), Some(x)) = (&self.strip, x_map) {
+            s.draw(root, &strip, &data.phases, (0.0, duration), x)?;
         }
         Ok(())
-    })
+    }
 }
 
 /// Draws one population's raster; returns the pixel columns of its time axis (0 and
 /// the duration).
-fn draw_population_panel(
-    panel: &Area<'_>,
+fn draw_population_panel<DB: DrawingBackend>(
+    panel: &Area<DB>,
     p: &Population,
     index: usize,
     data: &RunData,
     bottom: bool,
+    st: &Style,
 ) -> Result<(i32, i32), PlotError> {
     let n = p.n.max(1) as f64;
     let mut chart = ChartBuilder::on(panel)
-        .margin_left(MARGIN_LEFT)
-        .margin_right(MARGIN_RIGHT)
+        .margin_left(st.px(MARGIN_LEFT))
+        .margin_right(st.px(MARGIN_RIGHT))
         .margin_top(4)
-        .caption(raster_title(p, data.duration_ms), font(18.0))
-        .x_label_area_size(if bottom { X_LABEL_AREA } else { 0 })
-        .y_label_area_size(Y_LABEL_AREA)
+        .caption(raster_title(p, data.duration_ms), st.font(18.0))
+        .x_label_area_size(if bottom { st.px(X_LABEL_AREA) } else { 0 })
+        .y_label_area_size(st.px(Y_LABEL_AREA))
         .build_cartesian_2d(0.0..data.duration_ms, 0.0..n)
         .map_err(render_err)?;
     shade_phases(&mut chart, &data.phases, (0.0, n))?;
+    let room = chart.plotting_area().get_pixel_range().1.len() as i32;
+    let y_desc = fit_label(&["neuron (node id)", "neuron"], &st.font(16.0), room);
     let mut mesh = chart.configure_mesh();
     mesh.disable_mesh()
-        .y_desc("neuron")
+        .y_desc(y_desc)
         .y_labels(5)
         .y_label_formatter(&count_label)
         .x_label_formatter(&time_label)
-        .label_style(font(15.0))
-        .axis_desc_style(font(16.0));
+        .label_style(st.font(15.0))
+        .axis_desc_style(st.font(16.0));
     if bottom {
         mesh.x_desc("time (ms)").x_labels(12);
     }
     mesh.draw().map_err(render_err)?;
 
     // Dots: spikes mapped to pixels first, so that each pixel is drawn once however
-    // many spikes fall on it.
+    // many spikes fall on it; runs of marked pixels in a row are drawn as one rectangle
+    // (a small file in SVG and PDF).
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     let (w, h) = ((xr.end - xr.start) as usize, (yr.end - yr.start) as usize);
     let mut grid = vec![false; w * h];
@@ -652,29 +1243,31 @@ fn draw_population_panel(
             grid[gy as usize * w + gx as usize] = true;
         }
     }
-    let colour = pop_colour(index);
-    let root = panel;
-    let (ox, oy) = (panel.get_base_pixel().0, panel.get_base_pixel().1);
+    let colour = pop_colour(index).filled();
+    let (ox, oy) = panel.get_base_pixel();
     // A dot is 2x2 pixels while the raster is sparse, 1 pixel when it is dense.
     let marked = grid.iter().filter(|&&b| b).count();
     let dot = if marked * 8 < w * h { 2 } else { 1 };
     for gy in 0..h {
-        for gx in 0..w {
-            if !grid[gy * w + gx] {
+        let row = &grid[gy * w..(gy + 1) * w];
+        let mut gx = 0;
+        while gx < w {
+            if !row[gx] {
+                gx += 1;
                 continue;
             }
-            for dy in 0..dot {
-                for dx in 0..dot {
-                    let (x, y) = (gx + dx, gy + dy);
-                    if x < w && y < h {
-                        root.draw_pixel(
-                            (xr.start + x as i32 - ox, yr.start + y as i32 - oy),
-                            &colour,
-                        )
-                        .map_err(render_err)?;
-                    }
-                }
+            let start = gx;
+            while gx < w && row[gx] {
+                gx += 1;
             }
+            // Pixels start..gx (+ the dot's width), clipped to the plotting area.
+            let x0 = xr.start + start as i32 - ox;
+            let x1 = xr.start + ((gx - 1 + dot).min(w) - 1) as i32 - ox;
+            let y0 = yr.start + gy as i32 - oy;
+            let y1 = yr.start + ((gy + dot).min(h) - 1) as i32 - oy;
+            panel
+                .draw(&st.block((x0, y0), (x1, y1), colour))
+                .map_err(render_err)?;
         }
     }
     frame(panel, &chart.plotting_area().get_pixel_range())?;
@@ -683,24 +1276,12 @@ fn draw_population_panel(
     Ok((x0, x1))
 }
 
-/// A thin frame around a plotting area given in backend pixels.
-fn frame(
-    panel: &Area<'_>,
-    (xr, yr): &(std::ops::Range<i32>, std::ops::Range<i32>),
+fn draw_ach_panel<DB: DrawingBackend>(
+    panel: &Area<DB>,
+    ach: &AchTrace,
+    data: &RunData,
+    st: &Style,
 ) -> Result<(), PlotError> {
-    let (ox, oy) = panel.get_base_pixel();
-    panel
-        .draw(&Rectangle::new(
-            [
-                (xr.start - ox, yr.start - oy),
-                (xr.end - 1 - ox, yr.end - 1 - oy),
-            ],
-            BLACK.mix(0.6).stroke_width(1),
-        ))
-        .map_err(render_err)
-}
-
-fn draw_ach_panel(panel: &Area<'_>, ach: &AchTrace, data: &RunData) -> Result<(), PlotError> {
     // Only the samples on the time axis, finite.
     let (t, c): (Vec<f64>, Vec<f64>) = ach
         .time_ms
@@ -717,25 +1298,26 @@ fn draw_ach_panel(panel: &Area<'_>, ach: &AchTrace, data: &RunData) -> Result<()
         min + 1.0
     };
     let mut chart = ChartBuilder::on(panel)
-        .margin_left(MARGIN_LEFT)
-        .margin_right(MARGIN_RIGHT)
+        .margin_left(st.px(MARGIN_LEFT))
+        .margin_right(st.px(MARGIN_RIGHT))
         .margin_top(4)
-        .caption("acetylcholine", font(18.0))
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .caption("acetylcholine concentration", st.font(18.0))
+        .x_label_area_size(st.px(X_LABEL_AREA))
+        .y_label_area_size(st.px(Y_LABEL_AREA))
         .build_cartesian_2d(0.0..data.duration_ms, min..top)
         .map_err(render_err)?;
     shade_phases(&mut chart, &data.phases, (min, top))?;
+    let room = chart.plotting_area().get_pixel_range().1.len() as i32;
     chart
         .configure_mesh()
         .disable_mesh()
-        .y_desc("ACh")
+        .y_desc(fit_label(&["ACh (a.u.)", "ACh"], &st.font(16.0), room))
         .x_desc("time (ms)")
         .y_labels(4)
         .x_labels(12)
         .x_label_formatter(&time_label)
-        .label_style(font(15.0))
-        .axis_desc_style(font(16.0))
+        .label_style(st.font(15.0))
+        .axis_desc_style(st.font(16.0))
         .draw()
         .map_err(render_err)?;
     // A filled area under a 1-pixel line: plotters draws lines wider than one pixel out
@@ -751,94 +1333,94 @@ fn draw_ach_panel(panel: &Area<'_>, ach: &AchTrace, data: &RunData) -> Result<()
     frame(panel, &chart.plotting_area().get_pixel_range())
 }
 
-/// The names of the phases, in coloured boxes above the rasters, aligned with the time
-/// axis (`x` are the pixel columns of 0 and `duration`).
-fn draw_phase_strip(
-    root: &Area<'_>,
-    strip: &Area<'_>,
-    phases: &[Phase],
-    duration: f64,
-    x: (i32, i32),
-) -> Result<(), PlotError> {
-    let (_, sy) = strip.get_base_pixel();
-    let (_, sh) = strip.dim_in_pixel();
-    let px = |t: f64| x.0 + ((t / duration).clamp(0.0, 1.0) * f64::from(x.1 - x.0)).round() as i32;
-    let style = font(16.0).pos(Pos::new(HPos::Center, VPos::Center));
-    let (y0, y1) = (sy + 3, sy + sh as i32 - 5);
-    for p in phases {
-        let (a, b) = (px(p.start_ms), px(p.stop_ms));
-        root.draw(&Rectangle::new(
-            [(a, y0), (b, y1)],
-            phase_colour(p.shade).filled(),
-        ))
-        .map_err(render_err)?;
-        root.draw(&Rectangle::new(
-            [(a, y0), (b, y1)],
-            BLACK.mix(0.35).stroke_width(1),
-        ))
-        .map_err(render_err)?;
-        let room = (b - a - 6).max(0) as u32;
-        if let Some(label) = fit_text(root, &p.name, &style, room) {
-            root.draw_text(&label, &style, ((a + b) / 2, (y0 + y1) / 2))
-                .map_err(render_err)?;
-        }
-    }
-    Ok(())
+/// The firing rates of the populations over time.
+struct Rates<'a> {
+    data: &'a RunData,
+    st: Style,
+    width: u32,
+    height: u32,
+    strip: Option<PhaseStrip>,
 }
 
-fn draw_rates(data: &RunData, path: &Path) -> Result<(), PlotError> {
-    let series: Vec<(String, Vec<(f64, f64)>)> = data
-        .populations
-        .iter()
-        .map(|p| {
-            let scale = if p.n > 0 {
-                1000.0 / (p.n as f64 * RATE_BIN_MS)
-            } else {
-                0.0
-            };
-            let (t, r): (Vec<f64>, Vec<f64>) = p
-                .bins
-                .iter()
-                .enumerate()
-                .map(|(b, &c)| {
-                    let t = ((b as f64 + 0.5) * RATE_BIN_MS).min(data.duration_ms);
-                    (t, f64::from(c) * scale)
-                })
-                .unzip();
-            // Long runs: at most about two points per pixel column, keeping the extremes.
-            (p.name.clone(), decimate(&t, &r, FIGURE_WIDTH as usize))
+impl<'a> Rates<'a> {
+    fn new(data: &'a RunData, opts: &PlotOptions) -> Result<Rates<'a>, PlotError> {
+        let st = opts.style();
+        let width = opts.width.unwrap_or(FIGURE_WIDTH);
+        let height = opts.height.unwrap_or(RATES_HEIGHT);
+        let strip = PhaseStrip::new(&data.phases, legend_width(width, &st), &st);
+        let strip_h = strip.as_ref().map_or(0, PhaseStrip::height);
+        let need = st.px(TITLE_H) + strip_h + st.px(X_LABEL_AREA) + 60;
+        if height < need {
+            return Err(input(format!(
+                "--height {height}: too small for the rates (at least {need} pixels)"
+            )));
+        }
+        Ok(Rates {
+            data,
+            st,
+            width,
+            height,
+            strip,
         })
-        .collect();
-    let max = series
-        .iter()
-        .flat_map(|(_, s)| s.iter().map(|p| p.1))
-        .fold(0.0f64, f64::max);
-    let top = if max > 0.0 { max * 1.12 } else { 1.0 };
-    let strip_h = if data.phases.is_empty() {
-        0
-    } else {
-        RASTER_STRIP_H
-    };
-    let y_label = if top > 5.0 { count_label } else { rate_label };
-    render_png(path, FIGURE_WIDTH, RATES_HEIGHT, |root| {
+    }
+}
+
+impl Figure for Rates<'_> {
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), PlotError> {
+        let (data, st) = (self.data, &self.st);
+        let series: Vec<(String, Vec<(f64, f64)>)> = data
+            .populations
+            .iter()
+            .map(|p| {
+                let scale = if p.n > 0 {
+                    1000.0 / (p.n as f64 * RATE_BIN_MS)
+                } else {
+                    0.0
+                };
+                let (t, r): (Vec<f64>, Vec<f64>) = p
+                    .bins
+                    .iter()
+                    .enumerate()
+                    .map(|(b, &c)| {
+                        let t = ((b as f64 + 0.5) * RATE_BIN_MS).min(data.duration_ms);
+                        (t, f64::from(c) * scale)
+                    })
+                    .unzip();
+                // Long runs: at most about two points per pixel column, keeping the
+                // extremes.
+                (p.name.clone(), decimate(&t, &r, self.width as usize))
+            })
+            .collect();
+        let max = series
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(|p| p.1))
+            .fold(0.0f64, f64::max);
+        let top = if max > 0.0 { max * 1.12 } else { 1.0 };
+        let y_label = if top > 5.0 { count_label } else { rate_label };
         root.fill(&WHITE).map_err(render_err)?;
-        let (title, rest) = root.split_vertically(RASTER_TITLE_H);
+        let (title, rest) = root.split_vertically(st.px(TITLE_H));
         draw_title(
             &title,
             &format!(
-                "{}: population rates ({} ms bins)",
+                "{}: population firing rates ({} ms bins)",
                 data.file_name,
                 time_label(&RATE_BIN_MS)
             ),
+            st,
         )?;
+        let strip_h = self.strip.as_ref().map_or(0, PhaseStrip::height);
         let (strip, body) = rest.split_vertically(strip_h);
         let mut chart = ChartBuilder::on(&body)
-            .margin_left(MARGIN_LEFT)
-            .margin_right(MARGIN_RIGHT)
+            .margin_left(st.px(MARGIN_LEFT))
+            .margin_right(st.px(MARGIN_RIGHT))
             .margin_top(4)
             .margin_bottom(5)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
+            .x_label_area_size(st.px(X_LABEL_AREA))
+            .y_label_area_size(st.px(Y_LABEL_AREA))
             .build_cartesian_2d(0.0..data.duration_ms, 0.0..top)
             .map_err(render_err)?;
         shade_phases(&mut chart, &data.phases, (0.0, top))?;
@@ -847,25 +1429,26 @@ fn draw_rates(data: &RunData, path: &Path) -> Result<(), PlotError> {
             .disable_x_mesh()
             .bold_line_style(BLACK.mix(0.08))
             .light_line_style(TRANSPARENT)
-            .y_desc("rate (Hz)")
+            .y_desc("firing rate (Hz)")
             .x_desc("time (ms)")
             .x_labels(12)
             .y_labels(6)
             .x_label_formatter(&time_label)
             .y_label_formatter(&y_label)
-            .label_style(font(15.0))
-            .axis_desc_style(font(16.0))
+            .label_style(st.font(15.0))
+            .axis_desc_style(st.font(16.0))
             .draw()
             .map_err(render_err)?;
         for (i, (name, pts)) in series.into_iter().enumerate() {
             let colour = pop_colour(i);
+            let w = st.px(24) as i32;
             chart
                 // One pixel wide: wider lines leave the plotting area at sharp turns.
                 .draw_series(LineSeries::new(pts, colour.stroke_width(1)))
                 .map_err(render_err)?
                 .label(name)
                 .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+                    PathElement::new(vec![(x, y), (x + w, y)], colour.stroke_width(3))
                 });
         }
         chart
@@ -873,18 +1456,24 @@ fn draw_rates(data: &RunData, path: &Path) -> Result<(), PlotError> {
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
-            .label_font(font(16.0))
-            .margin(12)
+            .label_font(st.font(16.0))
+            .margin(st.px(12))
             .draw()
             .map_err(render_err)?;
         frame(&body, &chart.plotting_area().get_pixel_range())?;
-        if !data.phases.is_empty() {
+        if let Some(s) = &self.strip {
             let x0 = chart.backend_coord(&(0.0, 0.0)).0;
             let x1 = chart.backend_coord(&(data.duration_ms, 0.0)).0;
-            draw_phase_strip(root, &strip, &data.phases, data.duration_ms, (x0, x1))?;
+            s.draw(
+                root,
+                &strip,
+                &data.phases,
+                (0.0, data.duration_ms),
+                (x0, x1),
+            )?;
         }
         Ok(())
-    })
+    }
 }
 
 /// Maps an image to grey levels in [0, 1]: its smallest value black, its largest white
@@ -926,7 +1515,7 @@ fn correlation(a: &[f64], b: &[f64]) -> Option<f64> {
     r.is_finite().then_some(r)
 }
 
-/// The r shown beside memory `m` in `recall_grid.png`: the file's `/stimuli/fidelity`
+/// The r shown beside memory `m` in the recall grid: the file's `/stimuli/fidelity`
 /// (the summary's number) when it has one, else the correlation of the two images.
 fn grid_r(s: &Stimuli, m: usize, enc: &[f64], rec: &[f64]) -> Option<f64> {
     match &s.fidelity {
@@ -935,7 +1524,7 @@ fn grid_r(s: &Stimuli, m: usize, enc: &[f64], rec: &[f64]) -> Option<f64> {
     }
 }
 
-/// What the r of `recall_grid.png` compares.
+/// What the r of the recall grid compares.
 fn grid_r_meaning(s: &Stimuli) -> String {
     match &s.fidelity {
         Some((_, compares)) => compares.clone(),
@@ -943,7 +1532,18 @@ fn grid_r_meaning(s: &Stimuli) -> String {
     }
 }
 
-/// Geometry of `recall_grid.png`.
+/// The notes under the recall grid's title: what r compares and what the grey levels
+/// mean.
+fn grid_notes(s: &Stimuli) -> [String; 2] {
+    [
+        format!("r beside each memory: {}", grid_r_meaning(s)),
+        "grey levels: each image on its own scale, from its lowest value (black) to its \
+         highest (white)"
+            .to_owned(),
+    ]
+}
+
+/// Geometry of the recall grid.
 struct GridLayout {
     scale: u32,
     img_w: u32,
@@ -952,34 +1552,49 @@ struct GridLayout {
     cols: usize,
     cell_w: u32,
     cell_h: u32,
+    label_w: u32,
+    gap: u32,
+    margin: u32,
+    title_h: u32,
+    head_h: u32,
     width: u32,
     height: u32,
+    /// The notes under the title, one string a line.
+    notes: Vec<String>,
 }
 
-const GRID_TITLE_H: u32 = 50;
+const GRID_TITLE_H: u32 = 40;
+const GRID_NOTE_H: u32 = 20;
 const GRID_HEAD_H: u32 = 30;
 const GRID_LABEL_W: u32 = 130;
 const GRID_GAP: u32 = 16;
 const GRID_MARGIN: u32 = 24;
 const GRID_ROWS_PER_COLUMN: usize = 8;
+const GRID_MIN_WIDTH: u32 = 480;
 
-/// Size in pixels of `recall_grid.png` for `memories` images of `width` x `height`.
-pub fn recall_grid_size(width: usize, height: usize, memories: usize) -> (u32, u32) {
-    let l = grid_layout(width, height, memories);
-    (l.width, l.height)
+/// Size in pixels of the recall grid for `memories` images of `width` x `height`, with
+/// the notes of `stimuli` (what r compares).
+pub fn recall_grid_size(stimuli: &Stimuli, opts: &PlotOptions) -> Result<(u32, u32), PlotError> {
+    let l = grid_layout(stimuli, opts)?;
+    Ok((l.width, l.height))
 }
 
-fn grid_layout(width: usize, height: usize, memories: usize) -> GridLayout {
-    let side = width.max(height).max(1) as u32;
-    let scale = (150 / side).clamp(1, 40);
+fn grid_geometry(
+    width: usize,
+    height: usize,
+    memories: usize,
+    scale: u32,
+    st: &Style,
+) -> GridLayout {
     let (img_w, img_h) = (width as u32 * scale, height as u32 * scale);
     let m = memories.max(1);
     let cols = m.div_ceil(GRID_ROWS_PER_COLUMN);
     let rows = m.div_ceil(cols);
-    let cell_w = GRID_LABEL_W + 2 * img_w + GRID_GAP + 3 * GRID_GAP;
-    let cell_h = img_h.max(44) + GRID_GAP;
-    let width = (2 * GRID_MARGIN + cols as u32 * cell_w).max(480);
-    let height = GRID_TITLE_H + GRID_HEAD_H + rows as u32 * cell_h + GRID_MARGIN;
+    let label_w = st.px(GRID_LABEL_W);
+    let gap = GRID_GAP;
+    let cell_w = label_w + 2 * img_w + gap + 3 * gap;
+    let cell_h = img_h.max(st.px(44)) + gap;
+    let margin = GRID_MARGIN;
     GridLayout {
         scale,
         img_w,
@@ -988,17 +1603,76 @@ fn grid_layout(width: usize, height: usize, memories: usize) -> GridLayout {
         cols,
         cell_w,
         cell_h,
-        width,
-        height,
+        label_w,
+        gap,
+        margin,
+        title_h: st.px(GRID_TITLE_H),
+        head_h: st.px(GRID_HEAD_H),
+        width: (2 * margin + cols as u32 * cell_w).max(GRID_MIN_WIDTH),
+        height: 0,
+        notes: Vec::new(),
     }
 }
 
-fn draw_image(
-    root: &Area<'_>,
+fn grid_layout(s: &Stimuli, opts: &PlotOptions) -> Result<GridLayout, PlotError> {
+    register_font()?;
+    let st = opts.style();
+    let memories = s.encoded.len();
+    let side = s.width.max(s.height).max(1) as u32;
+    let natural = (150 / side).clamp(1, 40);
+    // The notes, wrapped to the figure's width.
+    let note_style = st.font(14.0);
+    let with_notes = |mut l: GridLayout, width: u32| {
+        l.width = width;
+        l.notes = grid_notes(s)
+            .iter()
+            .flat_map(|n| wrap(n, &note_style, width.saturating_sub(2 * l.margin)))
+            .collect();
+        l.height = l.title_h
+            + l.notes.len() as u32 * st.px(GRID_NOTE_H)
+            + l.head_h
+            + l.rows as u32 * l.cell_h
+            + l.margin;
+        l
+    };
+    if opts.width.is_none() && opts.height.is_none() {
+        let l = grid_geometry(s.width, s.height, memories, natural, &st);
+        let w = l.width;
+        return Ok(with_notes(l, w));
+    }
+    // The largest image scale at which the grid fits the size asked for.
+    for scale in (1..=40).rev() {
+        let l = grid_geometry(s.width, s.height, memories, scale, &st);
+        let width = opts.width.unwrap_or(l.width);
+        if l.width > width {
+            continue;
+        }
+        let l = with_notes(l, width);
+        match opts.height {
+            Some(h) if l.height > h => continue,
+            Some(h) => {
+                return Ok(GridLayout { height: h, ..l });
+            }
+            None => return Ok(l),
+        }
+    }
+    let smallest = grid_geometry(s.width, s.height, memories, 1, &st);
+    let w = smallest.width;
+    let l = with_notes(smallest, w);
+    Err(input(format!(
+        "--width/--height: the recall grid of {memories} memories of {} x {} pixels needs at \
+         least {} x {} pixels",
+        s.width, s.height, l.width, l.height
+    )))
+}
+
+fn draw_image<DB: DrawingBackend>(
+    root: &Area<DB>,
     img: &[f64],
     s: &Stimuli,
     scale: u32,
     at: (i32, i32),
+    st: &Style,
 ) -> Result<(), PlotError> {
     let grey = normalise(img);
     let scale = scale as i32;
@@ -1007,15 +1681,8 @@ fn draw_image(
             let g = (grey[y * s.width + x] * 255.0).round().clamp(0.0, 255.0) as u8;
             let colour = RGBColor(g, g, g);
             let (x0, y0) = (at.0 + x as i32 * scale, at.1 + y as i32 * scale);
-            if scale == 1 {
-                root.draw_pixel((x0, y0), &colour).map_err(render_err)?;
-            } else {
-                root.draw(&Rectangle::new(
-                    [(x0, y0), (x0 + scale, y0 + scale)],
-                    colour.filled(),
-                ))
+            root.draw(&st.block((x0, y0), (x0 + scale - 1, y0 + scale - 1), colour.filled()))
                 .map_err(render_err)?;
-            }
         }
     }
     let (w, h) = (s.width as i32 * scale, s.height as i32 * scale);
@@ -1026,10 +1693,32 @@ fn draw_image(
     .map_err(render_err)
 }
 
-fn draw_recall_grid(s: &Stimuli, path: &Path) -> Result<(), PlotError> {
-    let l = grid_layout(s.width, s.height, s.encoded.len());
-    render_png(path, l.width, l.height, |root| {
+/// The stored and recalled images of a recall experiment, side by side.
+struct RecallGrid<'a> {
+    s: &'a Stimuli,
+    st: Style,
+    l: GridLayout,
+}
+
+impl<'a> RecallGrid<'a> {
+    fn new(s: &'a Stimuli, opts: &PlotOptions) -> Result<RecallGrid<'a>, PlotError> {
+        Ok(RecallGrid {
+            s,
+            st: opts.style(),
+            l: grid_layout(s, opts)?,
+        })
+    }
+}
+
+impl Figure for RecallGrid<'_> {
+    fn size(&self) -> (u32, u32) {
+        (self.l.width, self.l.height)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), PlotError> {
+        let (s, l, st) = (self.s, &self.l, &self.st);
         root.fill(&WHITE).map_err(render_err)?;
+        let centre = l.width as i32 / 2;
         root.draw_text(
             &format!(
                 "stored and recalled images: {} memories, {} x {} pixels",
@@ -1037,61 +1726,66 @@ fn draw_recall_grid(s: &Stimuli, path: &Path) -> Result<(), PlotError> {
                 s.width,
                 s.height
             ),
-            &font(20.0).pos(Pos::new(HPos::Center, VPos::Center)),
-            (l.width as i32 / 2, GRID_TITLE_H as i32 / 3 + 2),
+            &st.font(20.0).pos(Pos::new(HPos::Center, VPos::Center)),
+            (centre, l.title_h as i32 / 2 + 2),
         )
         .map_err(render_err)?;
-        let r_means = grid_r_meaning(s);
-        let title_note = font(13.0)
-            .color(&RGBColor(90, 90, 90))
+        let note = st
+            .font(14.0)
+            .color(&RGBColor(70, 70, 70))
             .pos(Pos::new(HPos::Center, VPos::Center));
-        let r_means =
-            fit_text(root, &format!("r: {r_means}"), &title_note, l.width - 20).unwrap_or_default();
-        root.draw_text(
-            &r_means,
-            &title_note,
-            (l.width as i32 / 2, GRID_TITLE_H as i32 * 4 / 5),
-        )
-        .map_err(render_err)?;
-        let head = font(16.0).pos(Pos::new(HPos::Center, VPos::Center));
+        let note_h = st.px(GRID_NOTE_H);
+        for (i, line) in l.notes.iter().enumerate() {
+            let y = l.title_h + i as u32 * note_h + note_h / 2;
+            root.draw_text(line, &note, (centre, y as i32))
+                .map_err(render_err)?;
+        }
+        let top = l.title_h + l.notes.len() as u32 * note_h;
+        // The columns of memories, centred in the width.
+        let used = 2 * l.margin + l.cols as u32 * l.cell_w;
+        let left = l.margin + l.width.saturating_sub(used) / 2;
+        let head = st.font(16.0).pos(Pos::new(HPos::Center, VPos::Center));
         for c in 0..l.cols {
-            let x = (GRID_MARGIN + c as u32 * l.cell_w + GRID_LABEL_W) as i32;
-            let y = (GRID_TITLE_H + GRID_HEAD_H / 2) as i32;
+            let x = (left + c as u32 * l.cell_w + l.label_w) as i32;
+            let y = (top + l.head_h / 2) as i32;
             let stored_x = x + l.img_w as i32 / 2;
-            let recalled_x = x + (l.img_w + GRID_GAP + l.img_w / 2) as i32;
+            let recalled_x = x + (l.img_w + l.gap + l.img_w / 2) as i32;
             root.draw_text("stored", &head, (stored_x, y))
                 .map_err(render_err)?;
             root.draw_text("recalled", &head, (recalled_x, y))
                 .map_err(render_err)?;
         }
-        let label = font(17.0).pos(Pos::new(HPos::Left, VPos::Center));
-        let note = font(14.0)
-            .color(&RGBColor(90, 90, 90))
+        let label = st.font(17.0).pos(Pos::new(HPos::Left, VPos::Center));
+        let r_style = st
+            .font(15.0)
+            .color(&RGBColor(70, 70, 70))
             .pos(Pos::new(HPos::Left, VPos::Center));
         for (m, (enc, rec)) in s.encoded.iter().zip(&s.recalled).enumerate() {
             let (c, r) = (m / l.rows, m % l.rows);
-            let x = (GRID_MARGIN + c as u32 * l.cell_w) as i32;
-            let y = (GRID_TITLE_H + GRID_HEAD_H + r as u32 * l.cell_h) as i32;
-            let mid = y + l.img_h.max(44) as i32 / 2;
-            root.draw_text(&format!("memory {m}"), &label, (x, mid - 10))
+            let x = (left + c as u32 * l.cell_w) as i32;
+            let y = (top + l.head_h + r as u32 * l.cell_h) as i32;
+            let mid = y + l.img_h.max(st.px(44)) as i32 / 2;
+            let dy = st.px(11) as i32;
+            root.draw_text(&format!("memory {m}"), &label, (x, mid - dy))
                 .map_err(render_err)?;
             let r_text =
                 grid_r(s, m, enc, rec).map_or("r = n/a".to_owned(), |r| format!("r = {r:.2}"));
-            root.draw_text(&r_text, &note, (x, mid + 12))
+            root.draw_text(&r_text, &r_style, (x, mid + dy))
                 .map_err(render_err)?;
-            let ix = x + GRID_LABEL_W as i32;
+            let ix = x + l.label_w as i32;
             let iy = mid - l.img_h as i32 / 2;
-            draw_image(root, enc, s, l.scale, (ix, iy))?;
+            draw_image(root, enc, s, l.scale, (ix, iy), st)?;
             draw_image(
                 root,
                 rec,
                 s,
                 l.scale,
-                (ix + (l.img_w + GRID_GAP) as i32, iy),
+                (ix + (l.img_w + l.gap) as i32, iy),
+                st,
             )?;
         }
         Ok(())
-    })
+    }
 }
 
 #[cfg(test)]
@@ -1159,6 +1853,112 @@ mod tests {
         let trials: Vec<String> = ["trial 1", "trial 2", "trial 3"].map(String::from).to_vec();
         assert_eq!(phase_shades(&trials), [0, 1, 2]);
         assert_eq!(phase_kind("42"), "42");
+    }
+
+    fn phase(name: &str, shade: usize) -> Phase {
+        Phase {
+            name: name.into(),
+            start_ms: 0.0,
+            stop_ms: 1.0,
+            shade,
+        }
+    }
+
+    #[test]
+    fn the_phase_legend_names_each_shade_once() {
+        let names: Vec<String> = [
+            "encode 0", "pause", "encode 1", "pause", "delay", "recall 0", "pause", "recall 1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let phases: Vec<Phase> = names
+            .iter()
+            .zip(phase_shades(&names))
+            .map(|(n, s)| phase(n, s))
+            .collect();
+        assert_eq!(
+            PhaseStrip::entries(&phases),
+            [
+                (0, "encode 0–1".to_string()),
+                (1, "pause".to_string()),
+                (2, "delay".to_string()),
+                (3, "recall 0–1".to_string()),
+            ]
+        );
+        // One kind throughout: shaded by position, named once.
+        let trials: Vec<Phase> = (0..3).map(|i| phase(&format!("trial {i}"), i)).collect();
+        assert_eq!(
+            PhaseStrip::entries(&trials),
+            [(0, "trial (3 phases, shades alternate)".to_string())]
+        );
+        assert_eq!(group_label(&["recall 0", "recall 2"]), "recall (2 phases)");
+        assert_eq!(group_label(&["a", "b", "a"]), "a, b");
+        assert_eq!(phase_number("recall 3"), "3");
+        assert_eq!(phase_number("pause"), "");
+        assert_eq!(phase_number("trial_12"), "12");
+    }
+
+    #[test]
+    fn the_legend_wraps_onto_more_rows_when_narrow() {
+        register_font().unwrap();
+        let st = PlotOptions::default().style();
+        let names: Vec<String> = [
+            "baseline", "encode", "pause", "delay", "recall", "name", "probe", "rest",
+        ]
+        .map(String::from)
+        .to_vec();
+        let phases: Vec<Phase> = names.iter().enumerate().map(|(i, n)| phase(n, i)).collect();
+        let wide = PhaseStrip::new(&phases, 4000, &st).unwrap();
+        let narrow = PhaseStrip::new(&phases, 300, &st).unwrap();
+        assert_eq!(wide.rows.len(), 1);
+        assert!(narrow.rows.len() > 2, "{}", narrow.rows.len());
+        assert!(narrow.height() > wide.height());
+        assert!(PhaseStrip::new(&[], 300, &st).is_none());
+    }
+
+    #[test]
+    fn heights_fit_the_total_in_proportion() {
+        assert_eq!(fit_heights(&[100, 300], 800, 50), Some(vec![200, 600]));
+        assert_eq!(fit_heights(&[100, 100, 100], 100, 50), None);
+        let h = fit_heights(&[170, 420, 200], 1001, 40).unwrap();
+        assert_eq!(h.iter().sum::<u32>(), 1001);
+    }
+
+    #[test]
+    fn text_wraps_at_words() {
+        register_font().unwrap();
+        let st = PlotOptions::default().style();
+        let style = st.font(14.0);
+        let text = "r beside each memory: Pearson r of recalled vs encoded sensory spike counts";
+        let lines = wrap(text, &style, 200);
+        assert!(lines.len() > 1);
+        assert_eq!(lines.join(" "), text);
+        assert!(
+            lines
+                .iter()
+                .all(|l| text_width(l, &style) <= 200 || !l.contains(' '))
+        );
+        assert_eq!(wrap(text, &style, 10_000), [text]);
+    }
+
+    #[test]
+    fn options_out_of_range_are_refused() {
+        let ok = PlotOptions::default();
+        assert!(ok.check().is_ok());
+        let e = PlotOptions {
+            width: Some(10),
+            ..ok.clone()
+        }
+        .check()
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--width 10: give 200 to"), "{e}");
+        let e = PlotOptions {
+            font_size: 0.5,
+            ..ok
+        }
+        .check()
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--font-size 0.5"), "{e}");
     }
 
     #[test]

@@ -7,7 +7,20 @@
 //! limit (`/sys/fs/cgroup/memory.max` minus `memory.current`). Where none can be read,
 //! there is no limit. `--no-memory-check` turns the check off.
 
+use engram_config::LoadOptions;
 use engram_core::memory::MemoryLimit;
+
+/// The options of loading a config for a run on `threads` threads with `seed` (or the
+/// config's own): checked against [`machine_limit`] unless `memory_check` is off. The
+/// command line and the Python package load configs with these.
+pub fn load_options(seed: Option<u64>, threads: usize, memory_check: bool) -> LoadOptions {
+    LoadOptions {
+        seed,
+        memory: if memory_check { machine_limit() } else { None },
+        threads,
+        spike_reader: Some(crate::read_spike_file),
+    }
+}
 
 /// The memory a run may use on this machine now, or `None` where nothing says.
 pub fn machine_limit() -> Option<MemoryLimit> {

@@ -118,9 +118,10 @@ impl RunError {
 /// are not regular files are refused, and an existing file unless `publish` is
 /// [`Publish::Replace`]. Returns where the file will go.
 pub fn check_output(path: &Path, publish: Publish) -> Result<OutputPath, RunError> {
-    let output = OutputPath::check(path).map_err(|e| RunError::Input(anyhow!("-o {e}")))?;
+    let refused = |message: String| RunError::Input(crate::FileError::new(path, message).into());
+    let output = OutputPath::check(path).map_err(|e| refused(format!("-o {e}")))?;
     if output.exists && publish == Publish::Exclusive {
-        return Err(RunError::Input(anyhow!(
+        return Err(refused(format!(
             "{} exists; pass --force to replace it",
             path.display()
         )));

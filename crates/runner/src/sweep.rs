@@ -41,6 +41,10 @@ pub enum SweepError {
     /// acceptable; nothing was written.
     #[error("{0}")]
     Input(String),
+    /// As `Input`, about one file: the sweep file (or a field of it or of its base
+    /// config), or the folder that is no sweep folder.
+    #[error("{0}")]
+    File(crate::FileError),
     /// Something failed while running or writing.
     #[error("{0}")]
     Runtime(String),
@@ -52,6 +56,6 @@ pub enum SweepError {
 
 impl From<SweepFileError> for SweepError {
     fn from(e: SweepFileError) -> Self {
-        SweepError::Input(e.0)
+        SweepError::File(e.into())
     }
 }

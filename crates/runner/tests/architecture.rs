@@ -153,9 +153,13 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("sha2", &["engram-config"]),
     ("image", &["engram", "engram-config"]),
     ("clap", &["engram"]),
+    ("clap_complete", &["engram"]),
+    ("clap_mangen", &["engram"]),
     ("indicatif", &["engram"]),
     ("anyhow", &["engram"]),
     ("plotters", &["engram"]),
+    ("svg2pdf", &["engram"]),
+    ("usvg", &["engram"]),
     ("serde_json", &["engram"]),
     ("signal-hook", &["engram"]),
 ];

@@ -4,6 +4,7 @@
 mod architecture;
 mod bad_configs;
 mod common;
+mod completions;
 mod configs;
 mod conventions;
 mod determinism;

@@ -1,10 +1,9 @@
-//! `engram plot`: the PNGs it draws from a hand-made file with a protocol, an ACh trace
-//! and recall images, from a real run, and its errors.
+//! `engram plot`: the figures it draws from a hand-made file with a protocol, an ACh
+//! trace and recall images, from a real run, in every format and size, and its errors.
 
 use std::path::{Path, PathBuf};
 
-use engram::plot::traces::traces_size;
-use engram::plot::{FIGURE_WIDTH, RATES_HEIGHT, raster_size, recall_grid_size};
+use engram::plot::{FIGURE_WIDTH, PlotOptions, RATES_HEIGHT, raster_size, recall_grid_size};
 use hdf5::types::VarLenUnicode;
 use image::RgbImage;
 
@@ -190,9 +189,10 @@ fn experiment_file_gives_raster_rates_and_recall_grid() {
     assert_eq!(listed.len(), 3, "{}", stdout(&out));
 
     let raster = open_png(&dir.join("raster.png"));
+    let names: Vec<&str> = PHASES.iter().map(|p| p.0).collect();
     assert_eq!(
         raster.dimensions(),
-        raster_size(&[N_EXC, N_INH], true, true)
+        raster_size(&[N_EXC, N_INH], &names, true, &PlotOptions::default()).unwrap()
     );
     assert_not_blank(&raster, "raster.png");
     assert!(has_pixel(&raster, FIRST_POP_DOT), "no spike dots drawn");
@@ -209,7 +209,17 @@ fn experiment_file_gives_raster_rates_and_recall_grid() {
     assert!(has_pixel(&rates, FIRST_POP_DOT), "no rate line drawn");
 
     let grid = open_png(&dir.join("recall_grid.png"));
-    assert_eq!(grid.dimensions(), recall_grid_size(4, 4, 2));
+    let stimuli = engram_io::StimulusImages {
+        width: 4,
+        height: 4,
+        encoded: memories(),
+        recalled: memories(),
+        fidelity: None,
+    };
+    assert_eq!(
+        grid.dimensions(),
+        recall_grid_size(&stimuli, &PlotOptions::default()).unwrap()
+    );
     assert_not_blank(&grid, "recall_grid.png");
     // Normalised per image: each image has black and white pixels.
     assert!(has_pixel(&grid, [0, 0, 0]) && has_pixel(&grid, [255, 255, 255]));
@@ -227,7 +237,10 @@ fn real_run_plots_beside_the_file_and_fast() {
     let dir = tmp.path().join("small_plots");
     assert_eq!(dir_entries(&dir), ["raster.png", "rates.png"]);
     let raster = open_png(&dir.join("raster.png"));
-    assert_eq!(raster.dimensions(), raster_size(&[800, 200], false, false));
+    assert_eq!(
+        raster.dimensions(),
+        raster_size(&[800, 200], &[], false, &PlotOptions::default()).unwrap()
+    );
     assert_not_blank(&raster, "raster.png");
     assert!(has_pixel(&raster, FIRST_POP_DOT), "no spike dots drawn");
     assert!(
@@ -303,9 +316,208 @@ fn reports_give_a_figure_of_traces() {
         ["raster.png", "rates.png", "recall_grid.png", "traces.png"]
     );
     let traces = open_png(&dir.join("traces.png"));
-    // Three panels (mtl v, mtl bap, sensory i_gap) under the phase strip.
-    assert_eq!(traces.dimensions(), traces_size(3, true));
+    assert_eq!(traces.dimensions().0, FIGURE_WIDTH);
     assert_not_blank(&traces, "traces.png");
     assert!(has_pixel(&traces, [31, 90, 180]), "no trace drawn");
     assert!(has_pixel(&traces, FIRST_PHASE_SHADE), "phases not shaded");
+
+    // Three panels (mtl v, mtl bap, sensory i_gap), named in full in SVG; any size.
+    let svg_dir = tmp.path().join("svg");
+    let o = plot_with(
+        &file,
+        &svg_dir,
+        &["--format", "svg", "--width", "1000", "--height", "1200"],
+    );
+    assert_ok(&o, "engram plot --format svg");
+    let svg = std::fs::read_to_string(svg_dir.join("traces.svg")).expect("traces.svg");
+    assert!(
+        svg.starts_with("<svg width=\"1000\" height=\"1200\""),
+        "{}",
+        &svg[..80]
+    );
+    for text in [
+        "mtl: membrane potential, v in mV",
+        "mtl: dendritic bAP trace, bap in mV",
+        "sensory: gap-junction current, i_gap in pA",
+        "time (ms)",
+        "phases:",
+    ] {
+        assert!(svg.contains(text), "traces.svg lacks {text:?}");
+    }
+}
+
+/// Runs `engram plot FILE -o DIR EXTRA...` (file locking off, as [`plot`]).
+fn plot_with(file: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_engram"))
+        .arg("plot")
+        .arg(file)
+        .arg("-o")
+        .arg(dir)
+        .args(extra)
+        .env("HDF5_USE_FILE_LOCKING", "FALSE")
+        .output()
+        .expect("the engram binary starts")
+}
+
+/// The files of every figure in `dir` with `extension`, by name.
+fn figures(dir: &Path, extension: &str) -> Vec<String> {
+    let mut names: Vec<String> = crate::common::dir_entries(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(&format!(".{extension}")))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_format_writes_every_figure_with_its_signature() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("recall.h5");
+    write_experiment_file(&file, None).expect("the test file is written");
+    for (format, magic) in [
+        ("png", &b"\x89PNG\r\n\x1a\n"[..]),
+        ("svg", &b"<svg "[..]),
+        ("pdf", &b"%PDF-"[..]),
+    ] {
+        let dir = tmp.path().join(format);
+        let o = plot_with(&file, &dir, &["--format", format, "--json"]);
+        assert_ok(&o, format);
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        let listed: Vec<&str> = j["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f.as_str().expect("a path"))
+            .collect();
+        let expected: Vec<String> = ["raster", "rates", "recall_grid"]
+            .iter()
+            .map(|n| format!("{n}.{format}"))
+            .collect();
+        assert_eq!(figures(&dir, format), expected, "{format}");
+        assert_eq!(listed.len(), 3, "{format}: {listed:?}");
+        for name in &expected {
+            let bytes = std::fs::read(dir.join(name)).expect("written");
+            assert!(bytes.len() > 1000, "{name}: {} bytes", bytes.len());
+            assert!(
+                bytes.starts_with(magic),
+                "{name} does not start with {magic:?}"
+            );
+        }
+    }
+    // SVG: the texts of the figures, as text.
+    let raster = std::fs::read_to_string(tmp.path().join("svg/raster.svg")).unwrap();
+    for text in [
+        "neuron (node id)",
+        "time (ms)",
+        "ACh (a.u.)",
+        "acetylcholine concentration",
+        "phases:",
+        // The legend names each kind of phase once, with the range of its numbers.
+        "encode 0",
+        "rest",
+        "recall 0–1",
+    ] {
+        assert!(raster.contains(text), "raster.svg lacks {text:?}");
+    }
+    assert!(!raster.contains("…"), "a phase name was cut short");
+    let rates = std::fs::read_to_string(tmp.path().join("svg/rates.svg")).unwrap();
+    assert!(rates.contains("firing rate (Hz)"));
+    let grid = std::fs::read_to_string(tmp.path().join("svg/recall_grid.svg")).unwrap();
+    assert!(
+        grid.contains("r beside each memory: Pearson r of the stored and the recalled image"),
+        "the grid says what r compares"
+    );
+    // PDF: text as glyphs of the embedded font, one page of the figure's size.
+    let pdf = std::fs::read(tmp.path().join("pdf/rates.pdf")).unwrap();
+    let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"DejaVuSans"), "the font is not embedded");
+    assert!(
+        has(format!("/MediaBox [0 0 {FIGURE_WIDTH} {RATES_HEIGHT}]").as_bytes()),
+        "the page is not 1 point per pixel"
+    );
+}
+
+#[test]
+fn size_and_font_options_shape_the_figures() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("recall.h5");
+    write_experiment_file(&file, None).expect("the test file is written");
+    let dir = tmp.path().join("sized");
+    let o = plot_with(&file, &dir, &["--width", "900", "--height", "700"]);
+    assert_ok(&o, "--width --height");
+    for name in ["raster.png", "rates.png", "recall_grid.png"] {
+        let img = open_png(&dir.join(name));
+        assert_eq!(img.dimensions(), (900, 700), "{name}");
+        assert_not_blank(&img, name);
+    }
+    // A larger font keeps more room for text: at the default height the raster grows.
+    let names: Vec<&str> = PHASES.iter().map(|p| p.0).collect();
+    let big = PlotOptions {
+        font_size: 30.0,
+        ..PlotOptions::default()
+    };
+    let (w, h) = raster_size(&[N_EXC, N_INH], &names, true, &big).unwrap();
+    let (_, h0) = raster_size(&[N_EXC, N_INH], &names, true, &PlotOptions::default()).unwrap();
+    assert!(h > h0, "{h} <= {h0}");
+    let dir = tmp.path().join("big");
+    assert_ok(
+        &plot_with(&file, &dir, &["--font-size", "30"]),
+        "--font-size",
+    );
+    assert_eq!(open_png(&dir.join("raster.png")).dimensions(), (w, h));
+
+    // --log has no colour scale to change here: the same figures.
+    let dir_log = tmp.path().join("log");
+    assert_ok(&plot_with(&file, &dir_log, &["--log"]), "--log");
+    let plain = tmp.path().join("plain");
+    assert_ok(&plot_with(&file, &plain, &[]), "default");
+    for name in ["raster.png", "rates.png", "recall_grid.png"] {
+        assert_eq!(
+            std::fs::read(dir_log.join(name)).unwrap(),
+            std::fs::read(plain.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn bad_plot_options_exit_with_2_and_name_the_option() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("recall.h5");
+    write_experiment_file(&file, None).expect("the test file is written");
+    let dir = tmp.path().join("figs");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--format", "jpg"],
+            "error: invalid value 'jpg' for '--format <FORMAT>'",
+        ),
+        (
+            &["--width", "50"],
+            "error: --width 50: give 200 to 16000 pixels",
+        ),
+        (
+            &["--height", "abc"],
+            "error: invalid value 'abc' for '--height <PX>'",
+        ),
+        (
+            &["--font-size", "1000"],
+            "error: --font-size 1000: give 4 to 100",
+        ),
+        (
+            &["--height", "250"],
+            "error: --height 250: too small for the raster's 3 panels",
+        ),
+    ];
+    for (args, message) in cases {
+        let o = plot_with(&file, &dir, args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with(message), "{args:?}: {}", stderr(&o));
+        assert!(!dir.exists(), "{args:?}: figures written");
+    }
+    let o = plot_with(&file, &dir, &["--format", "jpg"]);
+    assert!(
+        stderr(&o).contains("[possible values: png, svg, pdf]"),
+        "{}",
+        stderr(&o)
+    );
 }

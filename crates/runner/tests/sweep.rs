@@ -602,6 +602,67 @@ fn plot_draws_a_line_for_one_axis_and_a_heatmap_for_two() {
 }
 
 #[test]
+fn sweep_figures_name_their_axes_and_take_every_format_and_a_log_colour_scale() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = sweep_file(
+        tmp.path(),
+        "two.toml",
+        &small_cuba(),
+        &format!(
+            "[axes]\n{FAST}\"neuron.tau_m_ms\" = [10.0, 20.0]\n\
+             \"projections.E_to_E.weight_pa\" = [10.0, 40.0]\n"
+        ),
+    );
+    let out = tmp.path().join("two");
+    assert_ok(&sweep(&file, &out, &[]), "the sweep");
+    let draw = |metric: &str, extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "plot".as_ref(),
+            out.as_os_str(),
+            "--metric".as_ref(),
+            metric.as_ref(),
+        ];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        engram(args)
+    };
+    for (format, magic) in [("svg", &b"<svg "[..]), ("pdf", &b"%PDF-"[..])] {
+        let o = draw("populations.E.rate_hz", &["--format", format]);
+        assert_ok(&o, format);
+        let path = out.join(format!("populations.E.rate_hz.{format}"));
+        assert_eq!(stdout(&o).trim(), path.display().to_string());
+        let bytes = std::fs::read(&path).expect("written");
+        assert!(bytes.starts_with(magic) && bytes.len() > 1000, "{format}");
+    }
+    let svg = std::fs::read_to_string(out.join("populations.E.rate_hz.svg")).unwrap();
+    // Axes by full name and unit, and the colour bar labelled with the metric's.
+    for text in [
+        "tau m (ms)",
+        "synaptic weight, E → E (pA)",
+        "firing rate of E (Hz)",
+    ] {
+        assert!(svg.contains(text), "no {text:?}");
+    }
+    for dotted in ["neuron.tau_m_ms", "projections.E_to_E.weight_pa"] {
+        assert!(!svg.contains(dotted), "{dotted} drawn");
+    }
+    // A logarithmic colour scale, and its refusal where a mean is 0.
+    let o = draw("populations.E.rate_hz", &["--log", "--format", "svg"]);
+    assert_ok(&o, "--log");
+    let log = std::fs::read_to_string(out.join("populations.E.rate_hz.svg")).unwrap();
+    assert!(log.contains("firing rate of E (Hz), log scale"));
+    assert_ne!(log, svg);
+    let o = draw(
+        "populations.E.rate_hz",
+        &["--log", "--width", "700", "--height", "500"],
+    );
+    assert_ok(&o, "--log, sized");
+    let img = image::open(out.join("populations.E.rate_hz.png"))
+        .expect("a PNG")
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (700, 500));
+}
+
+#[test]
 fn the_base_needs_to_be_valid_only_with_the_sweep_s_edits() {
     let tmp = tempfile::tempdir().expect("a temp dir");
     // 100 excitatory neurons: the drive's range [0, 400) no longer fits...

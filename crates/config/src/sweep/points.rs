@@ -46,10 +46,7 @@ impl Sweep {
         spike_reader: Option<SpikeFileReader>,
     ) -> Result<Sweep, SweepFileError> {
         let text = std::fs::read_to_string(file).map_err(|e| {
-            SweepFileError(format!(
-                "{}: cannot read the sweep file: {e}",
-                file.display()
-            ))
+            SweepFileError::at(file, "", format!("cannot read the sweep file: {e}"))
         })?;
         let spec = SweepSpec::parse(file, &text)?;
         let base_text = std::fs::read_to_string(&spec.base).map_err(|e| {
@@ -159,16 +156,29 @@ fn point_error(file: &Path, p: &Point, e: &ConfigError) -> SweepFileError {
             || e.path.starts_with(&format!("{k}."))
             || k.starts_with(&format!("{}.", e.path)) && !e.path.is_empty()
     });
-    let axis = match axis {
-        Some(a) => format!("axis \"{a}\", "),
-        None => String::new(),
-    };
-    SweepFileError(format!(
-        "{}: {axis}point {} ({}): {e}",
+    let message = format!(
+        "{}: {}point {} ({}): {e}",
         file.display(),
+        axis.map_or(String::new(), |a| format!("axis \"{a}\", ")),
         p.index,
         describe(p)
-    ))
+    );
+    match axis {
+        // The axis of the sweep file that sets the rejected value.
+        Some(a) => SweepFileError {
+            message,
+            file: file.to_path_buf(),
+            line: None,
+            path: a.clone(),
+        },
+        // A field of the base config that no axis sets: where the config error is.
+        None => SweepFileError {
+            message,
+            file: e.file.clone(),
+            line: e.line,
+            path: e.path.clone(),
+        },
+    }
 }
 
 /// The `--set` edits that give a point its values. A path that crosses an array of the

@@ -17,7 +17,7 @@ fn ok(text: &str) -> SweepSpec {
 
 fn input_error(text: &str) -> String {
     match parse(text) {
-        Err(SweepFileError(m)) => m,
+        Err(SweepFileError { message, .. }) => message,
         other => panic!("expected an input error, got {other:?}\n{text}"),
     }
 }

@@ -1,31 +1,26 @@
-//! `traces.png`: the state reports of a run (`/report`), one panel per population and
-//! variable in the order of the config's `[[output.reports]]`, on a shared time axis
-//! spanning the reports' samples, with the protocol's phases shaded and named above.
+//! The traces figure: the state reports of a run (`/report`), one panel per population
+//! and variable in the order of the config's `[[output.reports]]`, on a shared time axis
+//! spanning the reports' samples, with the protocol's phases shaded and a legend of them
+//! above.
 //!
 //! A panel draws at most [`MAX_TRACES`] neurons: those whose trace moves most (largest
 //! range; ties to the lower id), in id order. Long traces are reduced to the minimum and
 //! maximum of each pixel column, so spikes and resets stay visible.
 
-use std::path::Path;
-
 use engram_io::ReportTrace;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    Area, FIGURE_WIDTH, MARGIN_LEFT, MARGIN_RIGHT, Phase, PlotError, X_LABEL_AREA, Y_LABEL_AREA,
-    draw_title, fit_text, font, frame, phase_colour, render_err, render_png, shade_phases,
-    time_label,
+    Area, FIGURE_WIDTH, Figure, MARGIN_LEFT, MARGIN_RIGHT, Phase, PhaseStrip, PlotError,
+    PlotOptions, Style, TITLE_H, X_LABEL_AREA, Y_LABEL_AREA, draw_title, fit_label, frame, input,
+    legend_width, register_font, render_err, shade_phases, time_label,
 };
 
 /// Most neurons drawn in one panel.
 pub const MAX_TRACES: usize = 4;
 
-/// Height of one panel of `traces.png` (pixels).
+/// Height of one panel of the traces figure at the default size (pixels).
 const PANEL_HEIGHT: u32 = 210;
-/// Height of the title and of the phase strip.
-const TITLE_HEIGHT: u32 = 44;
-const STRIP_HEIGHT: u32 = 34;
 
 /// Line colours of the neurons of a panel.
 const TRACE_COLOURS: [RGBColor; MAX_TRACES] = [
@@ -35,14 +30,66 @@ const TRACE_COLOURS: [RGBColor; MAX_TRACES] = [
     RGBColor(150, 80, 180),
 ];
 
-/// Size of `traces.png` for `panels` panels.
-pub fn traces_size(panels: usize, protocol: bool) -> (u32, u32) {
-    let strip = if protocol { STRIP_HEIGHT } else { 0 };
-    let bottom = X_LABEL_AREA;
-    (
-        FIGURE_WIDTH,
-        TITLE_HEIGHT + strip + panels as u32 * PANEL_HEIGHT + bottom,
-    )
+/// Size of the traces figure for `panels` panels under the phases named `phases` (those
+/// that overlap the reports' window; none: no legend).
+pub fn traces_size(
+    panels: usize,
+    phases: &[&str],
+    opts: &PlotOptions,
+) -> Result<(u32, u32), PlotError> {
+    let phases: Vec<Phase> = phases
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Phase {
+            name: name.to_string(),
+            start_ms: i as f64,
+            stop_ms: i as f64 + 1.0,
+            shade: i,
+        })
+        .collect();
+    let l = layout(panels, &phases, opts)?;
+    Ok((l.width, l.height))
+}
+
+struct Layout {
+    width: u32,
+    height: u32,
+    panel: u32,
+    strip: Option<PhaseStrip>,
+}
+
+fn layout(panels: usize, phases: &[Phase], opts: &PlotOptions) -> Result<Layout, PlotError> {
+    register_font()?;
+    let st = opts.style();
+    let width = opts.width.unwrap_or(FIGURE_WIDTH);
+    let strip = PhaseStrip::new(phases, legend_width(width, &st), &st);
+    let strip_h = strip.as_ref().map_or(0, PhaseStrip::height);
+    let fixed = st.px(TITLE_H) + strip_h + st.px(X_LABEL_AREA);
+    let n = panels.max(1) as u32;
+    let (height, panel) = match opts.height {
+        None => {
+            let panel = PANEL_HEIGHT + st.px(26).saturating_sub(26);
+            (fixed + n * panel, panel)
+        }
+        Some(h) => {
+            let min = st.px(26) + st.px(22) + 30;
+            let panel = h.saturating_sub(fixed) / n;
+            if h < fixed || panel < min {
+                return Err(input(format!(
+                    "--height {h}: too small for the {n} panels of the traces (at least {} \
+                     pixels)",
+                    fixed + n * min
+                )));
+            }
+            (h, panel)
+        }
+    };
+    Ok(Layout {
+        width,
+        height,
+        panel,
+        strip,
+    })
 }
 
 /// The columns a panel draws, with the number of other recorded neurons whose trace is
@@ -108,89 +155,110 @@ fn min_max(t: &[f64], x: &[f64], buckets: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// Draws `traces.png` into `path`.
-pub(super) fn draw_traces(
-    reports: &[ReportTrace],
-    phases: &[Phase],
-    file_name: &str,
-    path: &Path,
-) -> Result<(), PlotError> {
-    let t0 = reports
-        .iter()
-        .filter_map(|r| r.time_ms.first())
-        .copied()
-        .fold(f64::INFINITY, f64::min);
-    let t1 = reports
-        .iter()
-        .filter_map(|r| r.time_ms.last())
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
-    let (t0, t1) = if t1 > t0 {
-        (t0, t1)
-    } else {
-        (t0 - 1.0, t0 + 1.0)
-    };
-    // The phases that overlap the window, cut to it.
-    let shown: Vec<Phase> = phases
-        .iter()
-        .filter(|p| p.stop_ms > t0 && p.start_ms < t1)
-        .map(|p| Phase {
-            start_ms: p.start_ms.max(t0),
-            stop_ms: p.stop_ms.min(t1),
-            ..p.clone()
+/// The state reports of a run, one panel per population and variable.
+pub(super) struct Traces<'a> {
+    reports: &'a [ReportTrace],
+    /// The phases that overlap the reports' window, cut to it.
+    shown: Vec<Phase>,
+    window: (f64, f64),
+    file_name: &'a str,
+    st: Style,
+    l: Layout,
+}
+
+impl<'a> Traces<'a> {
+    pub(super) fn new(
+        reports: &'a [ReportTrace],
+        phases: &[Phase],
+        file_name: &'a str,
+        opts: &PlotOptions,
+    ) -> Result<Traces<'a>, PlotError> {
+        let t0 = reports
+            .iter()
+            .filter_map(|r| r.time_ms.first())
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let t1 = reports
+            .iter()
+            .filter_map(|r| r.time_ms.last())
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (t0, t1) = if t1 > t0 {
+            (t0, t1)
+        } else {
+            (t0 - 1.0, t0 + 1.0)
+        };
+        let shown: Vec<Phase> = phases
+            .iter()
+            .filter(|p| p.stop_ms > t0 && p.start_ms < t1)
+            .map(|p| Phase {
+                start_ms: p.start_ms.max(t0),
+                stop_ms: p.stop_ms.min(t1),
+                ..p.clone()
+            })
+            .collect();
+        let l = layout(reports.len(), &shown, opts)?;
+        Ok(Traces {
+            reports,
+            shown,
+            window: (t0, t1),
+            file_name,
+            st: opts.style(),
+            l,
         })
-        .collect();
-    let (width, height) = traces_size(reports.len(), !shown.is_empty());
-    render_png(path, width, height, |root| {
-        let (title, rest) = root.split_vertically(TITLE_HEIGHT);
+    }
+}
+
+impl Figure for Traces<'_> {
+    fn size(&self) -> (u32, u32) {
+        (self.l.width, self.l.height)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), PlotError> {
+        let (t0, t1) = self.window;
+        let st = &self.st;
+        root.fill(&WHITE).map_err(render_err)?;
+        let (title, rest) = root.split_vertically(st.px(TITLE_H));
         draw_title(
             &title,
             &format!(
-                "state traces: {file_name} ({} to {} ms)",
+                "state traces: {} ({} to {} ms)",
+                self.file_name,
                 time_label(&t0),
                 time_label(&t1)
             ),
+            st,
         )?;
-        let (strip, rest) = if shown.is_empty() {
-            (None, rest)
-        } else {
-            let (s, r) = rest.split_vertically(STRIP_HEIGHT);
-            (Some(s), r)
-        };
-        let mut heights: Vec<u32> = vec![PANEL_HEIGHT; reports.len()];
-        if let Some(last) = heights.last_mut() {
-            *last += X_LABEL_AREA;
-        }
-        let panels = rest.split_by_breakpoints(
-            &[] as &[u32],
-            heights
-                .iter()
-                .scan(0u32, |acc, h| {
-                    *acc += h;
-                    Some(*acc)
-                })
-                .take(heights.len().saturating_sub(1))
-                .collect::<Vec<_>>(),
-        );
+        let strip_h = self.l.strip.as_ref().map_or(0, PhaseStrip::height);
+        let (strip, mut rest) = rest.split_vertically(strip_h);
+        let n = self.reports.len();
         let mut x_pixels = None;
-        for (k, (r, panel)) in reports.iter().zip(&panels).enumerate() {
-            let last = k + 1 == reports.len();
-            x_pixels = Some(draw_panel(panel, r, &shown, (t0, t1), last)?);
+        for (k, r) in self.reports.iter().enumerate() {
+            let last = k + 1 == n;
+            let h = if last {
+                self.l.panel + st.px(X_LABEL_AREA)
+            } else {
+                self.l.panel
+            };
+            let (panel, below) = rest.split_vertically(h);
+            rest = below;
+            x_pixels = Some(draw_panel(&panel, r, &self.shown, (t0, t1), last, st)?);
         }
-        if let (Some(strip), Some(x)) = (strip, x_pixels) {
-            draw_strip(root, &strip, &shown, (t0, t1), x)?;
+        if let (Some(s), Some(x)) = (&self.l.strip, x_pixels) {
+            s.draw(root, &strip, &self.shown, (t0, t1), x)?;
         }
         Ok(())
-    })
+    }
 }
 
 /// One panel; returns the pixel columns of `t0` and `t1`.
-fn draw_panel(
-    panel: &Area<'_>,
+fn draw_panel<DB: DrawingBackend>(
+    panel: &Area<DB>,
     r: &ReportTrace,
     phases: &[Phase],
     (t0, t1): (f64, f64),
     last: bool,
+    st: &Style,
 ) -> Result<(i32, i32), PlotError> {
     let cols = chosen_columns(r);
     let description = engram_network::StateVariable::from_name(&r.variable)
@@ -212,21 +280,26 @@ fn draw_panel(
     };
     let drawn: usize = cols.iter().map(|(_, twins)| 1 + twins).sum();
     let caption = format!(
-        "{}: {description} ({drawn} of {} recorded neurons; those that move most)",
+        "{}: {description}, {} in {} ({drawn} of {} recorded neurons; those that move most)",
         r.population,
+        r.variable,
+        r.units,
         r.node_ids.len()
     );
     let mut chart = ChartBuilder::on(panel)
-        .margin_left(MARGIN_LEFT)
-        .margin_right(MARGIN_RIGHT)
+        .margin_left(st.px(MARGIN_LEFT))
+        .margin_right(st.px(MARGIN_RIGHT))
         .margin_top(4)
-        .caption(caption, font(18.0))
-        .x_label_area_size(if last { X_LABEL_AREA } else { 22 })
-        .y_label_area_size(Y_LABEL_AREA)
+        .caption(caption, st.font(18.0))
+        .x_label_area_size(if last { st.px(X_LABEL_AREA) } else { st.px(22) })
+        .y_label_area_size(st.px(Y_LABEL_AREA))
         .build_cartesian_2d(t0..t1, lo..hi)
         .map_err(render_err)?;
     shade_phases(&mut chart, phases, (lo, hi))?;
-    let y_desc = format!("{} ({})", r.variable, r.units);
+    // The axis by the variable's symbol and unit; the caption names it in full.
+    let full = format!("{} ({})", r.variable, r.units);
+    let room = chart.plotting_area().get_pixel_range().1.len() as i32;
+    let y_desc = fit_label(&[&full, &r.variable], &st.font(16.0), room).to_owned();
     let mut mesh = chart.configure_mesh();
     mesh.disable_mesh()
         .y_desc(y_desc)
@@ -240,8 +313,8 @@ fn draw_panel(
                 format!("{v:.1}")
             }
         })
-        .label_style(font(15.0))
-        .axis_desc_style(font(16.0));
+        .label_style(st.font(15.0))
+        .axis_desc_style(st.font(16.0));
     if last {
         mesh.x_desc("time (ms)");
     }
@@ -264,8 +337,9 @@ fn draw_panel(
                 0 => format!("neuron {}", r.node_ids[c]),
                 n => format!("neuron {} (+{n} alike)", r.node_ids[c]),
             })
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
+            .legend({
+                let w = st.px(18) as i32;
+                move |(x, y)| PathElement::new(vec![(x, y), (x + w, y)], colour.stroke_width(3))
             });
     }
     chart
@@ -273,48 +347,11 @@ fn draw_panel(
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
-        .label_font(font(14.0))
+        .label_font(st.font(14.0))
         .draw()
         .map_err(render_err)?;
     frame(panel, &chart.plotting_area().get_pixel_range())?;
     Ok((px0, px1))
-}
-
-/// The names of the phases in coloured boxes above the panels, aligned with the time
-/// axis (`x`: the pixel columns of `t0` and `t1`).
-fn draw_strip(
-    root: &Area<'_>,
-    strip: &Area<'_>,
-    phases: &[Phase],
-    (t0, t1): (f64, f64),
-    x: (i32, i32),
-) -> Result<(), PlotError> {
-    let (_, sy) = strip.get_base_pixel();
-    let (_, sh) = strip.dim_in_pixel();
-    let px = |t: f64| {
-        x.0 + (((t - t0) / (t1 - t0)).clamp(0.0, 1.0) * f64::from(x.1 - x.0)).round() as i32
-    };
-    let style = font(16.0).pos(Pos::new(HPos::Center, VPos::Center));
-    let (y0, y1) = (sy + 3, sy + sh as i32 - 5);
-    for p in phases {
-        let (a, b) = (px(p.start_ms), px(p.stop_ms));
-        root.draw(&Rectangle::new(
-            [(a, y0), (b, y1)],
-            phase_colour(p.shade).filled(),
-        ))
-        .map_err(render_err)?;
-        root.draw(&Rectangle::new(
-            [(a, y0), (b, y1)],
-            BLACK.mix(0.35).stroke_width(1),
-        ))
-        .map_err(render_err)?;
-        let room = (b - a - 6).max(0) as u32;
-        if let Some(label) = fit_text(root, &p.name, &style, room) {
-            root.draw_text(&label, &style, ((a + b) / 2, (y0 + y1) / 2))
-                .map_err(render_err)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -166,10 +166,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), SweepError> {
         need.extend(&sweep.largest);
     }
     need.check(memory.as_ref()).map_err(|e| {
-        SweepError::Input(format!(
-            "{}: {at_once} point(s) at once {e}; lower --jobs, make the points smaller, or \
-             pass --no-memory-check",
-            args.file.display()
+        SweepError::File(crate::FileError::new(
+            &args.file,
+            format!(
+                "{}: {at_once} point(s) at once {e}; lower --jobs, make the points smaller, \
+                 or pass --no-memory-check",
+                args.file.display()
+            ),
         ))
     })?;
     let dir = args

@@ -234,20 +234,29 @@ impl Manifest {
     pub fn read(dir: &Path) -> Result<Manifest, SweepError> {
         let path = dir.join("sweep.json");
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            SweepError::Input(format!(
-                "{}: not a sweep folder (cannot read {}: {e})",
-                dir.display(),
-                path.display()
+            SweepError::File(crate::FileError::new(
+                dir,
+                format!(
+                    "{}: not a sweep folder (cannot read {}: {e})",
+                    dir.display(),
+                    path.display()
+                ),
             ))
         })?;
         let m: Manifest = serde_json::from_str(&text).map_err(|e| {
-            SweepError::Input(format!("{}: not a sweep manifest: {e}", path.display()))
+            SweepError::File(crate::FileError::new(
+                &path,
+                format!("{}: not a sweep manifest: {e}", path.display()),
+            ))
         })?;
         if m.format != MANIFEST_FORMAT {
-            return Err(SweepError::Input(format!(
-                "{}: manifest format {} (this engram reads {MANIFEST_FORMAT})",
-                path.display(),
-                m.format
+            return Err(SweepError::File(crate::FileError::new(
+                &path,
+                format!(
+                    "{}: manifest format {} (this engram reads {MANIFEST_FORMAT})",
+                    path.display(),
+                    m.format
+                ),
             )));
         }
         Ok(m)
@@ -314,14 +323,14 @@ pub fn check_dir(
         return Ok(Existing::Fresh);
     }
     if !dir.is_dir() {
-        return Err(SweepError::Input(format!(
-            "-o {}: is a file; the sweep needs a folder",
-            dir.display()
-        )));
+        return Err(refused(
+            dir,
+            format!("-o {}: is a file; the sweep needs a folder", dir.display()),
+        ));
     }
     // Temporary files count as nothing: another shard may be writing the manifest.
     let empty = std::fs::read_dir(dir)
-        .map_err(|e| SweepError::Input(format!("cannot read {}: {e}", dir.display())))?
+        .map_err(|e| refused(dir, format!("cannot read {}: {e}", dir.display())))?
         .flatten()
         .all(|e| {
             e.file_name()
@@ -336,25 +345,31 @@ pub fn check_dir(
         Ok(m) => m,
         Err(_) if force => return Ok(Existing::Replace),
         Err(_) => {
-            return Err(SweepError::Input(format!(
-                "{} exists and is not a sweep folder (no readable sweep.json); give another \
+            return Err(refused(
+                dir,
+                format!(
+                    "{} exists and is not a sweep folder (no readable sweep.json); give another \
                  -o DIR, or --force to write into it anyway",
-                dir.display()
-            )));
+                    dir.display()
+                ),
+            ));
         }
     };
     if stored.identity != manifest.identity {
         if force {
             return Ok(Existing::Replace);
         }
-        return Err(SweepError::Input(format!(
-            "{} holds the points of another sweep ({}; its points, seeds or base config \
+        return Err(refused(
+            dir,
+            format!(
+                "{} holds the points of another sweep ({}; its points, seeds or base config \
              differ from {}): give another -o DIR, or --force to delete its points and start \
              over",
-            dir.display(),
-            stored.sweep_file,
-            manifest.sweep_file
-        )));
+                dir.display(),
+                stored.sweep_file,
+                manifest.sweep_file
+            ),
+        ));
     }
     if !resume && !force {
         let done = selected
@@ -362,14 +377,22 @@ pub fn check_dir(
             .filter(|&&i| matches!(point_state(layout, i), PointState::Done(_)))
             .count();
         if done > 0 {
-            return Err(SweepError::Input(format!(
-                "{} already holds {done} finished point(s) of this sweep: pass --resume to keep \
+            return Err(refused(
+                dir,
+                format!(
+                    "{} already holds {done} finished point(s) of this sweep: pass --resume to keep \
                  them and run the rest, or --force to run them again",
-                dir.display()
-            )));
+                    dir.display()
+                ),
+            ));
         }
     }
     Ok(Existing::Same)
+}
+
+/// Bad input about the sweep folder `dir`.
+fn refused(dir: &Path, message: String) -> SweepError {
+    SweepError::File(crate::FileError::new(dir, message))
 }
 
 /// Deletes what a sweep writes in `dir` (points, summaries, manifest); other files stay.
