@@ -137,14 +137,7 @@ pub fn checked_whole_steps(t_ms: f64, dt_ms: f64) -> Result<u64, String> {
             short(StepClock::new(dt_ms).time_ms(x.ceil().max(1.0) as u64)),
         ));
     }
-    if steps > MAX_STEPS as f64 {
-        return Err(format!(
-            "{} ms is more than the 2^40 = {MAX_STEPS} steps of {} ms allowed",
-            short(t_ms),
-            short(dt_ms)
-        ));
-    }
-    Ok(steps as u64)
+    checked_steps(t_ms, dt_ms)
 }
 
 /// The number of steps of `dt_ms` in a duration of `t_ms` (rounded to the nearest step),

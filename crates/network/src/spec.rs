@@ -751,6 +751,22 @@ impl NetworkSpec {
                 }
                 Ok(())
             };
+            // Spike inputs (times or trains): a finite weight and a delay of whole steps.
+            let check_spikes =
+                |weight_pa: f64, delay_ms: Option<f64>| -> Result<(), NetworkError> {
+                    if !weight_pa.is_finite() {
+                        return Err(bad(
+                            owner.clone(),
+                            "weight_pa",
+                            format!("{weight_pa} must be finite"),
+                        ));
+                    }
+                    if let Some(d) = delay_ms {
+                        checked_whole_steps(d, self.dt_ms)
+                            .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
+                    }
+                    Ok(())
+                };
             match &input.kind {
                 InputKind::Poisson {
                     rate_hz,
@@ -784,17 +800,7 @@ impl NetworkSpec {
                     weight_pa,
                     delay_ms,
                 } => {
-                    if !weight_pa.is_finite() {
-                        return Err(bad(
-                            owner,
-                            "weight_pa",
-                            format!("{weight_pa} must be finite"),
-                        ));
-                    }
-                    if let Some(d) = delay_ms {
-                        checked_whole_steps(*d, self.dt_ms)
-                            .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
-                    }
+                    check_spikes(*weight_pa, *delay_ms)?;
                     if times_ms.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
                         return Err(bad(
                             owner,
@@ -811,17 +817,7 @@ impl NetworkSpec {
                     weight_pa,
                     delay_ms,
                 } => {
-                    if !weight_pa.is_finite() {
-                        return Err(bad(
-                            owner,
-                            "weight_pa",
-                            format!("{weight_pa} must be finite"),
-                        ));
-                    }
-                    if let Some(d) = delay_ms {
-                        checked_whole_steps(*d, self.dt_ms)
-                            .map_err(|m| bad(owner.clone(), "delay_ms", m))?;
-                    }
+                    check_spikes(*weight_pa, *delay_ms)?;
                     trains
                         .check(input.neurons.len())
                         .map_err(|m| bad(owner.clone(), "trains", m))?;
